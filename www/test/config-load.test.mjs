@@ -1,0 +1,173 @@
+// The shared config loader: shape, defaults, secrets, env overrides, and one
+// clear ConfigError listing every problem with its JSON path. These cases need
+// no wasm core (no products); config-products.test.mjs covers the policies.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtemp, writeFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { inspect } from 'node:util';
+import { loadConfig, ConfigError, JOB_DEFAULTS } from '../config.mjs';
+
+const SECRET = '0b7c5a3e-7a9f-4c1e-9d55-1f2e3d4c5b6a';
+const FINGERPRINT = Array.from({ length: 32 }, (_, i) => i.toString(16).padStart(2, '0')).join(':');
+let dir;
+
+before(async () => { dir = await mkdtemp(join(tmpdir(), 'config-load-')); });
+after(async () => { await rm(dir, { recursive: true, force: true }); });
+
+let counter = 0;
+/** Writes `content` (an object is JSON-encoded) to a fresh file and returns its path. */
+async function file(content, name = `config-${++counter}.json`) {
+  const path = join(dir, name);
+  await writeFile(path, typeof content === 'string' ? content : JSON.stringify(content));
+  return path;
+}
+
+function base(overrides = {}) {
+  return { pve: { url: 'https://pve1.example.net:8006', tokenId: 'snap@pve!panel' }, ...overrides };
+}
+
+/** Loads and expects a ConfigError; returns it. */
+async function rejects(config, env = { PVE_TOKEN_SECRET: SECRET }) {
+  const path = typeof config === 'string' && !config.startsWith('{') ? config : await file(config);
+  const err = await loadConfig(path, { env }).then(() => null, (e) => e);
+  assert.ok(err instanceof ConfigError, `expected a ConfigError, got ${err}`);
+  assert.equal(err.code, 'CONFIG_INVALID');
+  assert.ok(!err.message.includes(SECRET), 'the secret must never appear in an error');
+  return err;
+}
+
+/** Asserts that loading `config` fails with a problem at `path` whose message matches `re`. */
+async function check(config, path, re, env) {
+  const err = await rejects(config, env);
+  const found = err.details.problems.find((p) => p.path === path);
+  assert.ok(found, `no problem at ${path}; got ${JSON.stringify(err.details.problems)}`);
+  assert.match(found.message, re);
+  assert.ok(err.message.includes(`${path}: ${found.message}`), 'the message names the path');
+}
+
+test('a minimal config loads with defaults filled in', async () => {
+  const cfg = await loadConfig(await file(base()), { env: { PVE_TOKEN_SECRET: SECRET } });
+  assert.deepEqual({ ...cfg.pve }, {
+    url: 'https://pve1.example.net:8006', tokenId: 'snap@pve!panel', tokenSecret: SECRET,
+    fingerprint: null, caFile: null, insecure: false, timeoutMs: 15000,
+  });
+  assert.deepEqual(cfg.products, {});
+  assert.deepEqual(cfg.services, []);
+  assert.equal(cfg.customers, undefined);
+  assert.deepEqual(cfg.job, { ...JOB_DEFAULTS });
+});
+
+test('every documented setting is read and normalised', async () => {
+  const ca = await file('-----BEGIN CERTIFICATE-----\n', 'ca.pem');
+  const customers = [{ username: 'alice', displayName: 'Alice', passwordHash: 'scrypt$a$b' }];
+  const cfg = await loadConfig(await file({
+    pve: { url: 'http://127.0.0.1:8006/', tokenId: 'root@pam!panel', fingerprint: FINGERPRINT, caFile: ca, insecure: true, timeoutMs: 2000 },
+    customers,
+    server: { port: 8080 },
+    job: { concurrency: 3, perNode: 1, taskTimeoutMs: 5000, maxRunMs: 60000, stateDir: '/tmp/x' },
+  }), { env: { PVE_TOKEN_SECRET: SECRET } });
+  assert.equal(cfg.pve.url, 'http://127.0.0.1:8006', 'trailing slash dropped, http accepted');
+  assert.equal(cfg.pve.fingerprint, FINGERPRINT.toUpperCase());
+  assert.equal(cfg.pve.caFile, ca);
+  assert.equal(cfg.pve.insecure, true);
+  assert.equal(cfg.pve.timeoutMs, 2000);
+  assert.deepEqual(cfg.customers, customers, 'customers passed through');
+  assert.deepEqual(cfg.server, { port: 8080 }, 'sections of other parts passed through');
+  assert.deepEqual(cfg.job, { concurrency: 3, perNode: 1, taskTimeoutMs: 5000, maxRunMs: 60000, stateDir: '/tmp/x' });
+});
+
+test('the token secret comes from env first, else from the secret file', async () => {
+  const secretFile = await file(`${SECRET}\n`, 'secret');
+  const path = await file(base({ pve: { url: 'https://h:8006', tokenId: 'a@pve!tok', tokenSecretFile: secretFile } }));
+  assert.equal((await loadConfig(path, { env: {} })).pve.tokenSecret, SECRET, 'file, trailing newline trimmed');
+  assert.equal((await loadConfig(path, { env: { PVE_TOKEN_SECRET: 'from-env' } })).pve.tokenSecret, 'from-env');
+});
+
+test('PVE_URL and PVE_TOKEN_ID override the file', async () => {
+  const cfg = await loadConfig(await file(base()), {
+    env: { PVE_TOKEN_SECRET: SECRET, PVE_URL: 'http://127.0.0.1:9', PVE_TOKEN_ID: 'root@pam!sim' },
+  });
+  assert.equal(cfg.pve.url, 'http://127.0.0.1:9');
+  assert.equal(cfg.pve.tokenId, 'root@pam!sim');
+  await check(base(), 'env PVE_URL', /not a URL/, { PVE_TOKEN_SECRET: SECRET, PVE_URL: 'nonsense' });
+});
+
+test('the secret never shows in JSON or console output of the config', async () => {
+  const cfg = await loadConfig(await file(base()), { env: { PVE_TOKEN_SECRET: SECRET } });
+  assert.equal(cfg.pve.tokenSecret, SECRET);
+  assert.ok(!JSON.stringify(cfg).includes(SECRET));
+  assert.ok(!inspect(cfg, { depth: 5 }).includes(SECRET));
+  assert.match(JSON.stringify(cfg.pve), /\[redacted\]/);
+});
+
+test('secret problems are errors that do not leak the secret', async () => {
+  await check(base(), 'pve.tokenSecretFile', /PVE_TOKEN_SECRET/, {});
+  await check(base({ pve: { url: 'https://h:8006', tokenId: 'a@pve!tok', tokenSecretFile: join(dir, 'absent') } }),
+    'pve.tokenSecretFile', /cannot read .*ENOENT/, {});
+  const empty = await file('\n', 'empty-secret');
+  await check(base({ pve: { url: 'https://h:8006', tokenId: 'a@pve!tok', tokenSecretFile: empty } }), 'pve.tokenSecretFile', /is empty/, {});
+  await check(base({ pve: { url: 'https://h:8006', tokenId: 'a@pve!tok', tokenSecret: SECRET } }), 'pve.tokenSecret', /must not be in the config/);
+});
+
+const PVE_CASES = [
+  [{ tokenId: 'a@pve!tok' }, 'pve.url', /missing/],
+  [{ url: 'ftp://h', tokenId: 'a@pve!tok' }, 'pve.url', /https:\/\//],
+  [{ url: 'https://h:8006/api2/json', tokenId: 'a@pve!tok' }, 'pve.url', /base URL only/],
+  [{ url: 'https://u:p@h:8006', tokenId: 'a@pve!tok' }, 'pve.url', /credentials/],
+  [{ url: 'https://h:8006' }, 'pve.tokenId', /missing/],
+  [{ url: 'https://h:8006', tokenId: 'root@pam' }, 'pve.tokenId', /user@realm!tokenid/],
+  [{ url: 'https://h:8006', tokenId: 'a@pve!tok', fingerprint: 'AA:BB' }, 'pve.fingerprint', /SHA-256/],
+  [{ url: 'https://h:8006', tokenId: 'a@pve!tok', caFile: '/nonexistent/ca.pem' }, 'pve.caFile', /cannot read/],
+  [{ url: 'https://h:8006', tokenId: 'a@pve!tok', insecure: 'yes' }, 'pve.insecure', /true or false/],
+  [{ url: 'https://h:8006', tokenId: 'a@pve!tok', timeoutMs: 0 }, 'pve.timeoutMs', /integer from 100/],
+  [{ url: 'https://h:8006', tokenId: 'a@pve!tok', tokenid: 'x' }, 'pve.tokenid', /unknown setting/],
+];
+for (const [pve, path, re] of PVE_CASES) {
+  test(`pve ${JSON.stringify(pve)} → ${path}`, () => check({ pve }, path, re));
+}
+
+const JOB_CASES = [
+  [{ concurrency: 0 }, 'job.concurrency', /integer from 1/],
+  [{ perNode: 1.5 }, 'job.perNode', /integer/],
+  [{ taskTimeoutMs: '600000' }, 'job.taskTimeoutMs', /integer/],
+  [{ maxRunMs: 10 }, 'job.maxRunMs', /integer from 1000/],
+  [{ stateDir: '' }, 'job.stateDir', /directory/],
+  [{ concurency: 2 }, 'job.concurency', /unknown setting/],
+  ['fast', 'job', /object/],
+];
+for (const [job, path, re] of JOB_CASES) {
+  test(`job ${JSON.stringify(job)} → ${path}`, () => check(base({ job }), path, re));
+}
+
+test('service references and duplicates are errors', async () => {
+  const svc = (over) => ({ id: 'svc-1', customer: 'alice', vmid: 101, type: 'qemu', product: 'vps-s', ...over });
+  await check(base({ services: [svc()] }), 'services[0].product', /unknown product "vps-s"/);
+  await check(base({ services: [svc(), svc({ vmid: 102 })] }), 'services[1].id', /duplicate service id "svc-1"/);
+  await check(base({ services: [svc(), svc({ id: 'svc-2' })] }), 'services[1].vmid', /duplicate VM qemu\/101/);
+  await check(base({ services: [svc(), svc({ id: 'svc-2', type: 'lxc' })] }), 'services[1].vmid', /duplicate VM lxc\/101/);
+  await check(base({ services: [svc({ vmid: 99 })] }), 'services[0].vmid', /100 to 999999999/);
+  await check(base({ services: [svc({ vmid: '101' })] }), 'services[0].vmid', /integer/);
+  await check(base({ services: [svc({ type: 'kvm' })] }), 'services[0].type', /"qemu" or "lxc"/);
+  await check(base({ services: [svc({ customer: '' })] }), 'services[0].customer', /non-empty/);
+  await check(base({ services: [svc({ node: 'pve1' })] }), 'services[0].node', /unknown setting/);
+  await check(base({ services: {} }), 'services', /array/);
+  await check(base({ products: [] }), 'products', /object/);
+});
+
+test('all problems are reported at once, each with its path', async () => {
+  const err = await rejects({ pve: { url: 'ftp://x' }, job: { concurrency: -1 }, services: [{ id: 'a' }] }, {});
+  const paths = err.details.problems.map((p) => p.path);
+  for (const p of ['pve.url', 'pve.tokenId', 'pve.tokenSecretFile', 'job.concurrency', 'services[0].customer', 'services[0].vmid', 'services[0].product']) {
+    assert.ok(paths.includes(p), `missing ${p} in ${paths}`);
+  }
+});
+
+test('unreadable, non-JSON and non-object files are clear errors', async () => {
+  await check(join(dir, 'missing.json'), '(file)', /cannot read the config file: ENOENT/);
+  await check(await file('{"pve": '), '(file)', /not valid JSON/);
+  await check(await file('[1, 2]'), '(root)', /JSON object/);
+  const err = await loadConfig('', { env: {} }).catch((e) => e);
+  assert.equal(err.code, 'CONFIG_INVALID');
+});
