@@ -1,0 +1,133 @@
+// The stand-alone panel: sign in, pick a service, show its Snapshots
+// component. A host panel that has its own login embeds snapshots.mjs instead.
+import init, * as core from '/pkg/pve_snapshots.js';
+import { PanelApi } from './api.mjs';
+import { h, replaceChildren } from './dom.mjs';
+import { friendlyMessage } from './wording.mjs';
+import { mountSnapshots } from './snapshots.mjs';
+
+const main = /** @type {HTMLElement} */ (document.getElementById('main'));
+const userBox = /** @type {HTMLElement} */ (document.getElementById('user'));
+const api = new PanelApi({ apiBase: '/api' });
+/** @type {import('./snapshots.mjs').SnapshotsHandle | null} */
+let mounted = null;
+/** @type {{username: string, displayName?: string} | null} */
+let user = null;
+
+await init();
+window.addEventListener('hashchange', route);
+try {
+  const s = await api.session();
+  signedIn(s.user, s.csrfToken);
+} catch {
+  showLogin();
+}
+
+/**
+ * @param {{username: string, displayName?: string}} u
+ * @param {string} csrfToken
+ */
+function signedIn(u, csrfToken) {
+  user = u;
+  api.csrfToken = csrfToken;
+  replaceChildren(userBox,
+    h('span', { class: 'user-name' }, u.displayName || u.username),
+    h('button', { type: 'button', class: 'btn btn-small', onclick: logout }, 'Sign out'));
+  route();
+}
+
+function unmount() {
+  mounted?.destroy();
+  mounted = null;
+}
+
+/** @param {string} [notice] */
+function showLogin(notice) {
+  unmount();
+  user = null;
+  replaceChildren(userBox);
+  const username = h('input', { id: 'login-user', name: 'username', autocomplete: 'username', required: true });
+  const password = h('input', { id: 'login-pass', name: 'password', type: 'password', autocomplete: 'current-password', required: true });
+  const error = h('p', { class: 'alert', role: 'alert', hidden: !notice }, notice ?? '');
+  const submit = h('button', { type: 'submit', class: 'btn btn-primary' }, 'Sign in');
+  const form = h('form', { class: 'card login', 'aria-labelledby': 'login-title', onsubmit: onLogin },
+    h('h2', { id: 'login-title' }, 'Sign in'),
+    h('p', { class: 'field' }, h('label', { for: 'login-user' }, 'Username'), username),
+    h('p', { class: 'field' }, h('label', { for: 'login-pass' }, 'Password'), password),
+    error, submit);
+  replaceChildren(main, form);
+  username.focus();
+
+  /** @param {Event} ev */
+  async function onLogin(ev) {
+    ev.preventDefault();
+    submit.setAttribute('disabled', '');
+    try {
+      const out = await api.login(/** @type {HTMLInputElement} */ (username).value, /** @type {HTMLInputElement} */ (password).value);
+      signedIn(out.user, out.csrfToken);
+    } catch (err) {
+      const e = /** @type {any} */ (err);
+      replaceChildren(error, friendlyMessage(e?.code, e?.status));
+      error.hidden = false;
+      submit.removeAttribute('disabled');
+      /** @type {HTMLInputElement} */ (password).select();
+    }
+  }
+}
+
+async function logout() {
+  try { await api.logout(); } catch { /* the session is gone either way */ }
+  location.hash = '';
+  showLogin();
+}
+
+/** `#/services/<id>` shows one service; anything else the list. */
+async function route() {
+  if (!user) return;
+  unmount();
+  const match = /^#\/services\/([^/]+)$/.exec(location.hash);
+  if (match) showService(decodeURIComponent(match[1]));
+  else await showServices();
+}
+
+async function showServices() {
+  const list = h('ul', { class: 'service-list', 'data-role': 'services' });
+  replaceChildren(main, h('section', { class: 'card', 'aria-labelledby': 'services-title' },
+    h('h2', { id: 'services-title' }, 'Your services'), list));
+  try {
+    const { services } = await api.services();
+    if (!services.length) replaceChildren(list, h('li', {}, 'You have no services yet.'));
+    else replaceChildren(list, services.map((s) => h('li', {},
+      h('a', { href: `#/services/${encodeURIComponent(s.id)}`, 'data-service': s.id },
+        h('span', { class: 'service-name' }, s.name),
+        h('span', { class: 'service-meta' }, `${s.product} · VM ${s.vmid}`)))));
+    if (services.length === 1 && !location.hash) location.hash = `#/services/${encodeURIComponent(services[0].id)}`;
+  } catch (err) {
+    handleError(err, list);
+  }
+}
+
+/** @param {string} id */
+function showService(id) {
+  const host = h('div', { class: 'service-host' });
+  replaceChildren(main,
+    h('nav', { class: 'crumbs', 'aria-label': 'Breadcrumb' }, h('a', { href: '#/' }, '← All services')),
+    host);
+  mounted = mountSnapshots(host, {
+    apiBase: '/api',
+    serviceId: id,
+    csrfToken: api.csrfToken,
+    core,
+    onSessionEnded: () => showLogin('Your session has ended. Please sign in again.'),
+  });
+}
+
+/**
+ * @param {unknown} err
+ * @param {HTMLElement} where
+ */
+function handleError(err, where) {
+  const e = /** @type {any} */ (err);
+  if (e?.code === 'UNAUTHENTICATED') return showLogin('Your session has ended. Please sign in again.');
+  replaceChildren(where, h('li', { class: 'alert', role: 'alert' }, friendlyMessage(e?.code, e?.status)));
+}
