@@ -16,7 +16,7 @@ exec 9>target/.pkg-build.lock 2>/dev/null || { mkdir -p target; exec 9>target/.p
 flock 9
 wasm-pack build --release --target web --out-dir pkg --out-name pve_snapshots >target/wasm-pack.log 2>&1 \
   || { cat target/wasm-pack.log >&2; exit 1; }
-grep -q "found wasm-opt at $PWD/node_modules" target/wasm-pack.log \
+grep -qF "found wasm-opt at \"$PWD/node_modules/.bin/wasm-opt\"" target/wasm-pack.log \
   || { echo "build: wasm-pack did not use node_modules' wasm-opt" >&2; cat target/wasm-pack.log >&2; exit 1; }
 raw=$(stat -c %s pkg/pve_snapshots_bg.wasm)
 gz=$(gzip -9c pkg/pve_snapshots_bg.wasm | wc -c)

@@ -1,0 +1,135 @@
+//! The public operations, taking untrusted [`Value`]s exactly as the host
+//! passes them and returning serialisable results. The bindings only convert
+//! between JS and these; everything here is testable without a JS engine.
+
+use crate::description;
+use crate::error::{Result, SnapshotError};
+use crate::guest::{self, Snapshot, VmStatus};
+use crate::input::{string_value, Obj, Value};
+use crate::lifetime::{self, Remaining};
+use crate::page::{self, Page};
+use crate::plan::{self, Expiry};
+use crate::policy::Policy;
+use crate::request::{self, Request};
+use crate::rules::Guest;
+use crate::target::Target;
+use crate::task::{TaskOutcome, Upid};
+
+/// Parsed guest facts, owned, so a [`Guest`] can borrow them.
+struct Facts {
+    policy: Policy,
+    vm: VmStatus,
+    snapshots: Vec<Snapshot>,
+}
+
+impl Facts {
+    fn read(policy: &Value, vm_status: &Value, snapshots: &Value) -> Result<Self> {
+        Ok(Facts {
+            policy: Policy::from_value(policy)?,
+            vm: VmStatus::from_value(vm_status)?,
+            snapshots: guest::snapshots_from_value(snapshots)?,
+        })
+    }
+
+    fn guest(&self) -> Guest<'_> {
+        Guest { policy: &self.policy, vm: &self.vm, snapshots: &self.snapshots }
+    }
+}
+
+fn name_arg(value: &Value) -> Result<&str> {
+    string_value("name", value).map_err(|e| e.recode(|field, reason| SnapshotError::InvalidName { field, reason }))
+}
+
+pub fn validate_policy(policy: &Value) -> Result<Policy> {
+    Policy::from_value(policy)
+}
+
+pub fn snapshot_page(policy: &Value, vm_status: &Value, snapshots: &Value, now_ms: &Value) -> Result<Page> {
+    let facts = Facts::read(policy, vm_status, snapshots)?;
+    let now = lifetime::now_from_value(now_ms)?;
+    Ok(page::view(&facts.guest(), now))
+}
+
+pub fn plan_create(
+    target: &Value,
+    policy: &Value,
+    vm_status: &Value,
+    snapshots: &Value,
+    options: &Value,
+    now_ms: &Value,
+) -> Result<Request> {
+    let target = Target::from_value(target)?;
+    let facts = Facts::read(policy, vm_status, snapshots)?;
+    let options = Obj::new("options", options, true)?;
+    let description = match options.string("description") {
+        Ok(text) => description::normalize("options.description", text.unwrap_or(""))?,
+        Err(e) => return Err(e.recode(|field, reason| SnapshotError::InvalidDescription { field, reason })),
+    };
+    let include_ram = options.boolean("includeRam")?.unwrap_or(true);
+    let now = lifetime::now_from_value(now_ms)?;
+    plan::create(&target, &facts.guest(), &description, include_ram, now)
+}
+
+pub fn plan_rollback(
+    target: &Value,
+    policy: &Value,
+    vm_status: &Value,
+    snapshots: &Value,
+    name: &Value,
+    options: &Value,
+) -> Result<Request> {
+    let target = Target::from_value(target)?;
+    let facts = Facts::read(policy, vm_status, snapshots)?;
+    let name = name_arg(name)?;
+    let start = Obj::new("options", options, true)?.boolean("start")?;
+    plan::rollback(&target, &facts.guest(), name, start)
+}
+
+pub fn plan_remove(target: &Value, policy: &Value, vm_status: &Value, snapshots: &Value, name: &Value) -> Result<Request> {
+    let target = Target::from_value(target)?;
+    let facts = Facts::read(policy, vm_status, snapshots)?;
+    plan::remove(&target, &facts.guest(), name_arg(name)?)
+}
+
+pub fn plan_expiry(target: &Value, policy: &Value, vm_status: &Value, snapshots: &Value, now_ms: &Value) -> Result<Expiry> {
+    let target = Target::from_value(target)?;
+    let facts = Facts::read(policy, vm_status, snapshots)?;
+    let now = lifetime::now_from_value(now_ms)?;
+    Ok(plan::expiry(&target, &facts.guest(), now))
+}
+
+pub fn list_snapshots_request(target: &Value) -> Result<Request> {
+    Ok(request::list_snapshots(&Target::from_value(target)?))
+}
+
+pub fn vm_status_request(target: &Value) -> Result<Request> {
+    Ok(request::vm_status(&Target::from_value(target)?))
+}
+
+pub fn cluster_vms_request() -> Request {
+    request::cluster_vms()
+}
+
+fn upid_arg(upid: &Value) -> Result<Upid> {
+    let text = string_value("upid", upid).map_err(|e| e.recode(|field, reason| SnapshotError::InvalidTarget { field, reason }))?;
+    Upid::parse(text)
+}
+
+pub fn task_status_request(upid: &Value) -> Result<Request> {
+    Ok(request::task_status(&upid_arg(upid)?))
+}
+
+pub fn parse_upid(upid: &Value) -> Result<Upid> {
+    upid_arg(upid)
+}
+
+pub fn task_outcome(status: &Value) -> Result<TaskOutcome> {
+    TaskOutcome::from_status(status)
+}
+
+pub fn remaining_lifetime(policy: &Value, snaptime_seconds: &Value, now_ms: &Value) -> Result<Remaining> {
+    let policy = Policy::from_value(policy)?;
+    let snaptime = lifetime::snaptime_from_value(snaptime_seconds)?;
+    let now = lifetime::now_from_value(now_ms)?;
+    Ok(lifetime::remaining(&policy, snaptime, now))
+}

@@ -1,0 +1,134 @@
+//! Proxmox's own JSON about a guest, read as it arrives: the `data` of
+//! `GET …/status/current` and of `GET …/snapshot`.
+
+use crate::error::{Result, SnapshotError};
+use crate::input::{array_value, quote, Obj, Value};
+
+/// The latest instant we accept (9999-12-31T23:59:59Z), so every sum of a
+/// time and a lifetime stays far inside i64 and exact in a JS number.
+pub const MAX_EPOCH_SECONDS: i64 = 253_402_300_799;
+/// Far above any real VM (a Proxmox config file is at most 1 MiB).
+pub const MAX_SNAPSHOTS_IN_LIST: usize = 10_000;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VmStatus {
+    pub running: bool,
+    pub status: String,
+    /// The config lock (`backup`, `snapshot`, `migrate`, …), if any.
+    pub lock: Option<String>,
+    pub template: bool,
+}
+
+/// Locks that mean a snapshot operation is under way rather than some other
+/// job: reported as `SNAPSHOT_BUSY`, not `VM_LOCKED`.
+pub fn is_snapshot_lock(lock: &str) -> bool {
+    matches!(lock, "snapshot" | "snapshot-delete" | "rollback")
+}
+
+impl VmStatus {
+    pub fn from_value(value: &Value) -> Result<Self> {
+        let o = Obj::new("vmStatus", value, false)?;
+        let status = o.required_string("status")?;
+        let lock = o.string("lock")?.filter(|l| !l.is_empty()).map(str::to_owned);
+        Ok(VmStatus {
+            running: status == "running",
+            status: status.to_owned(),
+            lock,
+            template: o.perl_bool("template")?,
+        })
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Snapshot {
+    pub name: String,
+    pub description: String,
+    /// Creation time set by the server, epoch seconds; 0 when Proxmox did
+    /// not record one (then the age is unknown and it never expires).
+    pub snaptime: i64,
+    pub ram: bool,
+    pub parent: Option<String>,
+    /// `prepare` (being created or crashed) or `delete` (being deleted or
+    /// failed); the snapshot must not be touched while set.
+    pub snapstate: Option<String>,
+}
+
+/// Reads the snapshot list, dropping the `current` pseudo-entry ("You are
+/// here!") that always ends it. Unknown fields are ignored.
+pub fn snapshots_from_value(value: &Value) -> Result<Vec<Snapshot>> {
+    let items = array_value("snapshots", value)?;
+    if items.len() > MAX_SNAPSHOTS_IN_LIST {
+        return Err(SnapshotError::input("snapshots", format!("more than {MAX_SNAPSHOTS_IN_LIST} entries")));
+    }
+    let mut out: Vec<Snapshot> = Vec::with_capacity(items.len());
+    let mut paths = String::new();
+    for (i, item) in items.iter().enumerate() {
+        paths.clear();
+        paths.push_str(&format!("snapshots[{i}]"));
+        let o = Obj::new(&paths, item, false)?;
+        let name = o.required_string("name")?;
+        if name == "current" {
+            continue;
+        }
+        out.push(Snapshot {
+            name: name.to_owned(),
+            description: o.string("description")?.unwrap_or_default().to_owned(),
+            snaptime: o.integer("snaptime", 0, MAX_EPOCH_SECONDS)?.unwrap_or(0),
+            ram: o.perl_bool("vmstate")?,
+            parent: o.string("parent")?.map(str::to_owned),
+            snapstate: o.string("snapstate")?.filter(|s| !s.is_empty()).map(str::to_owned),
+        });
+    }
+    let mut names: Vec<&str> = out.iter().map(|s| s.name.as_str()).collect();
+    names.sort_unstable();
+    if let Some(pair) = names.windows(2).find(|w| w[0] == w[1]) {
+        return Err(SnapshotError::input("snapshots", format!("duplicate snapshot name {}", quote(pair[0]))));
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn obj(fields: Vec<(&str, Value)>) -> Value {
+        Value::Object(fields.into_iter().map(|(k, v)| (k.to_string(), v)).collect())
+    }
+
+    #[test]
+    fn reads_a_proxmox_list_and_drops_current() {
+        let list = Value::Array(vec![
+            obj(vec![("name", "b".into()), ("snaptime", 200.0.into()), ("vmstate", 1.0.into()), ("description", "".into())]),
+            obj(vec![("name", "current".into()), ("running", 1.0.into()), ("digest", "ab".into()), ("description", "You are here!".into())]),
+            obj(vec![("name", "a".into()), ("snaptime", 100.0.into()), ("snapstate", "delete".into()), ("extra", Value::Bool(true))]),
+        ]);
+        let s = snapshots_from_value(&list).unwrap();
+        assert_eq!(s.len(), 2);
+        assert_eq!((s[0].name.as_str(), s[0].ram, s[0].snaptime), ("b", true, 200));
+        assert_eq!(s[1].snapstate.as_deref(), Some("delete"));
+    }
+
+    #[test]
+    fn wrong_types_name_the_entry() {
+        let list = Value::Array(vec![obj(vec![("name", "a".into()), ("snaptime", "100".into())])]);
+        assert_eq!(
+            snapshots_from_value(&list).unwrap_err().to_string(),
+            "snapshots[0].snaptime: expected an integer, got a string"
+        );
+        let list = Value::Array(vec![obj(vec![("name", 5.0.into())])]);
+        assert_eq!(snapshots_from_value(&list).unwrap_err().to_string(), "snapshots[0].name: expected a string, got a number");
+        let dup = Value::Array(vec![obj(vec![("name", "a".into())]), obj(vec![("name", "a".into())])]);
+        assert!(snapshots_from_value(&dup).is_err());
+        assert!(snapshots_from_value(&Value::Null).is_err());
+    }
+
+    #[test]
+    fn vm_status() {
+        let s = VmStatus::from_value(&obj(vec![("status", "running".into()), ("lock", "backup".into())])).unwrap();
+        assert!(s.running);
+        assert_eq!(s.lock.as_deref(), Some("backup"));
+        let s = VmStatus::from_value(&obj(vec![("status", "stopped".into()), ("lock", "".into())])).unwrap();
+        assert_eq!((s.running, s.lock), (false, None));
+        assert_eq!(VmStatus::from_value(&obj(vec![])).unwrap_err().to_string(), "vmStatus.status: is required");
+    }
+}

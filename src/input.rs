@@ -1,0 +1,267 @@
+//! Untrusted outside data (JS objects, Proxmox JSON) as a plain tree, and
+//! typed reads from it that name the field when the data is wrong.
+//!
+//! The bindings turn a JS value into a [`Value`]; every rule reads its
+//! arguments through [`Obj`] so a wrong type becomes `INVALID_INPUT` with a
+//! path such as `snapshots[2].snaptime`, never a panic or serde's wording.
+
+use crate::error::{Result, SnapshotError};
+
+/// Largest integer a JS number holds exactly (2^53 − 1).
+pub const MAX_SAFE_INTEGER: f64 = 9_007_199_254_740_991.0;
+
+/// A JSON-like value. Objects keep their own keys in order; `undefined` and
+/// `null` are both `Null` (a missing optional field).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Value {
+    Null,
+    Bool(bool),
+    Number(f64),
+    String(String),
+    Array(Vec<Value>),
+    Object(Vec<(String, Value)>),
+}
+
+impl Value {
+    fn kind(&self) -> &'static str {
+        match self {
+            Value::Null => "null",
+            Value::Bool(_) => "a boolean",
+            Value::Number(n) if n.is_nan() => "NaN",
+            Value::Number(n) if n.is_infinite() => "an infinite number",
+            Value::Number(_) => "a number",
+            Value::String(_) => "a string",
+            Value::Array(_) => "an array",
+            Value::Object(_) => "an object",
+        }
+    }
+
+    pub fn is_null(&self) -> bool {
+        matches!(self, Value::Null)
+    }
+}
+
+impl From<&str> for Value {
+    fn from(s: &str) -> Self {
+        Value::String(s.to_owned())
+    }
+}
+
+impl From<f64> for Value {
+    fn from(n: f64) -> Self {
+        Value::Number(n)
+    }
+}
+
+fn wrong(path: &str, expected: &str, got: &Value) -> SnapshotError {
+    SnapshotError::input(path, format!("expected {expected}, got {}", got.kind()))
+}
+
+/// An object argument together with the path used in error messages.
+#[derive(Debug, Clone, Copy)]
+pub struct Obj<'a> {
+    path: &'a str,
+    fields: &'a [(String, Value)],
+}
+
+static EMPTY: [(String, Value); 0] = [];
+
+impl<'a> Obj<'a> {
+    /// Reads `value` as an object; `null`/`undefined` only when `optional`.
+    pub fn new(path: &'a str, value: &'a Value, optional: bool) -> Result<Self> {
+        match value {
+            Value::Object(fields) => Ok(Obj { path, fields }),
+            Value::Null if optional => Ok(Obj { path, fields: &EMPTY }),
+            other => Err(wrong(path, "an object", other)),
+        }
+    }
+
+    pub fn path(&self) -> &'a str {
+        self.path
+    }
+
+    pub fn field_path(&self, key: &str) -> String {
+        if self.path.is_empty() {
+            key.to_owned()
+        } else {
+            format!("{}.{key}", self.path)
+        }
+    }
+
+    /// The last own field called `key`; absent and `null` read the same.
+    pub fn get(&self, key: &str) -> Option<&'a Value> {
+        self.fields.iter().rev().find(|(k, _)| k == key).map(|(_, v)| v).filter(|v| !v.is_null())
+    }
+
+    pub fn string(&self, key: &str) -> Result<Option<&'a str>> {
+        match self.get(key) {
+            None => Ok(None),
+            Some(Value::String(s)) => Ok(Some(s)),
+            Some(other) => Err(wrong(&self.field_path(key), "a string", other)),
+        }
+    }
+
+    pub fn required_string(&self, key: &str) -> Result<&'a str> {
+        self.string(key)?
+            .ok_or_else(|| SnapshotError::input(self.field_path(key), "is required"))
+    }
+
+    /// A whole number in `min..=max`; fractions, NaN, ±Infinity and numeric
+    /// strings are refused (a string where a number belongs is a bug upstream).
+    pub fn integer(&self, key: &str, min: i64, max: i64) -> Result<Option<i64>> {
+        match self.get(key) {
+            None => Ok(None),
+            Some(v) => integer_value(&self.field_path(key), v, min, max).map(Some),
+        }
+    }
+
+    pub fn required_integer(&self, key: &str, min: i64, max: i64) -> Result<i64> {
+        self.integer(key, min, max)?
+            .ok_or_else(|| SnapshotError::input(self.field_path(key), "is required"))
+    }
+
+    /// A strict boolean, for our own options and policy.
+    pub fn boolean(&self, key: &str) -> Result<Option<bool>> {
+        match self.get(key) {
+            None => Ok(None),
+            Some(Value::Bool(b)) => Ok(Some(*b)),
+            Some(other) => Err(wrong(&self.field_path(key), "true or false", other)),
+        }
+    }
+
+    /// A boolean as Perl writes it (Proxmox sends `vmstate: 0|1`, sometimes
+    /// strings); read leniently like Proxmox's own Rust types do.
+    pub fn perl_bool(&self, key: &str) -> Result<bool> {
+        let path = || self.field_path(key);
+        match self.get(key) {
+            None => Ok(false),
+            Some(Value::Bool(b)) => Ok(*b),
+            Some(Value::Number(n)) if n.is_finite() => Ok(*n != 0.0),
+            Some(Value::String(s)) => match s.to_ascii_lowercase().as_str() {
+                "1" | "true" | "yes" | "on" => Ok(true),
+                "" | "0" | "false" | "no" | "off" => Ok(false),
+                _ => Err(SnapshotError::input(path(), "expected a boolean (0/1)")),
+            },
+            Some(other) => Err(wrong(&path(), "a boolean (0/1)", other)),
+        }
+    }
+
+    pub fn array(&self, key: &str) -> Result<Option<&'a [Value]>> {
+        match self.get(key) {
+            None => Ok(None),
+            Some(Value::Array(items)) => Ok(Some(items)),
+            Some(other) => Err(wrong(&self.field_path(key), "an array", other)),
+        }
+    }
+
+    pub fn object(&self, key: &str, path: &'a str) -> Result<Obj<'a>> {
+        match self.get(key) {
+            None => Ok(Obj { path, fields: &EMPTY }),
+            Some(v) => Obj::new(path, v, true),
+        }
+    }
+}
+
+/// Reads a number that must be a whole number in `min..=max`.
+pub fn integer_value(path: &str, v: &Value, min: i64, max: i64) -> Result<i64> {
+    let n = match v {
+        Value::Number(n) if n.is_finite() => *n,
+        other => return Err(wrong(path, "an integer", other)),
+    };
+    if n.fract() != 0.0 {
+        return Err(SnapshotError::input(path, format!("expected an integer, got {n}")));
+    }
+    if n.abs() > MAX_SAFE_INTEGER || n < min as f64 || n > max as f64 {
+        return Err(SnapshotError::input(path, format!("must be from {min} to {max}, got {n}")));
+    }
+    // Exact: n is whole and within ±2^53.
+    Ok(n as i64)
+}
+
+/// Reads an array argument; `null`/`undefined` are refused.
+pub fn array_value<'a>(path: &str, v: &'a Value) -> Result<&'a [Value]> {
+    match v {
+        Value::Array(items) => Ok(items),
+        other => Err(wrong(path, "an array", other)),
+    }
+}
+
+/// Reads a string argument.
+pub fn string_value<'a>(path: &str, v: &'a Value) -> Result<&'a str> {
+    match v {
+        Value::String(s) => Ok(s),
+        other => Err(wrong(path, "a string", other)),
+    }
+}
+
+/// Shortens outside text for inclusion in an error message.
+pub fn quote(s: &str) -> String {
+    const MAX: usize = 48;
+    let mut out: String = s.chars().take(MAX).flat_map(char::escape_debug).collect();
+    if s.chars().nth(MAX).is_some() {
+        out.push('…');
+    }
+    format!("'{out}'")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn obj(fields: &[(&str, Value)]) -> Value {
+        Value::Object(fields.iter().map(|(k, v)| (k.to_string(), v.clone())).collect())
+    }
+
+    #[test]
+    fn integers_refuse_fractions_nan_infinity_and_strings() {
+        let v = obj(&[
+            ("a", 1.5.into()),
+            ("b", f64::NAN.into()),
+            ("c", f64::INFINITY.into()),
+            ("d", "3".into()),
+            ("e", 9_007_199_254_740_992.0.into()),
+            ("f", (-0.0).into()),
+        ]);
+        let o = Obj::new("p", &v, false).unwrap();
+        for key in ["a", "b", "c", "d", "e"] {
+            let err = o.integer(key, i64::MIN, i64::MAX).unwrap_err();
+            assert_eq!(err.code(), "INVALID_INPUT");
+            assert!(err.to_string().starts_with(&format!("p.{key}:")), "{err}");
+        }
+        assert_eq!(o.integer("f", 0, 10).unwrap(), Some(0));
+        assert_eq!(o.integer("missing", 0, 10).unwrap(), None);
+    }
+
+    #[test]
+    fn range_errors_name_the_bounds() {
+        let v = obj(&[("n", 11.0.into())]);
+        let err = Obj::new("", &v, false).unwrap().integer("n", 1, 10).unwrap_err();
+        assert_eq!(err.to_string(), "n: must be from 1 to 10, got 11");
+    }
+
+    #[test]
+    fn perl_booleans_are_read_leniently() {
+        let v = obj(&[("a", 1.0.into()), ("b", "0".into()), ("c", Value::Bool(true)), ("d", "maybe".into())]);
+        let o = Obj::new("x", &v, false).unwrap();
+        assert!(o.perl_bool("a").unwrap());
+        assert!(!o.perl_bool("b").unwrap());
+        assert!(o.perl_bool("c").unwrap());
+        assert!(!o.perl_bool("absent").unwrap());
+        assert_eq!(o.perl_bool("d").unwrap_err().code(), "INVALID_INPUT");
+    }
+
+    #[test]
+    fn null_objects_only_where_optional() {
+        assert!(Obj::new("o", &Value::Null, true).is_ok());
+        let err = Obj::new("o", &Value::Null, false).unwrap_err();
+        assert_eq!(err.to_string(), "o: expected an object, got null");
+        let err = Obj::new("o", &Value::Array(vec![]), true).unwrap_err();
+        assert_eq!(err.to_string(), "o: expected an object, got an array");
+    }
+
+    #[test]
+    fn quote_escapes_and_truncates() {
+        assert_eq!(quote("a\nb"), "'a\\nb'");
+        assert_eq!(quote(&"x".repeat(100)), format!("'{}…'", "x".repeat(48)));
+    }
+}
