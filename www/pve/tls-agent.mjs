@@ -12,6 +12,19 @@ import net from 'node:net';
 import tls from 'node:tls';
 import { PveError } from './errors.mjs';
 
+/** OpenSSL's verify codes, in words an administrator recognises. */
+/** @type {Record<string, string>} */
+const CHAIN_ERRORS = {
+  DEPTH_ZERO_SELF_SIGNED_CERT: 'self-signed certificate',
+  SELF_SIGNED_CERT_IN_CHAIN: 'self-signed certificate in the chain',
+  UNABLE_TO_VERIFY_LEAF_SIGNATURE: 'issuer not trusted',
+  UNABLE_TO_GET_ISSUER_CERT_LOCALLY: 'issuer not trusted',
+  UNABLE_TO_GET_ISSUER_CERT: 'issuer not trusted',
+  CERT_HAS_EXPIRED: 'certificate has expired',
+  CERT_NOT_YET_VALID: 'certificate is not yet valid',
+  CERT_REVOKED: 'certificate revoked',
+};
+
 /**
  * @typedef {object} TlsTrust
  * @property {string|null} ca        PEM CA bundle to trust instead of the system store
@@ -121,14 +134,16 @@ class VerifyingAgent extends https.Agent {
         { details: { reason: 'pin-mismatch', fingerprint: actual, expected: this.#trust.pin } });
     }
     // Node already ran the chain check and (when that passed) the hostname check.
-    const hostnameError = socket.authorized ? tls.checkServerIdentity(host, /** @type {any} */ (cert)) : undefined;
-    if (socket.authorized && !hostnameError) return null;
-    const why = socket.authorizationError ? String(socket.authorizationError) : (hostnameError?.message ?? 'not trusted');
-    const reason = /HOSTNAME|IP:|altnames/i.test(why) ? 'hostname-mismatch' : 'untrusted';
+    const code = socket.authorized ? null : String(socket.authorizationError ?? 'UNKNOWN');
+    const hostnameError = code === null || code === 'ERR_TLS_CERT_ALTNAME_INVALID'
+      ? tls.checkServerIdentity(host, /** @type {any} */ (cert)) : undefined;
+    if (code === null && !hostnameError) return null;
+    const reason = hostnameError ? 'hostname-mismatch' : 'untrusted';
+    const why = hostnameError ? hostnameError.message : `${CHAIN_ERRORS[code ?? ''] ?? 'chain verification failed'}, ${code}`;
     return new PveError('PVE_TLS',
       `TLS: the certificate of ${origin} is not trusted (${why}); its SHA-256 fingerprint is ${actual}. ` +
       'Pin that fingerprint (after checking it on the host: pvenode cert info) or give the CA file',
-      { details: { reason, fingerprint: actual, authorizationError: why } });
+      { details: { reason, fingerprint: actual, authorizationError: code ?? 'ERR_TLS_CERT_ALTNAME_INVALID' } });
   }
 
   /** Also drops sockets still in their handshake. */
