@@ -1,0 +1,304 @@
+// The panel's same-origin JSON API (see /api/* in the task's contract).
+// Routing is on raw, undecoded path segments with a fixed table: nothing a
+// client puts in the path can turn into a different Proxmox request.
+import { ApiError, readJsonBody, sendJson, onlyKeys } from './http-io.mjs';
+import { csrfMatches, readCookie, sessionCookie } from './sessions.mjs';
+import { verifyPassword } from './passwords.mjs';
+import { publicTask } from './task-registry.mjs';
+
+/**
+ * @typedef {import('./sessions.mjs').Session} Session
+ * @typedef {import('./customer-directory.mjs').Service} Service
+ * @typedef {{req: import('node:http').IncomingMessage, res: import('node:http').ServerResponse,
+ *   params: Record<string, string>, session: Session | null}} Ctx
+ * @typedef {(ctx: Ctx) => Promise<void>} Handler
+ */
+
+/** @param {string} pattern */
+const split = (pattern) => pattern.split('/');
+
+/**
+ * @param {{core: any, directory: ReturnType<typeof import('./customer-directory.mjs').createCustomerDirectory>,
+ *   sessions: ReturnType<typeof import('./sessions.mjs').createSessionStore>,
+ *   actions: ReturnType<typeof import('./snapshot-actions.mjs').createSnapshotActions>,
+ *   tasks: ReturnType<typeof import('./task-registry.mjs').createTaskRegistry>,
+ *   loginLimiter: ReturnType<typeof import('./rate-limiter.mjs').createRateLimiter>,
+ *   actionLimiter: ReturnType<typeof import('./rate-limiter.mjs').createRateLimiter>,
+ *   now: () => number, bodyLimit: number, isSecure: (req: import('node:http').IncomingMessage) => boolean,
+ *   clientIp: (req: import('node:http').IncomingMessage) => string, sessionMaxAgeSeconds: number}} deps
+ * @returns {(req: import('node:http').IncomingMessage, res: import('node:http').ServerResponse, segments: string[]) => Promise<void>}
+ */
+export function createApi(deps) {
+  const { core, directory, sessions, actions, tasks, loginLimiter, actionLimiter, now, bodyLimit } = deps;
+
+  /** @param {Session} session */
+  const userOf = (session) => {
+    const c = directory.customer(session.username);
+    return { username: session.username, displayName: c?.displayName ?? session.username };
+  };
+
+  /**
+   * The customer's own service, or 404 for anything else (never reveal that
+   * another customer's service exists).
+   * @param {Ctx} ctx
+   * @returns {Service}
+   */
+  function ownService(ctx) {
+    const service = directory.service(/** @type {Session} */ (ctx.session).username, ctx.params.id);
+    if (!service) throw new ApiError('NOT_FOUND', 'no such service');
+    return service;
+  }
+
+  /**
+   * Rejects a bad snapshot name before any Proxmox call: the core plans a
+   * removal against an empty list; anything but "no such snapshot" is the
+   * name's own fault (format, reserved, not one of ours).
+   * @param {Ctx} ctx
+   * @param {Service} service
+   * @returns {string}
+   */
+  function checkedName(ctx, service) {
+    let name;
+    try {
+      name = decodeURIComponent(ctx.params.name);
+    } catch {
+      throw new ApiError('INVALID_NAME', 'snapshot name is not valid percent-encoding');
+    }
+    try {
+      core.planRemove({ node: 'localhost', vmid: service.vmid, type: service.type }, directory.policy(service),
+        { status: 'stopped' }, [{ name: 'current', description: 'You are here!', running: 0 }], name);
+    } catch (err) {
+      const code = /** @type {{code?: string}} */ (err).code;
+      if (code === 'INVALID_NAME' || code === 'INVALID_INPUT' || code === 'NOT_MANAGED') throw err;
+      return name;
+    }
+    return name;
+  }
+
+  /** @param {Ctx} ctx */
+  function countAction(ctx) {
+    const key = /** @type {Session} */ (ctx.session).username;
+    const wait = actionLimiter.retryAfter(key);
+    if (wait > 0) {
+      ctx.res.setHeader('Retry-After', String(wait));
+      throw new ApiError('RATE_LIMITED', `too many snapshot actions; try again in ${wait} s`, { retryAfterSeconds: wait });
+    }
+    actionLimiter.hit(key);
+  }
+
+  /**
+   * @param {Ctx} ctx
+   * @param {Parameters<typeof actions.start>[0]['action']} action
+   * @param {Service} service
+   */
+  async function startAction(ctx, action, service) {
+    const customer = /** @type {Session} */ (ctx.session).username;
+    const task = await actions.start({ customer, service, policy: directory.policy(service), action });
+    sendJson(ctx.res, 202, { task: { id: task.id, kind: task.kind, name: task.name } });
+  }
+
+  /** @type {Array<{pattern: string[], auth: boolean, methods: Record<string, Handler>}>} */
+  const routes = [
+    {
+      pattern: split('login'),
+      auth: false,
+      methods: {
+        async POST(ctx) {
+          const body = await readJsonBody(ctx.req, { limit: bodyLimit });
+          onlyKeys(body, ['username', 'password']);
+          const { username, password } = body;
+          if (typeof username !== 'string' || username.length === 0 || username.length > 64) {
+            throw new ApiError('INVALID_INPUT', 'username: must be a string of 1 to 64 characters');
+          }
+          if (typeof password !== 'string' || password.length === 0 || password.length > 1024) {
+            throw new ApiError('INVALID_INPUT', 'password: must be a string of 1 to 1024 characters');
+          }
+          const key = `${deps.clientIp(ctx.req)}\n${username.toLowerCase()}`;
+          const wait = loginLimiter.retryAfter(key);
+          if (wait > 0) {
+            ctx.res.setHeader('Retry-After', String(wait));
+            throw new ApiError('RATE_LIMITED', `too many failed sign-in attempts; try again in ${wait} s`, { retryAfterSeconds: wait });
+          }
+          const customer = directory.customer(username);
+          const ok = await verifyPassword(password, customer?.passwordHash);
+          if (!ok || !customer) {
+            loginLimiter.hit(key);
+            throw new ApiError('INVALID_CREDENTIALS', 'wrong username or password');
+          }
+          loginLimiter.reset(key);
+          sessions.destroy(readCookie(ctx.req.headers.cookie, 'sid'));
+          const session = sessions.create(customer.username);
+          sendJson(ctx.res, 200, { user: userOf(session), csrfToken: session.csrfToken }, {
+            'Set-Cookie': sessionCookie(session.id, { secure: deps.isSecure(ctx.req), maxAgeSeconds: deps.sessionMaxAgeSeconds }),
+          });
+        },
+      },
+    },
+    {
+      pattern: split('logout'),
+      auth: true,
+      methods: {
+        async POST(ctx) {
+          await readJsonBody(ctx.req, { limit: bodyLimit });
+          sessions.destroy(/** @type {Session} */ (ctx.session).id);
+          sendJson(ctx.res, 204, undefined, {
+            'Set-Cookie': sessionCookie('', { secure: deps.isSecure(ctx.req), maxAgeSeconds: 0 }),
+          });
+        },
+      },
+    },
+    {
+      pattern: split('session'),
+      auth: true,
+      methods: {
+        async GET(ctx) {
+          const session = /** @type {Session} */ (ctx.session);
+          sendJson(ctx.res, 200, { user: userOf(session), csrfToken: session.csrfToken });
+        },
+      },
+    },
+    {
+      pattern: split('services'),
+      auth: true,
+      methods: {
+        async GET(ctx) {
+          const services = directory.services(/** @type {Session} */ (ctx.session).username)
+            .map((s) => ({ id: s.id, name: s.name, vmid: s.vmid, type: s.type, product: s.product }));
+          sendJson(ctx.res, 200, { services });
+        },
+      },
+    },
+    {
+      pattern: split('services/:id/snapshots'),
+      auth: true,
+      methods: {
+        async GET(ctx) {
+          const service = ownService(ctx);
+          const { vmStatus, snapshots } = await actions.read(service);
+          sendJson(ctx.res, 200, {
+            service: { id: service.id, name: service.name, vmid: service.vmid, type: service.type },
+            policy: directory.policy(service),
+            vmStatus,
+            snapshots,
+            serverTime: now(),
+            activeTask: actions.activeTask(/** @type {Session} */ (ctx.session).username, service),
+          });
+        },
+        async POST(ctx) {
+          countAction(ctx);
+          const body = await readJsonBody(ctx.req, { limit: bodyLimit });
+          const service = ownService(ctx);
+          onlyKeys(body, ['description', 'includeRam']);
+          const { description, includeRam } = body;
+          if (description !== undefined && typeof description !== 'string') {
+            throw new ApiError('INVALID_DESCRIPTION', 'description: must be a string');
+          }
+          if (includeRam !== undefined && typeof includeRam !== 'boolean') {
+            throw new ApiError('INVALID_INPUT', 'includeRam: must be true or false');
+          }
+          await startAction(ctx, { kind: 'create', input: { description, includeRam } }, service);
+        },
+      },
+    },
+    {
+      pattern: split('services/:id/snapshots/:name'),
+      auth: true,
+      methods: {
+        async DELETE(ctx) {
+          countAction(ctx);
+          const body = await readJsonBody(ctx.req, { limit: bodyLimit });
+          const service = ownService(ctx);
+          onlyKeys(body, []);
+          await startAction(ctx, { kind: 'remove', name: checkedName(ctx, service) }, service);
+        },
+      },
+    },
+    {
+      pattern: split('services/:id/snapshots/:name/rollback'),
+      auth: true,
+      methods: {
+        async POST(ctx) {
+          countAction(ctx);
+          const body = await readJsonBody(ctx.req, { limit: bodyLimit });
+          const service = ownService(ctx);
+          onlyKeys(body, ['start']);
+          if (body.start !== undefined && typeof body.start !== 'boolean') {
+            throw new ApiError('INVALID_INPUT', 'start: must be true or false');
+          }
+          const name = checkedName(ctx, service);
+          await startAction(ctx, { kind: 'rollback', name, input: { start: /** @type {boolean|undefined} */ (body.start) } }, service);
+        },
+      },
+    },
+    {
+      pattern: split('services/:id/tasks/:taskId'),
+      auth: true,
+      methods: {
+        async GET(ctx) {
+          const service = ownService(ctx);
+          const task = tasks.find(ctx.params.taskId, /** @type {Session} */ (ctx.session).username, service.id);
+          if (!task) throw new ApiError('NOT_FOUND', 'no such task');
+          await actions.refresh(task);
+          sendJson(ctx.res, 200, { task: publicTask(task) });
+        },
+      },
+    },
+  ];
+
+  /**
+   * @param {string[]} segments
+   * @returns {{route: typeof routes[number], params: Record<string, string>} | null}
+   */
+  function match(segments) {
+    if (segments.some((s) => s === '' || s === '.' || s === '..')) return null;
+    for (const route of routes) {
+      if (route.pattern.length !== segments.length) continue;
+      /** @type {Record<string, string>} */
+      const params = {};
+      const ok = route.pattern.every((p, i) => {
+        if (p.startsWith(':')) {
+          params[p.slice(1)] = segments[i];
+          return segments[i].length <= 256;
+        }
+        return p === segments[i];
+      });
+      if (ok) return { route, params };
+    }
+    return null;
+  }
+
+  /**
+   * Browsers always send Origin on cross-site POSTs; a mismatch is a forged
+   * request even before the CSRF token is looked at (covers login, which
+   * has no token yet).
+   * @param {import('node:http').IncomingMessage} req
+   */
+  function originAllowed(req) {
+    const origin = req.headers.origin;
+    if (origin === undefined) return true;
+    const scheme = deps.isSecure(req) ? 'https' : 'http';
+    return origin === `${scheme}://${req.headers.host}`;
+  }
+
+  return async (req, res, segments) => {
+    const found = match(segments);
+    if (!found) throw new ApiError('NOT_FOUND', 'no such API endpoint');
+    const handler = Object.hasOwn(found.route.methods, req.method ?? '') ? found.route.methods[/** @type {string} */ (req.method)] : undefined;
+    if (!handler) {
+      res.setHeader('Allow', Object.keys(found.route.methods).join(', '));
+      throw new ApiError('METHOD_NOT_ALLOWED', `${req.method} is not allowed here`);
+    }
+    const unsafe = req.method !== 'GET';
+    if (unsafe && !originAllowed(req)) throw new ApiError('CSRF_FAILED', 'cross-origin request refused');
+    /** @type {Ctx} */
+    const ctx = { req, res, params: found.params, session: null };
+    if (found.route.auth) {
+      ctx.session = sessions.get(readCookie(req.headers.cookie, 'sid'));
+      if (!ctx.session) throw new ApiError('UNAUTHENTICATED', 'sign in first');
+      if (unsafe && !csrfMatches(ctx.session, req.headers['x-csrf-token'])) {
+        throw new ApiError('CSRF_FAILED', 'missing or wrong X-CSRF-Token header');
+      }
+    }
+    await handler(ctx);
+  };
+}

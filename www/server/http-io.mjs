@@ -1,0 +1,173 @@
+// The HTTP edge of the panel API: coded errors to statuses, JSON in and out,
+// and the headers every response carries.
+
+/** Coded error in the project's shape (`code`, `message`, `details`). */
+export class ApiError extends Error {
+  /**
+   * @param {string} code
+   * @param {string} message
+   * @param {object} [details]
+   */
+  constructor(code, message, details) {
+    super(message);
+    this.name = 'ApiError';
+    this.code = code;
+    if (details !== undefined) this.details = details;
+  }
+}
+
+const CONFLICT_CODES = new Set([
+  'QUOTA_EXCEEDED', 'VM_LOCKED', 'SNAPSHOT_BUSY', 'NOT_MANAGED', 'ROLLBACK_NOT_LATEST', 'SNAPSHOTS_DISABLED',
+]);
+const FIXED_STATUS = new Map([
+  ['UNAUTHENTICATED', 401], ['INVALID_CREDENTIALS', 401], ['CSRF_FAILED', 403], ['NOT_FOUND', 404],
+  ['METHOD_NOT_ALLOWED', 405], ['TOO_LARGE', 413], ['UNSUPPORTED_MEDIA_TYPE', 415], ['RATE_LIMITED', 429],
+  ['PVE_TIMEOUT', 504],
+]);
+
+/**
+ * The HTTP status for a coded error (core refusals, PveError, ApiError).
+ * @param {string | undefined} code
+ * @returns {number}
+ */
+export function statusForCode(code) {
+  if (typeof code !== 'string') return 500;
+  const fixed = FIXED_STATUS.get(code);
+  if (fixed) return fixed;
+  if (CONFLICT_CODES.has(code)) return 409;
+  if (code.startsWith('INVALID_')) return 400;
+  if (code.startsWith('PVE_')) return 502;
+  return 500;
+}
+
+export const CONTENT_SECURITY_POLICY = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; "
+  + "img-src 'self' data:; object-src 'none'; base-uri 'none'; frame-ancestors 'self'; form-action 'self'";
+
+/**
+ * Headers for every response, static or API, success or error.
+ * @param {import('node:http').ServerResponse} res
+ */
+export function setSecurityHeaders(res) {
+  res.setHeader('Content-Security-Policy', CONTENT_SECURITY_POLICY);
+  res.setHeader('X-Content-Type-Options', 'nosniff');
+  res.setHeader('Referrer-Policy', 'no-referrer');
+  res.setHeader('Cross-Origin-Opener-Policy', 'same-origin');
+  res.setHeader('Cross-Origin-Resource-Policy', 'same-origin');
+}
+
+/**
+ * @param {import('node:http').ServerResponse} res
+ * @param {number} status
+ * @param {unknown} body `undefined` sends no body (204)
+ * @param {Record<string, string>} [headers]
+ */
+export function sendJson(res, status, body, headers = {}) {
+  if (res.headersSent) return;
+  for (const [k, v] of Object.entries(headers)) res.setHeader(k, v);
+  if (body === undefined) {
+    res.writeHead(status);
+    res.end();
+    return;
+  }
+  const text = JSON.stringify(body);
+  res.writeHead(status, {
+    'Content-Type': 'application/json; charset=utf-8',
+    'Content-Length': Buffer.byteLength(text),
+  });
+  res.end(text);
+}
+
+/**
+ * Turns any thrown value into the API's error body. Unknown errors become a
+ * generic 500 so internals (paths, stack traces) never reach the browser.
+ * @param {unknown} err
+ * @returns {{status: number, body: {error: {code: string, message: string, details?: unknown}}}}
+ */
+export function errorResponse(err) {
+  const e = /** @type {{code?: unknown, message?: unknown, details?: unknown}} */ (err ?? {});
+  const code = typeof e.code === 'string' ? e.code : undefined;
+  const status = statusForCode(code);
+  if (status === 500 || code === undefined) {
+    return { status: 500, body: { error: { code: 'INTERNAL', message: 'internal server error' } } };
+  }
+  if (code.startsWith('PVE_')) return { status, body: { error: pveError(code, /** @type {any} */ (e)) } };
+  /** @type {{code: string, message: string, details?: unknown}} */
+  const error = { code, message: typeof e.message === 'string' ? e.message : code };
+  if (e.details !== undefined && e.details !== null) error.details = e.details;
+  return { status, body: { error } };
+}
+
+const PVE_WORDING = new Map([
+  ['PVE_TIMEOUT', 'Proxmox VE did not answer in time'],
+  ['PVE_NETWORK', 'Proxmox VE cannot be reached'],
+  ['PVE_TLS', 'the connection to Proxmox VE failed its certificate check'],
+  ['PVE_AUTH', 'the panel is not authorised at Proxmox VE'],
+  ['PVE_FORBIDDEN', 'the panel lacks a permission at Proxmox VE'],
+]);
+
+/**
+ * A Proxmox failure as the browser sees it: Proxmox's own reason, but not the
+ * client's message, which names internal hosts, nodes and request paths.
+ * @param {string} code
+ * @param {{pveMessage?: unknown, status?: unknown}} e
+ */
+function pveError(code, e) {
+  const said = typeof e.pveMessage === 'string' && e.pveMessage !== '' && code !== 'PVE_AUTH' ? `: ${e.pveMessage}` : '';
+  const message = `${PVE_WORDING.get(code) ?? 'Proxmox VE refused the request'}${said}`;
+  return typeof e.status === 'number' ? { code, message, details: { pveStatus: e.status } } : { code, message };
+}
+
+const JSON_TYPE = /^application\/json\s*(;\s*charset\s*=\s*"?utf-8"?\s*)?$/i;
+
+/**
+ * Reads a JSON object body under the API's rules: only application/json
+ * (else 415), at most `limit` bytes (else 413), an object (else 400). A
+ * request without a body and without a content type reads as `{}`.
+ * @param {import('node:http').IncomingMessage} req
+ * @param {{limit?: number}} [options]
+ * @returns {Promise<Record<string, unknown>>}
+ */
+export async function readJsonBody(req, { limit = 16 * 1024 } = {}) {
+  const type = req.headers['content-type'];
+  const length = req.headers['content-length'];
+  const chunked = req.headers['transfer-encoding'] !== undefined;
+  const hasBody = chunked || (length !== undefined && length !== '0');
+  if (type !== undefined && !JSON_TYPE.test(type)) {
+    throw new ApiError('UNSUPPORTED_MEDIA_TYPE', 'request body must be application/json', { contentType: type.slice(0, 100) });
+  }
+  if (!hasBody) return {};
+  if (type === undefined) throw new ApiError('UNSUPPORTED_MEDIA_TYPE', 'request body must be application/json');
+  if (length !== undefined && !(Number(length) <= limit)) {
+    throw new ApiError('TOO_LARGE', `request body must be at most ${limit} bytes`, { limit });
+  }
+  const chunks = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += chunk.length;
+    if (size > limit) throw new ApiError('TOO_LARGE', `request body must be at most ${limit} bytes`, { limit });
+    chunks.push(chunk);
+  }
+  let value;
+  try {
+    value = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+  } catch {
+    throw new ApiError('INVALID_INPUT', 'request body is not valid JSON');
+  }
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    throw new ApiError('INVALID_INPUT', 'request body must be a JSON object');
+  }
+  return value;
+}
+
+/**
+ * Rejects keys the endpoint does not know, so a typo is an error, not a no-op.
+ * @param {Record<string, unknown>} body
+ * @param {string[]} allowed
+ */
+export function onlyKeys(body, allowed) {
+  for (const key of Object.keys(body)) {
+    if (!allowed.includes(key)) {
+      throw new ApiError('INVALID_INPUT', `${key}: unknown field (allowed: ${allowed.join(', ') || 'none'})`, { field: key });
+    }
+  }
+}

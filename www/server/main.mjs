@@ -1,0 +1,100 @@
+#!/usr/bin/env node
+// Entry point of the panel: `node www/server/main.mjs [--config FILE] [--port 8080] [--host 127.0.0.1]`.
+// Without PVE_URL it runs against the in-process simulator (demo seed, random
+// token secret) so a newcomer can sign in right away; with PVE_URL (and
+// PVE_TOKEN_SECRET or pve.tokenSecretFile) it talks to the real cluster.
+import { parseArgs } from 'node:util';
+import { randomBytes } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
+import { loadConfig } from '../config.mjs';
+import { createPveClient } from '../pve/client.mjs';
+import { startPanelServer } from './panel-server.mjs';
+
+const DEMO_CONFIG = fileURLToPath(new URL('./demo-config.json', import.meta.url));
+const DEMO_LOGINS = [['alice', 'alice-demo'], ['bob', 'bob-demo']];
+const USAGE = 'usage: node www/server/main.mjs [--config FILE] [--port 8080] [--host 127.0.0.1] [--trust-proxy]\n'
+  + '  without PVE_URL: demo mode against the built-in Proxmox simulator\n'
+  + '  with PVE_URL and PVE_TOKEN_SECRET (or pve.tokenSecretFile): the real cluster, --config required\n';
+
+/**
+ * @param {string[]} argv
+ * @returns {{config?: string, port: number, host: string, trustProxy: boolean}}
+ */
+function parseCommandLine(argv) {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      config: { type: 'string' },
+      port: { type: 'string', default: '8080' },
+      host: { type: 'string', default: '127.0.0.1' },
+      'trust-proxy': { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+    strict: true,
+  });
+  if (values.help) {
+    process.stdout.write(USAGE);
+    process.exit(0);
+  }
+  const port = Number(values.port);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw Object.assign(new Error('--port: must be an integer from 0 to 65535'), { code: 'INVALID_INPUT' });
+  return { config: values.config, port, host: /** @type {string} */ (values.host), trustProxy: Boolean(values['trust-proxy']) };
+}
+
+async function main() {
+  const args = parseCommandLine(process.argv.slice(2));
+  /** @type {Array<() => Promise<void> | void>} */
+  const cleanups = [];
+  let config;
+  let demo = false;
+
+  if (process.env.PVE_URL) {
+    if (!args.config) throw Object.assign(new Error('--config FILE is required with PVE_URL (the demo config names demo VMs)'), { code: 'INVALID_INPUT' });
+    config = await loadConfig(args.config);
+  } else {
+    demo = true;
+    const { startSimulator } = await import('../simulator/index.mjs');
+    const tokenId = 'root@pam!panel';
+    const secret = randomBytes(24).toString('hex');
+    const sim = await startSimulator({ port: 0, seed: 'demo', tokens: [{ id: tokenId, secret }], taskDurationMs: 2000 });
+    cleanups.push(() => sim.close());
+    // Only these variables: a stray PVE_TOKEN_ID in the shell must not point the demo elsewhere.
+    config = await loadConfig(args.config ?? DEMO_CONFIG, { env: { PVE_URL: sim.url, PVE_TOKEN_ID: tokenId, PVE_TOKEN_SECRET: secret } });
+  }
+
+  const pve = createPveClient({
+    url: config.pve.url, tokenId: config.pve.tokenId, tokenSecret: config.pve.tokenSecret, caFile: config.pve.caFile,
+    fingerprint: config.pve.fingerprint, insecure: config.pve.insecure, timeoutMs: config.pve.timeoutMs,
+  });
+  cleanups.push(() => pve.close());
+  const panel = await startPanelServer({
+    config, pve, port: args.port, host: args.host, trustProxy: args.trustProxy,
+    taskTimeoutMs: config.job?.taskTimeoutMs ?? 600_000,
+  });
+  cleanups.unshift(() => panel.close());
+
+  const lines = [`pve-snapshots panel: ${panel.url}/`];
+  if (demo) {
+    lines.push('  demo mode: Proxmox VE simulator in this process (set PVE_URL for a real cluster)');
+    for (const [user, password] of DEMO_LOGINS) lines.push(`  demo login: ${user} / ${password}`);
+  } else {
+    lines.push(`  Proxmox VE: ${config.pve.url} as ${config.pve.tokenId}`);
+  }
+  process.stdout.write(`${lines.join('\n')}\n`);
+
+  let stopping = false;
+  const stop = async () => {
+    if (stopping) return;
+    stopping = true;
+    for (const fn of cleanups) await fn();
+    process.exit(0);
+  };
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+}
+
+main().catch((err) => {
+  process.stderr.write(`pve-snapshots panel: ${err?.code ? `${err.code}: ` : ''}${err?.message ?? err}\n`);
+  if (err?.code === 'INVALID_INPUT' || err?.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') process.stderr.write(USAGE);
+  process.exit(err?.code === 'CONFIG_INVALID' || err?.code === 'INVALID_INPUT' ? 2 : 1);
+});

@@ -1,0 +1,153 @@
+// The panel's HTTP server: static page + wasm package, and the JSON API.
+// `startPanelServer` is what main.mjs runs and what the tests start.
+import http from 'node:http';
+import https from 'node:https';
+import * as core from '../core.mjs';
+import { ApiError, errorResponse, sendJson, setSecurityHeaders } from './http-io.mjs';
+import { createSessionStore } from './sessions.mjs';
+import { createRateLimiter } from './rate-limiter.mjs';
+import { createTaskRegistry } from './task-registry.mjs';
+import { createNodeResolver } from './node-resolver.mjs';
+import { createSnapshotActions } from './snapshot-actions.mjs';
+import { createCustomerDirectory } from './customer-directory.mjs';
+import { createStaticFiles } from './static-files.mjs';
+import { createApi } from './api-routes.mjs';
+
+/**
+ * @typedef {{loginFailures?: number, loginWindowMs?: number, actions?: number, actionWindowMs?: number}} Limits
+ * @typedef {{
+ *   config: {pve: {tokenSecret?: string}, products: Record<string, object>, services: any[], customers?: unknown},
+ *   pve: {request(d: object): Promise<any>, waitForTask(upid: string, o: object): Promise<any>},
+ *   port?: number, host?: string, now?: () => number,
+ *   tls?: {key: string | Buffer, cert: string | Buffer}, trustProxy?: boolean,
+ *   limits?: Limits, bodyLimit?: number, taskTimeoutMs?: number, taskIntervalMs?: number,
+ *   sessionIdleMs?: number, panelDir?: string, pkgDir?: string,
+ *   log?: (event: string, fields: object) => void
+ * }} PanelServerOptions
+ */
+
+/** @param {string} event @param {object} fields */
+function defaultLog(event, fields) {
+  process.stderr.write(`${new Date().toISOString()} panel ${event} ${JSON.stringify(fields)}\n`);
+}
+
+/**
+ * Starts the panel server. Resolves once it listens.
+ * @param {PanelServerOptions} options
+ * @returns {Promise<{url: string, server: import('node:http').Server, close(): Promise<void>}>}
+ */
+export async function startPanelServer(options) {
+  const {
+    config, pve, port = 0, host = '127.0.0.1', now = Date.now, tls, trustProxy = false, limits = {},
+    bodyLimit = 16 * 1024, taskTimeoutMs = 10 * 60_000, taskIntervalMs = 500, sessionIdleMs = 30 * 60_000,
+    log = defaultLog,
+  } = options;
+  const directory = createCustomerDirectory(config);
+  const secret = config.pve?.tokenSecret;
+  const sessions = createSessionStore({ now, idleMs: sessionIdleMs });
+  const tasks = createTaskRegistry({ now });
+  const resolver = createNodeResolver({ pve, core, now });
+  const actions = createSnapshotActions({ pve, core, resolver, tasks, now, taskTimeoutMs, taskIntervalMs, log });
+  const statics = createStaticFiles({ panelDir: options.panelDir, pkgDir: options.pkgDir });
+
+  /** @param {import('node:http').IncomingMessage} req */
+  const isSecure = (req) => Boolean(tls) || (trustProxy && String(req.headers['x-forwarded-proto'] ?? '').split(',')[0].trim() === 'https');
+  /** @param {import('node:http').IncomingMessage} req */
+  const clientIp = (req) => {
+    const forwarded = trustProxy ? String(req.headers['x-forwarded-for'] ?? '').split(',').pop()?.trim() : '';
+    return forwarded || req.socket.remoteAddress || 'unknown';
+  };
+
+  const api = createApi({
+    core, directory, sessions, actions, tasks, now, bodyLimit, isSecure, clientIp,
+    sessionMaxAgeSeconds: Math.floor(sessionIdleMs / 1000) * 24,
+    loginLimiter: createRateLimiter({ limit: limits.loginFailures ?? 5, windowMs: limits.loginWindowMs ?? 15 * 60_000, now }),
+    actionLimiter: createRateLimiter({ limit: limits.actions ?? 10, windowMs: limits.actionWindowMs ?? 60_000, now }),
+  });
+
+  // Last line of defence: no error text we pass on may carry the token secret.
+  /** @param {string} text */
+  const redact = (text) => (secret && text.includes(secret) ? text.split(secret).join('[redacted]') : text);
+
+  /**
+   * @param {import('node:http').IncomingMessage} req
+   * @param {import('node:http').ServerResponse} res
+   * @param {unknown} err
+   */
+  function fail(req, res, err) {
+    const { status, body } = errorResponse(err);
+    body.error.message = redact(body.error.message);
+    if (status === 500) {
+      const e = /** @type {Error} */ (err);
+      log('internal-error', { method: req.method, path: (req.url ?? '').split('?')[0], error: redact(String(e?.stack ?? e)) });
+    }
+    if (status === 413) {
+      // The client may still be sending; close instead of reading the rest.
+      res.setHeader('Connection', 'close');
+      req.resume();
+    }
+    res.setHeader('Cache-Control', 'no-store');
+    sendJson(res, status, body);
+  }
+
+  /** @type {import('node:http').RequestListener} */
+  async function onRequest(req, res) {
+    setSecurityHeaders(res);
+    try {
+      const raw = req.url ?? '/';
+      if (!raw.startsWith('/')) throw new ApiError('NOT_FOUND', 'no such path');
+      const q = raw.indexOf('?');
+      // Raw, undecoded segments: dot segments and %2F stay visible and fail to match.
+      const segments = (q === -1 ? raw : raw.slice(0, q)).slice(1).split('/');
+      if (segments[0] === 'api') {
+        res.setHeader('Cache-Control', 'no-store');
+        await api(req, res, segments.slice(1));
+        return;
+      }
+      if (req.method !== 'GET' && req.method !== 'HEAD') {
+        res.setHeader('Allow', 'GET, HEAD');
+        throw new ApiError('METHOD_NOT_ALLOWED', `${req.method} is not allowed here`);
+      }
+      const file = await statics(req.method, segments);
+      if (!file) throw new ApiError('NOT_FOUND', 'no such path');
+      res.writeHead(file.status, {
+        'Content-Type': file.type,
+        'Content-Length': Buffer.byteLength(file.body),
+        'Cache-Control': 'no-cache',
+      });
+      res.end(req.method === 'HEAD' ? undefined : file.body);
+    } catch (err) {
+      fail(req, res, err);
+    }
+  }
+
+  const server = tls ? https.createServer({ key: tls.key, cert: tls.cert }, onRequest) : http.createServer(onRequest);
+  server.headersTimeout = 20_000;
+  server.requestTimeout = 30_000;
+  server.keepAliveTimeout = 5_000;
+  await new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve(undefined);
+    });
+  });
+  const address = /** @type {import('node:net').AddressInfo} */ (server.address());
+  const shownHost = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  const url = `${tls ? 'https' : 'http'}://${shownHost}:${address.port}`;
+
+  let closing = null;
+  return {
+    url,
+    server,
+    close() {
+      closing ??= (async () => {
+        const closed = new Promise((resolve) => server.close(() => resolve(undefined)));
+        server.closeAllConnections();
+        await actions.close();
+        await closed;
+      })();
+      return closing;
+    },
+  };
+}
