@@ -32,19 +32,29 @@ impl Facts {
     }
 
     fn guest(&self) -> Guest<'_> {
-        Guest { policy: &self.policy, vm: &self.vm, snapshots: &self.snapshots }
+        Guest {
+            policy: &self.policy,
+            vm: &self.vm,
+            snapshots: &self.snapshots,
+        }
     }
 }
 
 fn name_arg(value: &Value) -> Result<&str> {
-    string_value("name", value).map_err(|e| e.recode(|field, reason| SnapshotError::InvalidName { field, reason }))
+    string_value("name", value)
+        .map_err(|e| e.recode(|field, reason| SnapshotError::InvalidName { field, reason }))
 }
 
 pub fn validate_policy(policy: &Value) -> Result<Policy> {
     Policy::from_value(policy)
 }
 
-pub fn snapshot_page(policy: &Value, vm_status: &Value, snapshots: &Value, now_ms: &Value) -> Result<Page> {
+pub fn snapshot_page(
+    policy: &Value,
+    vm_status: &Value,
+    snapshots: &Value,
+    now_ms: &Value,
+) -> Result<Page> {
     let facts = Facts::read(policy, vm_status, snapshots)?;
     let now = lifetime::now_from_value(now_ms)?;
     Ok(page::view(&facts.guest(), now))
@@ -63,7 +73,11 @@ pub fn plan_create(
     let options = Obj::new("options", options, true)?;
     let description = match options.string("description") {
         Ok(text) => description::normalize("options.description", text.unwrap_or(""))?,
-        Err(e) => return Err(e.recode(|field, reason| SnapshotError::InvalidDescription { field, reason })),
+        Err(e) => {
+            return Err(
+                e.recode(|field, reason| SnapshotError::InvalidDescription { field, reason })
+            )
+        }
     };
     let include_ram = options.boolean("includeRam")?.unwrap_or(true);
     let now = lifetime::now_from_value(now_ms)?;
@@ -85,13 +99,25 @@ pub fn plan_rollback(
     plan::rollback(&target, &facts.guest(), name, start)
 }
 
-pub fn plan_remove(target: &Value, policy: &Value, vm_status: &Value, snapshots: &Value, name: &Value) -> Result<Request> {
+pub fn plan_remove(
+    target: &Value,
+    policy: &Value,
+    vm_status: &Value,
+    snapshots: &Value,
+    name: &Value,
+) -> Result<Request> {
     let target = Target::from_value(target)?;
     let facts = Facts::read(policy, vm_status, snapshots)?;
     plan::remove(&target, &facts.guest(), name_arg(name)?)
 }
 
-pub fn plan_expiry(target: &Value, policy: &Value, vm_status: &Value, snapshots: &Value, now_ms: &Value) -> Result<Expiry> {
+pub fn plan_expiry(
+    target: &Value,
+    policy: &Value,
+    vm_status: &Value,
+    snapshots: &Value,
+    now_ms: &Value,
+) -> Result<Expiry> {
     let target = Target::from_value(target)?;
     let facts = Facts::read(policy, vm_status, snapshots)?;
     let now = lifetime::now_from_value(now_ms)?;
@@ -111,7 +137,8 @@ pub fn cluster_vms_request() -> Request {
 }
 
 fn upid_arg(upid: &Value) -> Result<Upid> {
-    let text = string_value("upid", upid).map_err(|e| e.recode(|field, reason| SnapshotError::InvalidTarget { field, reason }))?;
+    let text = string_value("upid", upid)
+        .map_err(|e| e.recode(|field, reason| SnapshotError::InvalidTarget { field, reason }))?;
     Upid::parse(text)
 }
 
@@ -127,7 +154,11 @@ pub fn task_outcome(status: &Value) -> Result<TaskOutcome> {
     TaskOutcome::from_status(status)
 }
 
-pub fn remaining_lifetime(policy: &Value, snaptime_seconds: &Value, now_ms: &Value) -> Result<Remaining> {
+pub fn remaining_lifetime(
+    policy: &Value,
+    snaptime_seconds: &Value,
+    now_ms: &Value,
+) -> Result<Remaining> {
     let policy = Policy::from_value(policy)?;
     let snaptime = lifetime::snaptime_from_value(snaptime_seconds)?;
     let now = lifetime::now_from_value(now_ms)?;

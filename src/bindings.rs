@@ -200,7 +200,12 @@ impl Reader {
         SnapshotError::input(path(), reason)
     }
 
-    fn read(&mut self, js: &JsValue, depth: usize, path: &dyn Fn() -> String) -> Result<Value, SnapshotError> {
+    fn read(
+        &mut self,
+        js: &JsValue,
+        depth: usize,
+        path: &dyn Fn() -> String,
+    ) -> Result<Value, SnapshotError> {
         self.visited += 1;
         if self.visited > MAX_VALUES {
             return Err(Self::fail(path, "input is too large"));
@@ -218,12 +223,18 @@ impl Reader {
             // The conversion replaces lone surrogates with U+FFFD; only then
             // pay for the exact check, and refuse text that would change.
             if s.contains('\u{FFFD}') && !js_sys::JsString::from(js.clone()).is_valid_utf16() {
-                return Err(Self::fail(path, "contains invalid UTF-16 (a lone surrogate)"));
+                return Err(Self::fail(
+                    path,
+                    "contains invalid UTF-16 (a lone surrogate)",
+                ));
             }
             return Ok(Value::String(s));
         }
         if !js.is_object() {
-            return Err(Self::fail(path, "expected JSON-like data, got a symbol, bigint or function"));
+            return Err(Self::fail(
+                path,
+                "expected JSON-like data, got a symbol, bigint or function",
+            ));
         }
         if depth >= MAX_DEPTH {
             return Err(Self::fail(path, "is nested too deeply"));
@@ -231,7 +242,10 @@ impl Reader {
         let unreadable = |_| Self::fail(path, "could not be read (a getter or proxy threw)");
         if is_array(js).map_err(unreadable)? {
             let len = Reflect::get(js, &JsValue::from_str("length")).map_err(unreadable)?;
-            let len = len.as_f64().filter(|n| *n >= 0.0 && *n <= MAX_VALUES as f64).ok_or_else(|| Self::fail(path, "array is too large"))?;
+            let len = len
+                .as_f64()
+                .filter(|n| *n >= 0.0 && *n <= MAX_VALUES as f64)
+                .ok_or_else(|| Self::fail(path, "array is too large"))?;
             let mut items = Vec::with_capacity((len as usize).min(1 << 16));
             for i in 0..len as u32 {
                 let item = Reflect::get(js, &JsValue::from(i)).map_err(unreadable)?;
@@ -244,7 +258,9 @@ impl Reader {
         for key in keys.iter() {
             let Some(k) = key.as_string() else { continue };
             let field_path = || join(&path(), &k);
-            let item = Reflect::get(js, &key).map_err(|_| Self::fail(&field_path, "could not be read (a getter or proxy threw)"))?;
+            let item = Reflect::get(js, &key).map_err(|_| {
+                Self::fail(&field_path, "could not be read (a getter or proxy threw)")
+            })?;
             let value = self.read(&item, depth + 1, &field_path)?;
             fields.push((k, value));
         }
@@ -261,15 +277,24 @@ fn join(path: &str, key: &str) -> String {
 }
 
 fn arg(js: &JsValue, name: &str) -> Result<Value, JsValue> {
-    Reader { visited: 0 }.read(js, 0, &|| name.to_owned()).map_err(|e| to_js_error(&e))
+    Reader { visited: 0 }
+        .read(js, 0, &|| name.to_owned())
+        .map_err(|e| to_js_error(&e))
 }
 
 fn to_js_error(err: &SnapshotError) -> JsValue {
     let e = js_sys::Error::new(&err.to_string());
     e.set_name("SnapshotError");
-    let details = err.details().and_then(|d| d.serialize(&serializer()).ok()).unwrap_or(JsValue::NULL);
+    let details = err
+        .details()
+        .and_then(|d| d.serialize(&serializer()).ok())
+        .unwrap_or(JsValue::NULL);
     // Setting own properties on a fresh Error cannot fail.
-    let _ = Reflect::set(&e, &JsValue::from_str("code"), &JsValue::from_str(err.code()));
+    let _ = Reflect::set(
+        &e,
+        &JsValue::from_str("code"),
+        &JsValue::from_str(err.code()),
+    );
     let _ = Reflect::set(&e, &JsValue::from_str("details"), &details);
     e.into()
 }
@@ -280,14 +305,19 @@ fn serializer() -> serde_wasm_bindgen::Serializer {
 
 fn out<T: Serialize>(result: Result<T, SnapshotError>) -> Result<JsValue, JsValue> {
     let value = result.map_err(|e| to_js_error(&e))?;
-    value
-        .serialize(&serializer())
-        .map_err(|e| to_js_error(&SnapshotError::input("result", format!("could not be converted: {e}"))))
+    value.serialize(&serializer()).map_err(|e| {
+        to_js_error(&SnapshotError::input(
+            "result",
+            format!("could not be converted: {e}"),
+        ))
+    })
 }
 
 /// Validates a policy and fills in its defaults.
 #[wasm_bindgen(js_name = validatePolicy, unchecked_return_type = "Policy")]
-pub fn validate_policy(#[wasm_bindgen(unchecked_param_type = "PolicyInput")] policy: JsValue) -> Result<JsValue, JsValue> {
+pub fn validate_policy(
+    #[wasm_bindgen(unchecked_param_type = "PolicyInput")] policy: JsValue,
+) -> Result<JsValue, JsValue> {
     out(api::validate_policy(&arg(&policy, "policy")?))
 }
 
@@ -299,7 +329,12 @@ pub fn snapshot_page(
     #[wasm_bindgen(unchecked_param_type = "PveSnapshot[]")] snapshots: JsValue,
     #[wasm_bindgen(js_name = nowMs, unchecked_param_type = "number")] now_ms: JsValue,
 ) -> Result<JsValue, JsValue> {
-    out(api::snapshot_page(&arg(&policy, "policy")?, &arg(&vm_status, "vmStatus")?, &arg(&snapshots, "snapshots")?, &arg(&now_ms, "nowMs")?))
+    out(api::snapshot_page(
+        &arg(&policy, "policy")?,
+        &arg(&vm_status, "vmStatus")?,
+        &arg(&snapshots, "snapshots")?,
+        &arg(&now_ms, "nowMs")?,
+    ))
 }
 
 /// The create request, with a generated unique name, or the reason it is refused.
@@ -380,19 +415,25 @@ pub fn plan_expiry(
 
 /// `GET /nodes/{node}/{type}/{vmid}/snapshot`
 #[wasm_bindgen(js_name = listSnapshotsRequest, unchecked_return_type = "RequestDescription")]
-pub fn list_snapshots_request(#[wasm_bindgen(unchecked_param_type = "Target")] target: JsValue) -> Result<JsValue, JsValue> {
+pub fn list_snapshots_request(
+    #[wasm_bindgen(unchecked_param_type = "Target")] target: JsValue,
+) -> Result<JsValue, JsValue> {
     out(api::list_snapshots_request(&arg(&target, "target")?))
 }
 
 /// `GET /nodes/{node}/{type}/{vmid}/status/current`
 #[wasm_bindgen(js_name = vmStatusRequest, unchecked_return_type = "RequestDescription")]
-pub fn vm_status_request(#[wasm_bindgen(unchecked_param_type = "Target")] target: JsValue) -> Result<JsValue, JsValue> {
+pub fn vm_status_request(
+    #[wasm_bindgen(unchecked_param_type = "Target")] target: JsValue,
+) -> Result<JsValue, JsValue> {
     out(api::vm_status_request(&arg(&target, "target")?))
 }
 
 /// `GET /nodes/{node}/tasks/{upid}/status`, polling the node named in the UPID.
 #[wasm_bindgen(js_name = taskStatusRequest, unchecked_return_type = "RequestDescription")]
-pub fn task_status_request(#[wasm_bindgen(unchecked_param_type = "string")] upid: JsValue) -> Result<JsValue, JsValue> {
+pub fn task_status_request(
+    #[wasm_bindgen(unchecked_param_type = "string")] upid: JsValue,
+) -> Result<JsValue, JsValue> {
     out(api::task_status_request(&arg(&upid, "upid")?))
 }
 
@@ -404,13 +445,17 @@ pub fn cluster_vms_request() -> Result<JsValue, JsValue> {
 
 /// Splits a UPID into its fields.
 #[wasm_bindgen(js_name = parseUpid, unchecked_return_type = "Upid")]
-pub fn parse_upid(#[wasm_bindgen(unchecked_param_type = "string")] upid: JsValue) -> Result<JsValue, JsValue> {
+pub fn parse_upid(
+    #[wasm_bindgen(unchecked_param_type = "string")] upid: JsValue,
+) -> Result<JsValue, JsValue> {
     out(api::parse_upid(&arg(&upid, "upid")?))
 }
 
 /// What a task status means: running, ok (also with warnings) or failed.
 #[wasm_bindgen(js_name = taskOutcome, unchecked_return_type = "TaskOutcome")]
-pub fn task_outcome(#[wasm_bindgen(unchecked_param_type = "PveTaskStatus")] status: JsValue) -> Result<JsValue, JsValue> {
+pub fn task_outcome(
+    #[wasm_bindgen(unchecked_param_type = "PveTaskStatus")] status: JsValue,
+) -> Result<JsValue, JsValue> {
     out(api::task_outcome(&arg(&status, "status")?))
 }
 
@@ -418,8 +463,13 @@ pub fn task_outcome(#[wasm_bindgen(unchecked_param_type = "PveTaskStatus")] stat
 #[wasm_bindgen(js_name = remainingLifetime, unchecked_return_type = "RemainingLifetime")]
 pub fn remaining_lifetime(
     #[wasm_bindgen(unchecked_param_type = "PolicyInput")] policy: JsValue,
-    #[wasm_bindgen(js_name = snaptimeSeconds, unchecked_param_type = "number")] snaptime_seconds: JsValue,
+    #[wasm_bindgen(js_name = snaptimeSeconds, unchecked_param_type = "number")]
+    snaptime_seconds: JsValue,
     #[wasm_bindgen(js_name = nowMs, unchecked_param_type = "number")] now_ms: JsValue,
 ) -> Result<JsValue, JsValue> {
-    out(api::remaining_lifetime(&arg(&policy, "policy")?, &arg(&snaptime_seconds, "snaptimeSeconds")?, &arg(&now_ms, "nowMs")?))
+    out(api::remaining_lifetime(
+        &arg(&policy, "policy")?,
+        &arg(&snaptime_seconds, "snaptimeSeconds")?,
+        &arg(&now_ms, "nowMs")?,
+    ))
 }

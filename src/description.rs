@@ -12,14 +12,26 @@ use crate::error::{Result, SnapshotError};
 pub const MAX_DESCRIPTION_CHARS: usize = 8192;
 
 pub fn normalize(field: &str, text: &str) -> Result<String> {
-    let invalid = |reason: String| SnapshotError::InvalidDescription { field: field.to_owned(), reason };
+    let invalid = |reason: String| SnapshotError::InvalidDescription {
+        field: field.to_owned(),
+        reason,
+    };
     let text = text.replace("\r\n", "\n");
     let count = text.chars().count();
     if count > MAX_DESCRIPTION_CHARS {
-        return Err(invalid(format!("is {count} characters long; at most {MAX_DESCRIPTION_CHARS} are allowed")));
+        return Err(invalid(format!(
+            "is {count} characters long; at most {MAX_DESCRIPTION_CHARS} are allowed"
+        )));
     }
-    if let Some((i, c)) = text.chars().enumerate().find(|(_, c)| c.is_control() && *c != '\n' && *c != '\t') {
-        return Err(invalid(format!("contains the control character U+{:04X} at position {i}", c as u32)));
+    if let Some((i, c)) = text
+        .chars()
+        .enumerate()
+        .find(|(_, c)| c.is_control() && *c != '\n' && *c != '\t')
+    {
+        return Err(invalid(format!(
+            "contains the control character U+{:04X} at position {i}",
+            c as u32
+        )));
     }
     Ok(text)
 }
@@ -30,8 +42,17 @@ mod tests {
 
     #[test]
     fn accepts_text_newlines_and_tabs() {
-        assert_eq!(normalize("d", "Before <b>upgrade</b>\r\n\tdone ✓").unwrap(), "Before <b>upgrade</b>\n\tdone ✓");
-        assert_eq!(normalize("d", &"é".repeat(MAX_DESCRIPTION_CHARS)).unwrap().chars().count(), MAX_DESCRIPTION_CHARS);
+        assert_eq!(
+            normalize("d", "Before <b>upgrade</b>\r\n\tdone ✓").unwrap(),
+            "Before <b>upgrade</b>\n\tdone ✓"
+        );
+        assert_eq!(
+            normalize("d", &"é".repeat(MAX_DESCRIPTION_CHARS))
+                .unwrap()
+                .chars()
+                .count(),
+            MAX_DESCRIPTION_CHARS
+        );
     }
 
     #[test]
@@ -39,9 +60,16 @@ mod tests {
         for bad in ["a\u{0}b", "a\rb", "\u{1b}[31m", "a\u{7f}", "\u{85}"] {
             let err = normalize("options.description", bad).unwrap_err();
             assert_eq!(err.code(), "INVALID_DESCRIPTION");
-            assert!(err.to_string().starts_with("options.description: contains the control character"), "{err}");
+            assert!(
+                err.to_string()
+                    .starts_with("options.description: contains the control character"),
+                "{err}"
+            );
         }
         let err = normalize("d", &"x".repeat(MAX_DESCRIPTION_CHARS + 1)).unwrap_err();
-        assert_eq!(err.to_string(), "d: is 8193 characters long; at most 8192 are allowed");
+        assert_eq!(
+            err.to_string(),
+            "d: is 8193 characters long; at most 8192 are allowed"
+        );
     }
 }

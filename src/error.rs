@@ -7,11 +7,24 @@ use thiserror::Error;
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(untagged)]
 pub enum Details {
-    Quota { used: u32, limit: u32 },
-    Lock { lock: String },
-    Snapshot { name: String, snapstate: Option<String> },
-    Latest { name: String, latest: String },
-    Field { field: String },
+    Quota {
+        used: u32,
+        limit: u32,
+    },
+    Lock {
+        lock: String,
+    },
+    Snapshot {
+        name: String,
+        snapstate: Option<String>,
+    },
+    Latest {
+        name: String,
+        latest: String,
+    },
+    Field {
+        field: String,
+    },
 }
 
 /// Why the core refused. `code()` is the stable identifier the host maps to
@@ -26,7 +39,12 @@ pub enum SnapshotError {
     VmLocked { lock: String },
     /// a snapshot operation is running or was left unfinished
     #[error("{reason}")]
-    SnapshotBusy { reason: String, lock: Option<String>, name: Option<String>, snapstate: Option<String> },
+    SnapshotBusy {
+        reason: String,
+        lock: Option<String>,
+        name: Option<String>,
+        snapstate: Option<String>,
+    },
     /// the named snapshot does not exist
     #[error("snapshot '{name}' does not exist")]
     NotFound { name: String },
@@ -34,7 +52,9 @@ pub enum SnapshotError {
     #[error("snapshot '{name}' was not created through the panel and cannot be changed here")]
     NotManaged { name: String },
     /// storage like ZFS can only roll back to the newest snapshot
-    #[error("this storage can only roll back to the newest snapshot ('{latest}'), not to '{name}'")]
+    #[error(
+        "this storage can only roll back to the newest snapshot ('{latest}'), not to '{name}'"
+    )]
     RollbackNotLatest { name: String, latest: String },
     /// the product allows no snapshots
     #[error("snapshots are not available for this product")]
@@ -77,30 +97,47 @@ impl SnapshotError {
 
     pub fn details(&self) -> Option<Details> {
         match self {
-            Self::QuotaExceeded { used, limit } => Some(Details::Quota { used: *used, limit: *limit }),
+            Self::QuotaExceeded { used, limit } => Some(Details::Quota {
+                used: *used,
+                limit: *limit,
+            }),
             Self::VmLocked { lock } => Some(Details::Lock { lock: lock.clone() }),
-            Self::SnapshotBusy { lock: Some(lock), .. } => Some(Details::Lock { lock: lock.clone() }),
-            Self::SnapshotBusy { name: Some(name), snapstate, .. } => {
-                Some(Details::Snapshot { name: name.clone(), snapstate: snapstate.clone() })
-            }
+            Self::SnapshotBusy {
+                lock: Some(lock), ..
+            } => Some(Details::Lock { lock: lock.clone() }),
+            Self::SnapshotBusy {
+                name: Some(name),
+                snapstate,
+                ..
+            } => Some(Details::Snapshot {
+                name: name.clone(),
+                snapstate: snapstate.clone(),
+            }),
             Self::SnapshotBusy { .. } => None,
-            Self::NotFound { name } | Self::NotManaged { name } => {
-                Some(Details::Snapshot { name: name.clone(), snapstate: None })
-            }
-            Self::RollbackNotLatest { name, latest } => {
-                Some(Details::Latest { name: name.clone(), latest: latest.clone() })
-            }
+            Self::NotFound { name } | Self::NotManaged { name } => Some(Details::Snapshot {
+                name: name.clone(),
+                snapstate: None,
+            }),
+            Self::RollbackNotLatest { name, latest } => Some(Details::Latest {
+                name: name.clone(),
+                latest: latest.clone(),
+            }),
             Self::SnapshotsDisabled => None,
             Self::InvalidName { field, .. }
             | Self::InvalidDescription { field, .. }
             | Self::InvalidPolicy { field, .. }
             | Self::InvalidTarget { field, .. }
-            | Self::InvalidInput { field, .. } => Some(Details::Field { field: field.clone() }),
+            | Self::InvalidInput { field, .. } => Some(Details::Field {
+                field: field.clone(),
+            }),
         }
     }
 
     pub(crate) fn input(field: impl Into<String>, reason: impl Into<String>) -> Self {
-        Self::InvalidInput { field: field.into(), reason: reason.into() }
+        Self::InvalidInput {
+            field: field.into(),
+            reason: reason.into(),
+        }
     }
 
     /// Re-labels a shape error from the generic input reader with the code
@@ -122,7 +159,10 @@ pub struct Blocked {
 
 impl From<&SnapshotError> for Blocked {
     fn from(err: &SnapshotError) -> Self {
-        Blocked { code: err.code(), message: err.to_string() }
+        Blocked {
+            code: err.code(),
+            message: err.to_string(),
+        }
     }
 }
 

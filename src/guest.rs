@@ -29,7 +29,10 @@ impl VmStatus {
     pub fn from_value(value: &Value) -> Result<Self> {
         let o = Obj::new("vmStatus", value, false)?;
         let status = o.required_string("status")?;
-        let lock = o.string("lock")?.filter(|l| !l.is_empty()).map(str::to_owned);
+        let lock = o
+            .string("lock")?
+            .filter(|l| !l.is_empty())
+            .map(str::to_owned);
         Ok(VmStatus {
             running: status == "running",
             status: status.to_owned(),
@@ -58,7 +61,10 @@ pub struct Snapshot {
 pub fn snapshots_from_value(value: &Value) -> Result<Vec<Snapshot>> {
     let items = array_value("snapshots", value)?;
     if items.len() > MAX_SNAPSHOTS_IN_LIST {
-        return Err(SnapshotError::input("snapshots", format!("more than {MAX_SNAPSHOTS_IN_LIST} entries")));
+        return Err(SnapshotError::input(
+            "snapshots",
+            format!("more than {MAX_SNAPSHOTS_IN_LIST} entries"),
+        ));
     }
     let mut out: Vec<Snapshot> = Vec::with_capacity(items.len());
     let mut paths = String::new();
@@ -76,13 +82,19 @@ pub fn snapshots_from_value(value: &Value) -> Result<Vec<Snapshot>> {
             snaptime: o.integer("snaptime", 0, MAX_EPOCH_SECONDS)?.unwrap_or(0),
             ram: o.perl_bool("vmstate")?,
             parent: o.string("parent")?.map(str::to_owned),
-            snapstate: o.string("snapstate")?.filter(|s| !s.is_empty()).map(str::to_owned),
+            snapstate: o
+                .string("snapstate")?
+                .filter(|s| !s.is_empty())
+                .map(str::to_owned),
         });
     }
     let mut names: Vec<&str> = out.iter().map(|s| s.name.as_str()).collect();
     names.sort_unstable();
     if let Some(pair) = names.windows(2).find(|w| w[0] == w[1]) {
-        return Err(SnapshotError::input("snapshots", format!("duplicate snapshot name {}", quote(pair[0]))));
+        return Err(SnapshotError::input(
+            "snapshots",
+            format!("duplicate snapshot name {}", quote(pair[0])),
+        ));
     }
     Ok(out)
 }
@@ -92,43 +104,86 @@ mod tests {
     use super::*;
 
     fn obj(fields: Vec<(&str, Value)>) -> Value {
-        Value::Object(fields.into_iter().map(|(k, v)| (k.to_string(), v)).collect())
+        Value::Object(
+            fields
+                .into_iter()
+                .map(|(k, v)| (k.to_string(), v))
+                .collect(),
+        )
     }
 
     #[test]
     fn reads_a_proxmox_list_and_drops_current() {
         let list = Value::Array(vec![
-            obj(vec![("name", "b".into()), ("snaptime", 200.0.into()), ("vmstate", 1.0.into()), ("description", "".into())]),
-            obj(vec![("name", "current".into()), ("running", 1.0.into()), ("digest", "ab".into()), ("description", "You are here!".into())]),
-            obj(vec![("name", "a".into()), ("snaptime", 100.0.into()), ("snapstate", "delete".into()), ("extra", Value::Bool(true))]),
+            obj(vec![
+                ("name", "b".into()),
+                ("snaptime", 200.0.into()),
+                ("vmstate", 1.0.into()),
+                ("description", "".into()),
+            ]),
+            obj(vec![
+                ("name", "current".into()),
+                ("running", 1.0.into()),
+                ("digest", "ab".into()),
+                ("description", "You are here!".into()),
+            ]),
+            obj(vec![
+                ("name", "a".into()),
+                ("snaptime", 100.0.into()),
+                ("snapstate", "delete".into()),
+                ("extra", Value::Bool(true)),
+            ]),
         ]);
         let s = snapshots_from_value(&list).unwrap();
         assert_eq!(s.len(), 2);
-        assert_eq!((s[0].name.as_str(), s[0].ram, s[0].snaptime), ("b", true, 200));
+        assert_eq!(
+            (s[0].name.as_str(), s[0].ram, s[0].snaptime),
+            ("b", true, 200)
+        );
         assert_eq!(s[1].snapstate.as_deref(), Some("delete"));
     }
 
     #[test]
     fn wrong_types_name_the_entry() {
-        let list = Value::Array(vec![obj(vec![("name", "a".into()), ("snaptime", "100".into())])]);
+        let list = Value::Array(vec![obj(vec![
+            ("name", "a".into()),
+            ("snaptime", "100".into()),
+        ])]);
         assert_eq!(
             snapshots_from_value(&list).unwrap_err().to_string(),
             "snapshots[0].snaptime: expected an integer, got a string"
         );
         let list = Value::Array(vec![obj(vec![("name", 5.0.into())])]);
-        assert_eq!(snapshots_from_value(&list).unwrap_err().to_string(), "snapshots[0].name: expected a string, got a number");
-        let dup = Value::Array(vec![obj(vec![("name", "a".into())]), obj(vec![("name", "a".into())])]);
+        assert_eq!(
+            snapshots_from_value(&list).unwrap_err().to_string(),
+            "snapshots[0].name: expected a string, got a number"
+        );
+        let dup = Value::Array(vec![
+            obj(vec![("name", "a".into())]),
+            obj(vec![("name", "a".into())]),
+        ]);
         assert!(snapshots_from_value(&dup).is_err());
         assert!(snapshots_from_value(&Value::Null).is_err());
     }
 
     #[test]
     fn vm_status() {
-        let s = VmStatus::from_value(&obj(vec![("status", "running".into()), ("lock", "backup".into())])).unwrap();
+        let s = VmStatus::from_value(&obj(vec![
+            ("status", "running".into()),
+            ("lock", "backup".into()),
+        ]))
+        .unwrap();
         assert!(s.running);
         assert_eq!(s.lock.as_deref(), Some("backup"));
-        let s = VmStatus::from_value(&obj(vec![("status", "stopped".into()), ("lock", "".into())])).unwrap();
+        let s = VmStatus::from_value(&obj(vec![
+            ("status", "stopped".into()),
+            ("lock", "".into()),
+        ]))
+        .unwrap();
         assert_eq!((s.running, s.lock), (false, None));
-        assert_eq!(VmStatus::from_value(&obj(vec![])).unwrap_err().to_string(), "vmStatus.status: is required");
+        assert_eq!(
+            VmStatus::from_value(&obj(vec![])).unwrap_err().to_string(),
+            "vmStatus.status: is required"
+        );
     }
 }

@@ -71,7 +71,10 @@ impl<'a> Obj<'a> {
     pub fn new(path: &'a str, value: &'a Value, optional: bool) -> Result<Self> {
         match value {
             Value::Object(fields) => Ok(Obj { path, fields }),
-            Value::Null if optional => Ok(Obj { path, fields: &EMPTY }),
+            Value::Null if optional => Ok(Obj {
+                path,
+                fields: &EMPTY,
+            }),
             other => Err(wrong(path, "an object", other)),
         }
     }
@@ -90,7 +93,12 @@ impl<'a> Obj<'a> {
 
     /// The last own field called `key`; absent and `null` read the same.
     pub fn get(&self, key: &str) -> Option<&'a Value> {
-        self.fields.iter().rev().find(|(k, _)| k == key).map(|(_, v)| v).filter(|v| !v.is_null())
+        self.fields
+            .iter()
+            .rev()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v)
+            .filter(|v| !v.is_null())
     }
 
     pub fn string(&self, key: &str) -> Result<Option<&'a str>> {
@@ -156,7 +164,10 @@ impl<'a> Obj<'a> {
 
     pub fn object(&self, key: &str, path: &'a str) -> Result<Obj<'a>> {
         match self.get(key) {
-            None => Ok(Obj { path, fields: &EMPTY }),
+            None => Ok(Obj {
+                path,
+                fields: &EMPTY,
+            }),
             Some(v) => Obj::new(path, v, true),
         }
     }
@@ -169,10 +180,16 @@ pub fn integer_value(path: &str, v: &Value, min: i64, max: i64) -> Result<i64> {
         other => return Err(wrong(path, "an integer", other)),
     };
     if n.fract() != 0.0 {
-        return Err(SnapshotError::input(path, format!("expected an integer, got {n}")));
+        return Err(SnapshotError::input(
+            path,
+            format!("expected an integer, got {n}"),
+        ));
     }
     if n.abs() > MAX_SAFE_INTEGER || n < min as f64 || n > max as f64 {
-        return Err(SnapshotError::input(path, format!("must be from {min} to {max}, got {n}")));
+        return Err(SnapshotError::input(
+            path,
+            format!("must be from {min} to {max}, got {n}"),
+        ));
     }
     // Exact: n is whole and within ±2^53.
     Ok(n as i64)
@@ -209,7 +226,12 @@ mod tests {
     use super::*;
 
     fn obj(fields: &[(&str, Value)]) -> Value {
-        Value::Object(fields.iter().map(|(k, v)| (k.to_string(), v.clone())).collect())
+        Value::Object(
+            fields
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.clone()))
+                .collect(),
+        )
     }
 
     #[test]
@@ -235,13 +257,21 @@ mod tests {
     #[test]
     fn range_errors_name_the_bounds() {
         let v = obj(&[("n", 11.0.into())]);
-        let err = Obj::new("", &v, false).unwrap().integer("n", 1, 10).unwrap_err();
+        let err = Obj::new("", &v, false)
+            .unwrap()
+            .integer("n", 1, 10)
+            .unwrap_err();
         assert_eq!(err.to_string(), "n: must be from 1 to 10, got 11");
     }
 
     #[test]
     fn perl_booleans_are_read_leniently() {
-        let v = obj(&[("a", 1.0.into()), ("b", "0".into()), ("c", Value::Bool(true)), ("d", "maybe".into())]);
+        let v = obj(&[
+            ("a", 1.0.into()),
+            ("b", "0".into()),
+            ("c", Value::Bool(true)),
+            ("d", "maybe".into()),
+        ]);
         let o = Obj::new("x", &v, false).unwrap();
         assert!(o.perl_bool("a").unwrap());
         assert!(!o.perl_bool("b").unwrap());

@@ -43,17 +43,29 @@ pub fn expires_at(policy: &Policy, snaptime: i64) -> Option<i64> {
 pub fn remaining(policy: &Policy, snaptime: i64, now_ms: i64) -> Remaining {
     match expires_at(policy, snaptime) {
         Some(at) => remaining_until(at, now_ms),
-        None => Remaining { seconds: 0, expired: false, label: "unknown".into() },
+        None => Remaining {
+            seconds: 0,
+            expired: false,
+            label: "unknown".into(),
+        },
     }
 }
 
 pub fn remaining_until(expires_at_ms: i64, now_ms: i64) -> Remaining {
     let left_ms = expires_at_ms - now_ms;
     if left_ms <= 0 {
-        return Remaining { seconds: 0, expired: true, label: EXPIRED_LABEL.into() };
+        return Remaining {
+            seconds: 0,
+            expired: true,
+            label: EXPIRED_LABEL.into(),
+        };
     }
     let seconds = (left_ms + 999) / 1000;
-    Remaining { seconds, expired: false, label: countdown_label(seconds) }
+    Remaining {
+        seconds,
+        expired: false,
+        label: countdown_label(seconds),
+    }
 }
 
 /// `0 days 23:59:54`: the page's countdown format.
@@ -61,7 +73,12 @@ pub fn countdown_label(seconds: i64) -> String {
     let days = seconds / 86_400;
     let rest = seconds % 86_400;
     let unit = if days == 1 { "day" } else { "days" };
-    format!("{days} {unit} {:02}:{:02}:{:02}", rest / 3600, rest % 3600 / 60, rest % 60)
+    format!(
+        "{days} {unit} {:02}:{:02}:{:02}",
+        rest / 3600,
+        rest % 3600 / 60,
+        rest % 60
+    )
 }
 
 #[cfg(test)]
@@ -83,7 +100,10 @@ mod tests {
         let p = policy(1);
         let created = 1_795_606_200; // seconds
         let r = remaining(&p, created, created * 1000 + 6_000);
-        assert_eq!((r.seconds, r.label.as_str(), r.expired), (86_394, "0 days 23:59:54", false));
+        assert_eq!(
+            (r.seconds, r.label.as_str(), r.expired),
+            (86_394, "0 days 23:59:54", false)
+        );
         let r = remaining(&p, created, created * 1000 + 6_001);
         assert_eq!(r.seconds, 86_394, "rounded up");
         let r = remaining(&policy(3), created, created * 1000);
@@ -99,7 +119,10 @@ mod tests {
         assert!(!remaining(&p, created, at - 1).expired);
         assert_eq!(remaining(&p, created, at - 1).seconds, 1);
         let r = remaining(&p, created, at);
-        assert_eq!((r.seconds, r.expired, r.label.as_str()), (0, true, EXPIRED_LABEL));
+        assert_eq!(
+            (r.seconds, r.expired, r.label.as_str()),
+            (0, true, EXPIRED_LABEL)
+        );
         assert_eq!(remaining(&p, created, at + 10_000_000).seconds, 0);
     }
 

@@ -32,17 +32,25 @@ pub fn check_prefix(prefix: &str) -> Result<(), String> {
         Some(_) => {}
     }
     if let Some(c) = chars.find(|c| !is_name_char(*c)) {
-        return Err(format!("may contain only letters, digits, '_' and '-', found {}", quote(&c.to_string())));
+        return Err(format!(
+            "may contain only letters, digits, '_' and '-', found {}",
+            quote(&c.to_string())
+        ));
     }
     if prefix.len() > MAX_PREFIX_LEN {
-        return Err(format!("must be at most {MAX_PREFIX_LEN} characters so generated names fit in {MAX_NAME_LEN}"));
+        return Err(format!(
+            "must be at most {MAX_PREFIX_LEN} characters so generated names fit in {MAX_NAME_LEN}"
+        ));
     }
     Ok(())
 }
 
 /// Validates a snapshot name as Proxmox would for this guest type.
 pub fn validate(field: &str, name: &str, guest: GuestType) -> Result<()> {
-    let invalid = |reason: String| SnapshotError::InvalidName { field: field.to_owned(), reason };
+    let invalid = |reason: String| SnapshotError::InvalidName {
+        field: field.to_owned(),
+        reason,
+    };
     let mut chars = name.chars();
     match chars.next() {
         None => return Err(invalid("must not be empty".into())),
@@ -52,10 +60,16 @@ pub fn validate(field: &str, name: &str, guest: GuestType) -> Result<()> {
         Some(_) => {}
     }
     if chars.any(|c| !is_name_char(c)) {
-        return Err(invalid(format!("{} may contain only letters, digits, '_' and '-'", quote(name))));
+        return Err(invalid(format!(
+            "{} may contain only letters, digits, '_' and '-'",
+            quote(name)
+        )));
     }
     if name.len() < 2 || name.len() > MAX_NAME_LEN {
-        return Err(invalid(format!("{} must be 2 to {MAX_NAME_LEN} characters long", quote(name))));
+        return Err(invalid(format!(
+            "{} must be 2 to {MAX_NAME_LEN} characters long",
+            quote(name)
+        )));
     }
     if is_reserved(name, guest) {
         return Err(invalid(format!("'{name}' is a reserved name")));
@@ -72,17 +86,29 @@ pub fn is_reserved(name: &str, guest: GuestType) -> bool {
 /// Whether this module made the snapshot: `<prefix>YYYYMMDDTHHMMSS[-N]`.
 /// Only such snapshots are counted, removed or rolled back to.
 pub fn is_managed(name: &str, prefix: &str) -> bool {
-    let Some(rest) = name.strip_prefix(prefix) else { return false };
+    let Some(rest) = name.strip_prefix(prefix) else {
+        return false;
+    };
     let (stamp, suffix) = match rest.split_at_checked(STAMP_LEN) {
         Some(parts) => parts,
         None => return false,
     };
     let b = stamp.as_bytes();
-    let stamp_ok = b.iter().enumerate().all(|(i, c)| if i == 8 { *c == b'T' } else { c.is_ascii_digit() });
+    let stamp_ok = b.iter().enumerate().all(|(i, c)| {
+        if i == 8 {
+            *c == b'T'
+        } else {
+            c.is_ascii_digit()
+        }
+    });
     let suffix_ok = suffix.is_empty()
         || suffix
             .strip_prefix('-')
-            .and_then(|n| n.parse::<u32>().ok().filter(|v| (2..=MAX_SUFFIX).contains(v) && !n.starts_with('0')))
+            .and_then(|n| {
+                n.parse::<u32>()
+                    .ok()
+                    .filter(|v| (2..=MAX_SUFFIX).contains(v) && !n.starts_with('0'))
+            })
             .is_some();
     stamp_ok && suffix_ok
 }
@@ -90,7 +116,11 @@ pub fn is_managed(name: &str, prefix: &str) -> bool {
 /// The name for a snapshot taken at `now_ms`, unique among `existing`
 /// (compared without case, as two names differing only in case would be
 /// confusing in the list).
-pub fn generate<'a>(prefix: &str, now_ms: i64, existing: impl Iterator<Item = &'a str> + Clone) -> Result<String> {
+pub fn generate<'a>(
+    prefix: &str,
+    now_ms: i64,
+    existing: impl Iterator<Item = &'a str> + Clone,
+) -> Result<String> {
     let t = DateTime::from_timestamp_millis(now_ms)
         .ok_or_else(|| SnapshotError::input("nowMs", "is outside the supported range of dates"))?;
     let base = format!(
@@ -128,8 +158,21 @@ mod tests {
             assert!(validate("name", n, GuestType::Qemu).is_ok(), "{n}");
         }
         let bad = [
-            "", "a", "1ab", "_ab", "a b", "a/b", "../../qemu/101", "a%2Fb", "a.b", "ab\n", "äb", "current", "pending",
-            "PENDING", &format!("a{}", "b".repeat(40)),
+            "",
+            "a",
+            "1ab",
+            "_ab",
+            "a b",
+            "a/b",
+            "../../qemu/101",
+            "a%2Fb",
+            "a.b",
+            "ab\n",
+            "äb",
+            "current",
+            "pending",
+            "PENDING",
+            &format!("a{}", "b".repeat(40)),
         ];
         for n in bad {
             let err = validate("name", n, GuestType::Qemu).unwrap_err();
@@ -139,12 +182,19 @@ mod tests {
         assert!(validate("name", "vzdump", GuestType::Qemu).is_ok());
         assert!(validate("name", "vzdump", GuestType::Lxc).is_err());
         assert!(validate("name", "pending", GuestType::Lxc).is_ok());
-        assert!(validate("name", "Current", GuestType::Lxc).is_ok(), "Proxmox reserves exactly 'current'");
+        assert!(
+            validate("name", "Current", GuestType::Lxc).is_ok(),
+            "Proxmox reserves exactly 'current'"
+        );
     }
 
     #[test]
     fn managed_pattern() {
-        for n in ["snap20261125T113000", "snap20261125T113000-2", "snap20261125T113000-99"] {
+        for n in [
+            "snap20261125T113000",
+            "snap20261125T113000-2",
+            "snap20261125T113000-99",
+        ] {
             assert!(is_managed(n, "snap"), "{n}");
         }
         for n in [
@@ -167,9 +217,15 @@ mod tests {
     #[test]
     fn generated_names_are_utc_and_unique() {
         let now = 1_795_606_200_000; // 2026-11-25T11:30:00Z
-        assert_eq!(generate("snap", now, [].into_iter()).unwrap(), "snap20261125T113000");
+        assert_eq!(
+            generate("snap", now, [].into_iter()).unwrap(),
+            "snap20261125T113000"
+        );
         let existing = ["SNAP20261125T113000", "snap20261125T113000-2"];
-        assert_eq!(generate("snap", now, existing.into_iter()).unwrap(), "snap20261125T113000-3");
+        assert_eq!(
+            generate("snap", now, existing.into_iter()).unwrap(),
+            "snap20261125T113000-3"
+        );
         let long = "a".repeat(MAX_PREFIX_LEN);
         let name = generate(&long, now, [].into_iter()).unwrap();
         assert!(validate("n", &format!("{name}-99"), GuestType::Qemu).is_ok());

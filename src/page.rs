@@ -68,7 +68,11 @@ pub fn view(guest: &Guest, now_ms: i64) -> Page {
         .into_iter()
         .map(|s| {
             let managed = guest.is_managed(s);
-            let expires_at = if managed { lifetime::expires_at(guest.policy, s.snaptime) } else { None };
+            let expires_at = if managed {
+                lifetime::expires_at(guest.policy, s.snaptime)
+            } else {
+                None
+            };
             let remaining = expires_at.map(|at| lifetime::remaining_until(at, now_ms));
             let rollback_blocked = guest.rollback_blocked(s).as_ref().map(Blocked::from);
             let remove_blocked = guest.remove_blocked(s).as_ref().map(Blocked::from);
@@ -91,9 +95,18 @@ pub fn view(guest: &Guest, now_ms: i64) -> Page {
         })
         .collect();
     Page {
-        quota: Quota { used, limit, label: format!("{used}/{limit}"), can_create: create_blocked.is_none() },
+        quota: Quota {
+            used,
+            limit,
+            label: format!("{used}/{limit}"),
+            can_create: create_blocked.is_none(),
+        },
         create_blocked: create_blocked.as_ref().map(Blocked::from),
-        vm: VmView { status: guest.vm.status.clone(), running: guest.vm.running, lock: guest.vm.lock.clone() },
+        vm: VmView {
+            status: guest.vm.status.clone(),
+            running: guest.vm.running,
+            lock: guest.vm.lock.clone(),
+        },
         rows,
     }
 }
@@ -110,22 +123,55 @@ mod tests {
         let p = policy(3, 1);
         let v = vm(true, None);
         let now_s = NOW / 1000;
-        let snaps = [snap("before-upgrade", now_s - 50), snap("snap20261125T113000", now_s - 6), snap("snap20261120T000000", now_s - 2 * 86_400)];
-        let g = Guest { policy: &p, vm: &v, snapshots: &snaps };
+        let snaps = [
+            snap("before-upgrade", now_s - 50),
+            snap("snap20261125T113000", now_s - 6),
+            snap("snap20261120T000000", now_s - 2 * 86_400),
+        ];
+        let g = Guest {
+            policy: &p,
+            vm: &v,
+            snapshots: &snaps,
+        };
         let page = view(&g, NOW);
-        assert_eq!(page.quota, Quota { used: 2, limit: 3, label: "2/3".into(), can_create: true });
+        assert_eq!(
+            page.quota,
+            Quota {
+                used: 2,
+                limit: 3,
+                label: "2/3".into(),
+                can_create: true
+            }
+        );
         assert_eq!(page.create_blocked, None);
         let names: Vec<_> = page.rows.iter().map(|r| r.name.as_str()).collect();
-        assert_eq!(names, ["snap20261120T000000", "before-upgrade", "snap20261125T113000"]);
+        assert_eq!(
+            names,
+            [
+                "snap20261120T000000",
+                "before-upgrade",
+                "snap20261125T113000"
+            ]
+        );
         let fresh = &page.rows[2];
         assert_eq!(fresh.remaining_label.as_deref(), Some("0 days 23:59:54"));
         assert_eq!(fresh.created_at, Some((now_s - 6) * 1000));
         assert!(fresh.can_rollback && fresh.can_remove);
         let foreign = &page.rows[1];
-        assert_eq!((foreign.managed, foreign.expires_at, foreign.can_remove), (false, None, false));
+        assert_eq!(
+            (foreign.managed, foreign.expires_at, foreign.can_remove),
+            (false, None, false)
+        );
         assert_eq!(foreign.remove_blocked.as_ref().unwrap().code, "NOT_MANAGED");
         let old = &page.rows[0];
-        assert_eq!((old.expired, old.remaining_seconds, old.remaining_label.as_deref()), (true, Some(0), Some("expired")));
+        assert_eq!(
+            (
+                old.expired,
+                old.remaining_seconds,
+                old.remaining_label.as_deref()
+            ),
+            (true, Some(0), Some("expired"))
+        );
     }
 
     #[test]
@@ -133,10 +179,20 @@ mod tests {
         let p = policy(3, 1);
         let v = vm(true, Some("backup"));
         let snaps = [snap("snap20261125T113000", NOW / 1000)];
-        let page = view(&Guest { policy: &p, vm: &v, snapshots: &snaps }, NOW);
+        let page = view(
+            &Guest {
+                policy: &p,
+                vm: &v,
+                snapshots: &snaps,
+            },
+            NOW,
+        );
         assert_eq!(page.create_blocked.unwrap().code, "VM_LOCKED");
         assert!(!page.quota.can_create);
-        assert_eq!(page.rows[0].rollback_blocked.as_ref().unwrap().code, "VM_LOCKED");
+        assert_eq!(
+            page.rows[0].rollback_blocked.as_ref().unwrap().code,
+            "VM_LOCKED"
+        );
         assert_eq!(page.vm.lock.as_deref(), Some("backup"));
     }
 }

@@ -9,21 +9,39 @@ use crate::request::{self, Request};
 use crate::rules::Guest;
 use crate::target::{GuestType, Target};
 
-pub fn create(target: &Target, guest: &Guest, description: &str, want_ram: bool, now_ms: i64) -> Result<Request> {
+pub fn create(
+    target: &Target,
+    guest: &Guest,
+    description: &str,
+    want_ram: bool,
+    now_ms: i64,
+) -> Result<Request> {
     if let Some(err) = guest.create_blocked() {
         return Err(err);
     }
-    let name = name::generate(&guest.policy.name_prefix, now_ms, guest.snapshots.iter().map(|s| s.name.as_str()))?;
+    let name = name::generate(
+        &guest.policy.name_prefix,
+        now_ms,
+        guest.snapshots.iter().map(|s| s.name.as_str()),
+    )?;
     // Memory can only be saved for a running QEMU VM; Proxmox ignores the flag otherwise.
-    let vmstate = target.guest == GuestType::Qemu && guest.vm.running && guest.policy.include_ram && want_ram;
+    let vmstate =
+        target.guest == GuestType::Qemu && guest.vm.running && guest.policy.include_ram && want_ram;
     Ok(request::create(target, &name, description, vmstate))
 }
 
 /// `start`: `None` restarts a VM that was running (rollback stops it); a
 /// snapshot with RAM resumes on its own, so no flag is sent for it.
-pub fn rollback(target: &Target, guest: &Guest, name: &str, start: Option<bool>) -> Result<Request> {
+pub fn rollback(
+    target: &Target,
+    guest: &Guest,
+    name: &str,
+    start: Option<bool>,
+) -> Result<Request> {
     name::validate("name", name, target.guest)?;
-    let snapshot = guest.find(name).ok_or_else(|| SnapshotError::NotFound { name: name.to_owned() })?;
+    let snapshot = guest.find(name).ok_or_else(|| SnapshotError::NotFound {
+        name: name.to_owned(),
+    })?;
     if let Some(err) = guest.rollback_blocked(snapshot) {
         return Err(err);
     }
@@ -33,7 +51,9 @@ pub fn rollback(target: &Target, guest: &Guest, name: &str, start: Option<bool>)
 
 pub fn remove(target: &Target, guest: &Guest, name: &str) -> Result<Request> {
     name::validate("name", name, target.guest)?;
-    let snapshot = guest.find(name).ok_or_else(|| SnapshotError::NotFound { name: name.to_owned() })?;
+    let snapshot = guest.find(name).ok_or_else(|| SnapshotError::NotFound {
+        name: name.to_owned(),
+    })?;
     if let Some(err) = guest.remove_blocked(snapshot) {
         return Err(err);
     }
@@ -78,7 +98,11 @@ pub fn expiry(target: &Target, guest: &Guest, now_ms: i64) -> Expiry {
         if !guest.is_expired(s, now_ms) {
             continue;
         }
-        let skip = |err: &SnapshotError| Skipped { name: s.name.clone(), code: err.code(), message: err.to_string() };
+        let skip = |err: &SnapshotError| Skipped {
+            name: s.name.clone(),
+            code: err.code(),
+            message: err.to_string(),
+        };
         match (&s.snapstate, &blocked) {
             (Some(state), _) => plan.skipped.push(Skipped {
                 name: s.name.clone(),
@@ -105,7 +129,11 @@ mod tests {
     const DAY: i64 = 86_400;
 
     fn target() -> Target {
-        Target { node: "pve1".into(), vmid: 101, guest: GuestType::Qemu }
+        Target {
+            node: "pve1".into(),
+            vmid: 101,
+            guest: GuestType::Qemu,
+        }
     }
 
     #[test]
@@ -113,20 +141,45 @@ mod tests {
         let p = policy(3, 1);
         let v = vm(true, None);
         let snaps = [snap("snap20261125T113000", NOW / 1000)];
-        let g = Guest { policy: &p, vm: &v, snapshots: &snaps };
+        let g = Guest {
+            policy: &p,
+            vm: &v,
+            snapshots: &snaps,
+        };
         let r = create(&target(), &g, "note", true, NOW).unwrap();
         assert_eq!(r.method, Method::Post);
         assert_eq!(r.path, "/nodes/pve1/qemu/101/snapshot");
         assert_eq!(r.name.as_deref(), Some("snap20261125T113000-2"));
         assert_eq!(r.params.get("vmstate"), Some(&Param::Int(1)));
-        assert_eq!(create(&target(), &g, "", false, NOW).unwrap().params.get("vmstate"), None);
+        assert_eq!(
+            create(&target(), &g, "", false, NOW)
+                .unwrap()
+                .params
+                .get("vmstate"),
+            None
+        );
         let stopped = vm(false, None);
         let g = Guest { vm: &stopped, ..g };
-        assert_eq!(create(&target(), &g, "", true, NOW).unwrap().params.get("vmstate"), None);
-        let lxc = Target { guest: GuestType::Lxc, ..target() };
+        assert_eq!(
+            create(&target(), &g, "", true, NOW)
+                .unwrap()
+                .params
+                .get("vmstate"),
+            None
+        );
+        let lxc = Target {
+            guest: GuestType::Lxc,
+            ..target()
+        };
         let running = vm(true, None);
         let g = Guest { vm: &running, ..g };
-        assert_eq!(create(&lxc, &g, "", true, NOW).unwrap().params.get("vmstate"), None);
+        assert_eq!(
+            create(&lxc, &g, "", true, NOW)
+                .unwrap()
+                .params
+                .get("vmstate"),
+            None
+        );
     }
 
     #[test]
@@ -136,26 +189,72 @@ mod tests {
         let mut with_ram = snap("snap20261124T113000", NOW / 1000 - 100);
         with_ram.ram = true;
         let snaps = [snap("snap20261125T113000", NOW / 1000), with_ram];
-        let g = Guest { policy: &p, vm: &v, snapshots: &snaps };
+        let g = Guest {
+            policy: &p,
+            vm: &v,
+            snapshots: &snaps,
+        };
         let r = rollback(&target(), &g, "snap20261125T113000", None).unwrap();
-        assert_eq!(r.path, "/nodes/pve1/qemu/101/snapshot/snap20261125T113000/rollback");
+        assert_eq!(
+            r.path,
+            "/nodes/pve1/qemu/101/snapshot/snap20261125T113000/rollback"
+        );
         assert_eq!(r.params.get("start"), Some(&Param::Int(1)));
-        assert_eq!(rollback(&target(), &g, "snap20261125T113000", Some(false)).unwrap().params.get("start"), None);
-        assert_eq!(rollback(&target(), &g, "snap20261124T113000", None).unwrap().params.get("start"), None);
+        assert_eq!(
+            rollback(&target(), &g, "snap20261125T113000", Some(false))
+                .unwrap()
+                .params
+                .get("start"),
+            None
+        );
+        assert_eq!(
+            rollback(&target(), &g, "snap20261124T113000", None)
+                .unwrap()
+                .params
+                .get("start"),
+            None
+        );
         let stopped = vm(false, None);
         let g = Guest { vm: &stopped, ..g };
-        assert_eq!(rollback(&target(), &g, "snap20261125T113000", None).unwrap().params.get("start"), None);
-        assert_eq!(rollback(&target(), &g, "snap20261125T113000", Some(true)).unwrap().params.get("start"), Some(&Param::Int(1)));
+        assert_eq!(
+            rollback(&target(), &g, "snap20261125T113000", None)
+                .unwrap()
+                .params
+                .get("start"),
+            None
+        );
+        assert_eq!(
+            rollback(&target(), &g, "snap20261125T113000", Some(true))
+                .unwrap()
+                .params
+                .get("start"),
+            Some(&Param::Int(1))
+        );
     }
 
     #[test]
     fn names_are_checked_before_lookup() {
         let p = policy(3, 1);
         let v = vm(true, None);
-        let g = Guest { policy: &p, vm: &v, snapshots: &[] };
-        assert_eq!(remove(&target(), &g, "../../qemu/102").unwrap_err().code(), "INVALID_NAME");
-        assert_eq!(remove(&target(), &g, "current").unwrap_err().code(), "INVALID_NAME");
-        assert_eq!(remove(&target(), &g, "snap20261125T113000").unwrap_err().code(), "NOT_FOUND");
+        let g = Guest {
+            policy: &p,
+            vm: &v,
+            snapshots: &[],
+        };
+        assert_eq!(
+            remove(&target(), &g, "../../qemu/102").unwrap_err().code(),
+            "INVALID_NAME"
+        );
+        assert_eq!(
+            remove(&target(), &g, "current").unwrap_err().code(),
+            "INVALID_NAME"
+        );
+        assert_eq!(
+            remove(&target(), &g, "snap20261125T113000")
+                .unwrap_err()
+                .code(),
+            "NOT_FOUND"
+        );
     }
 
     #[test]
@@ -171,11 +270,29 @@ mod tests {
             snap("snap20261101T000000", 0),
             snap("snap20261124T113000", now_s - DAY),
         ];
-        let g = Guest { policy: &p, vm: &v, snapshots: &snaps };
+        let g = Guest {
+            policy: &p,
+            vm: &v,
+            snapshots: &snaps,
+        };
         let plan = expiry(&target(), &g, NOW);
-        let names: Vec<_> = plan.deletes.iter().map(|r| r.name.as_deref().unwrap()).collect();
-        assert_eq!(names, ["snap20261119T000000", "snap20261120T000000", "snap20261124T113000"]);
-        assert!(plan.deletes.iter().all(|r| r.method == Method::Delete && r.params.0.is_empty()));
+        let names: Vec<_> = plan
+            .deletes
+            .iter()
+            .map(|r| r.name.as_deref().unwrap())
+            .collect();
+        assert_eq!(
+            names,
+            [
+                "snap20261119T000000",
+                "snap20261120T000000",
+                "snap20261124T113000"
+            ]
+        );
+        assert!(plan
+            .deletes
+            .iter()
+            .all(|r| r.method == Method::Delete && r.params.0.is_empty()));
         assert_eq!(plan.skipped.len(), 1);
         assert_eq!(plan.skipped[0].name, "snap20261101T000000");
     }
@@ -188,13 +305,24 @@ mod tests {
         stuck.snapstate = Some("delete".into());
         let snaps = [stuck, snap("snap20261120T000000", now_s - 3 * DAY)];
         let v = vm(true, None);
-        let g = Guest { policy: &p, vm: &v, snapshots: &snaps };
+        let g = Guest {
+            policy: &p,
+            vm: &v,
+            snapshots: &snaps,
+        };
         let plan = expiry(&target(), &g, NOW);
         assert!(plan.deletes.is_empty());
-        assert_eq!(plan.skipped.iter().map(|s| s.code).collect::<Vec<_>>(), ["SNAPSHOT_BUSY", "SNAPSHOT_BUSY"]);
+        assert_eq!(
+            plan.skipped.iter().map(|s| s.code).collect::<Vec<_>>(),
+            ["SNAPSHOT_BUSY", "SNAPSHOT_BUSY"]
+        );
         assert!(plan.skipped[0].message.contains("never forced"));
         let locked = vm(true, Some("backup"));
-        let g = Guest { vm: &locked, snapshots: &snaps[1..], ..g };
+        let g = Guest {
+            vm: &locked,
+            snapshots: &snaps[1..],
+            ..g
+        };
         let plan = expiry(&target(), &g, NOW);
         assert!(plan.deletes.is_empty());
         assert_eq!(plan.skipped[0].code, "VM_LOCKED");

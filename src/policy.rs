@@ -35,23 +35,32 @@ impl Policy {
     /// Validates a policy object; unknown fields are ignored so a host can
     /// keep its own settings beside ours.
     pub fn from_value(value: &Value) -> Result<Self> {
-        Self::read(value).map_err(|e| e.recode(|field, reason| SnapshotError::InvalidPolicy { field, reason }))
+        Self::read(value)
+            .map_err(|e| e.recode(|field, reason| SnapshotError::InvalidPolicy { field, reason }))
     }
 
     fn read(value: &Value) -> Result<Self> {
         let o = Obj::new("policy", value, false)?;
         let max_snapshots = o.required_integer("maxSnapshots", 0, MAX_SNAPSHOTS_LIMIT)? as u32;
-        let lifetime_days = o.required_integer("lifetimeDays", LIFETIME_DAYS_MIN, LIFETIME_DAYS_MAX)? as u32;
+        let lifetime_days =
+            o.required_integer("lifetimeDays", LIFETIME_DAYS_MIN, LIFETIME_DAYS_MAX)? as u32;
         let include_ram = o.boolean("includeRam")?.unwrap_or(true);
         let rollback_latest_only = o.boolean("rollbackLatestOnly")?.unwrap_or(false);
         let name_prefix = match o.string("namePrefix")? {
             None => DEFAULT_PREFIX.to_owned(),
             Some(p) => {
-                name::check_prefix(p).map_err(|reason| SnapshotError::input(o.field_path("namePrefix"), reason))?;
+                name::check_prefix(p)
+                    .map_err(|reason| SnapshotError::input(o.field_path("namePrefix"), reason))?;
                 p.to_owned()
             }
         };
-        Ok(Policy { max_snapshots, lifetime_days, include_ram, name_prefix, rollback_latest_only })
+        Ok(Policy {
+            max_snapshots,
+            lifetime_days,
+            include_ram,
+            name_prefix,
+            rollback_latest_only,
+        })
     }
 
     pub fn lifetime_ms(&self) -> i64 {
@@ -64,7 +73,12 @@ mod tests {
     use super::*;
 
     fn policy(fields: &[(&str, Value)]) -> Result<Policy> {
-        Policy::from_value(&Value::Object(fields.iter().map(|(k, v)| (k.to_string(), v.clone())).collect()))
+        Policy::from_value(&Value::Object(
+            fields
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.clone()))
+                .collect(),
+        ))
     }
 
     #[test]
@@ -85,17 +99,43 @@ mod tests {
     #[test]
     fn bad_fields_are_named() {
         let cases: &[(&[(&str, Value)], &str)] = &[
-            (&[("lifetimeDays", 2.0.into())], "policy.maxSnapshots: is required"),
-            (&[("maxSnapshots", (-1.0).into()), ("lifetimeDays", 2.0.into())], "policy.maxSnapshots: must be from 0 to 100, got -1"),
-            (&[("maxSnapshots", 1.0.into()), ("lifetimeDays", 11.0.into())], "policy.lifetimeDays: must be from 1 to 10, got 11"),
-            (&[("maxSnapshots", 1.0.into()), ("lifetimeDays", 0.5.into())], "policy.lifetimeDays: expected an integer, got 0.5"),
-            (&[("maxSnapshots", "3".into()), ("lifetimeDays", 1.0.into())], "policy.maxSnapshots: expected an integer, got a string"),
             (
-                &[("maxSnapshots", 1.0.into()), ("lifetimeDays", 1.0.into()), ("includeRam", 1.0.into())],
+                &[("lifetimeDays", 2.0.into())],
+                "policy.maxSnapshots: is required",
+            ),
+            (
+                &[
+                    ("maxSnapshots", (-1.0).into()),
+                    ("lifetimeDays", 2.0.into()),
+                ],
+                "policy.maxSnapshots: must be from 0 to 100, got -1",
+            ),
+            (
+                &[("maxSnapshots", 1.0.into()), ("lifetimeDays", 11.0.into())],
+                "policy.lifetimeDays: must be from 1 to 10, got 11",
+            ),
+            (
+                &[("maxSnapshots", 1.0.into()), ("lifetimeDays", 0.5.into())],
+                "policy.lifetimeDays: expected an integer, got 0.5",
+            ),
+            (
+                &[("maxSnapshots", "3".into()), ("lifetimeDays", 1.0.into())],
+                "policy.maxSnapshots: expected an integer, got a string",
+            ),
+            (
+                &[
+                    ("maxSnapshots", 1.0.into()),
+                    ("lifetimeDays", 1.0.into()),
+                    ("includeRam", 1.0.into()),
+                ],
                 "policy.includeRam: expected true or false, got a number",
             ),
             (
-                &[("maxSnapshots", 1.0.into()), ("lifetimeDays", 1.0.into()), ("namePrefix", "1x".into())],
+                &[
+                    ("maxSnapshots", 1.0.into()),
+                    ("lifetimeDays", 1.0.into()),
+                    ("namePrefix", "1x".into()),
+                ],
                 "policy.namePrefix: must start with a letter",
             ),
         ];
@@ -104,6 +144,9 @@ mod tests {
             assert_eq!(err.code(), "INVALID_POLICY");
             assert_eq!(err.to_string(), *message);
         }
-        assert_eq!(Policy::from_value(&Value::Null).unwrap_err().code(), "INVALID_POLICY");
+        assert_eq!(
+            Policy::from_value(&Value::Null).unwrap_err().code(),
+            "INVALID_POLICY"
+        );
     }
 }

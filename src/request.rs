@@ -75,7 +75,10 @@ pub fn encode_segment(segment: &str) -> String {
 }
 
 fn path(segments: &[&str]) -> String {
-    segments.iter().map(|s| format!("/{}", encode_segment(s))).collect()
+    segments
+        .iter()
+        .map(|s| format!("/{}", encode_segment(s)))
+        .collect()
 }
 
 fn guest_path(target: &Target, rest: &[&str]) -> String {
@@ -85,8 +88,18 @@ fn guest_path(target: &Target, rest: &[&str]) -> String {
     path(&segments)
 }
 
-fn request(method: Method, path: String, params: Vec<(&'static str, Param)>, name: Option<&str>) -> Request {
-    Request { method, path, params: Params(params), name: name.map(str::to_owned) }
+fn request(
+    method: Method,
+    path: String,
+    params: Vec<(&'static str, Param)>,
+    name: Option<&str>,
+) -> Request {
+    Request {
+        method,
+        path,
+        params: Params(params),
+        name: name.map(str::to_owned),
+    }
 }
 
 pub fn list_snapshots(target: &Target) -> Request {
@@ -94,15 +107,30 @@ pub fn list_snapshots(target: &Target) -> Request {
 }
 
 pub fn vm_status(target: &Target) -> Request {
-    request(Method::Get, guest_path(target, &["status", "current"]), vec![], None)
+    request(
+        Method::Get,
+        guest_path(target, &["status", "current"]),
+        vec![],
+        None,
+    )
 }
 
 pub fn cluster_vms() -> Request {
-    request(Method::Get, path(&["cluster", "resources"]), vec![("type", Param::Str("vm".into()))], None)
+    request(
+        Method::Get,
+        path(&["cluster", "resources"]),
+        vec![("type", Param::Str("vm".into()))],
+        None,
+    )
 }
 
 pub fn task_status(upid: &Upid) -> Request {
-    request(Method::Get, path(&["nodes", &upid.node, "tasks", &upid.raw, "status"]), vec![], None)
+    request(
+        Method::Get,
+        path(&["nodes", &upid.node, "tasks", &upid.raw, "status"]),
+        vec![],
+        None,
+    )
 }
 
 /// `name` and `description` must already be validated.
@@ -114,18 +142,37 @@ pub fn create(target: &Target, name: &str, description: &str, vmstate: bool) -> 
     if vmstate {
         params.push(("vmstate", Param::Int(1)));
     }
-    request(Method::Post, guest_path(target, &["snapshot"]), params, Some(name))
+    request(
+        Method::Post,
+        guest_path(target, &["snapshot"]),
+        params,
+        Some(name),
+    )
 }
 
 pub fn rollback(target: &Target, name: &str, start: bool) -> Request {
-    let params = if start { vec![("start", Param::Int(1))] } else { vec![] };
-    request(Method::Post, guest_path(target, &["snapshot", name, "rollback"]), params, Some(name))
+    let params = if start {
+        vec![("start", Param::Int(1))]
+    } else {
+        vec![]
+    };
+    request(
+        Method::Post,
+        guest_path(target, &["snapshot", name, "rollback"]),
+        params,
+        Some(name),
+    )
 }
 
 /// Never sends `force`: it would drop the snapshot from the config even when
 /// deleting the disk snapshots failed.
 pub fn remove(target: &Target, name: &str) -> Request {
-    request(Method::Delete, guest_path(target, &["snapshot", name]), vec![], Some(name))
+    request(
+        Method::Delete,
+        guest_path(target, &["snapshot", name]),
+        vec![],
+        Some(name),
+    )
 }
 
 #[cfg(test)]
@@ -138,13 +185,20 @@ mod tests {
         assert_eq!(encode_segment("snap-1_a"), "snap-1_a");
         assert_eq!(encode_segment("../x"), "%2E%2E%2Fx");
         assert_eq!(encode_segment("a%2Fb c"), "a%252Fb%20c");
-        assert_eq!(encode_segment("UPID:pve1:0000ABCD:root@pam!t:"), "UPID%3Apve1%3A0000ABCD%3Aroot%40pam%21t%3A");
+        assert_eq!(
+            encode_segment("UPID:pve1:0000ABCD:root@pam!t:"),
+            "UPID%3Apve1%3A0000ABCD%3Aroot%40pam%21t%3A"
+        );
         assert_eq!(encode_segment("ä"), "%C3%A4");
     }
 
     #[test]
     fn guest_paths() {
-        let t = Target { node: "pve1".into(), vmid: 101, guest: GuestType::Lxc };
+        let t = Target {
+            node: "pve1".into(),
+            vmid: 101,
+            guest: GuestType::Lxc,
+        };
         assert_eq!(list_snapshots(&t).path, "/nodes/pve1/lxc/101/snapshot");
         assert_eq!(vm_status(&t).path, "/nodes/pve1/lxc/101/status/current");
         let r = rollback(&t, "snap1", true);
@@ -156,9 +210,16 @@ mod tests {
 
     #[test]
     fn create_omits_empty_options() {
-        let t = Target { node: "n".into(), vmid: 100, guest: GuestType::Qemu };
+        let t = Target {
+            node: "n".into(),
+            vmid: 100,
+            guest: GuestType::Qemu,
+        };
         let r = create(&t, "snap1", "", false);
-        assert_eq!(r.params, Params(vec![("snapname", Param::Str("snap1".into()))]));
+        assert_eq!(
+            r.params,
+            Params(vec![("snapname", Param::Str("snap1".into()))])
+        );
         let r = create(&t, "snap1", "why", true);
         assert_eq!(r.params.get("description"), Some(&Param::Str("why".into())));
         assert_eq!(r.params.get("vmstate"), Some(&Param::Int(1)));

@@ -33,7 +33,11 @@ impl<'a> Guest<'a> {
     /// Snapshots oldest first, the order of the page and of expiry.
     pub fn oldest_first(&self) -> Vec<&'a Snapshot> {
         let mut list: Vec<&Snapshot> = self.snapshots.iter().collect();
-        list.sort_by(|a, b| a.snaptime.cmp(&b.snaptime).then_with(|| a.name.cmp(&b.name)));
+        list.sort_by(|a, b| {
+            a.snaptime
+                .cmp(&b.snaptime)
+                .then_with(|| a.name.cmp(&b.name))
+        });
         list
     }
 
@@ -44,13 +48,17 @@ impl<'a> Guest<'a> {
         if self.vm.template {
             return Some(SnapshotError::InvalidTarget {
                 field: "vmStatus.template".into(),
-                reason: "this guest is a template; templates cannot take, roll back or remove snapshots".into(),
+                reason:
+                    "this guest is a template; templates cannot take, roll back or remove snapshots"
+                        .into(),
             });
         }
         if let Some(lock) = &self.vm.lock {
             if is_snapshot_lock(lock) {
                 return Some(SnapshotError::SnapshotBusy {
-                    reason: format!("a snapshot operation is already running on this VM (lock: {lock})"),
+                    reason: format!(
+                        "a snapshot operation is already running on this VM (lock: {lock})"
+                    ),
                     lock: Some(lock.clone()),
                     name: None,
                     snapstate: None,
@@ -61,7 +69,11 @@ impl<'a> Guest<'a> {
         self.snapshots.iter().find_map(|s| {
             let state = s.snapstate.as_ref()?;
             Some(SnapshotError::SnapshotBusy {
-                reason: format!("snapshot '{}' is {} (snapstate: {state})", s.name, busy_words(state)),
+                reason: format!(
+                    "snapshot '{}' is {} (snapstate: {state})",
+                    s.name,
+                    busy_words(state)
+                ),
                 lock: None,
                 name: Some(s.name.clone()),
                 snapstate: Some(state.clone()),
@@ -84,7 +96,9 @@ impl<'a> Guest<'a> {
     /// Checks shared by rollback and remove of one existing snapshot.
     fn touch_blocked(&self, snapshot: &Snapshot) -> Option<SnapshotError> {
         if !self.is_managed(snapshot) {
-            return Some(SnapshotError::NotManaged { name: snapshot.name.clone() });
+            return Some(SnapshotError::NotManaged {
+                name: snapshot.name.clone(),
+            });
         }
         self.operation_blocked()
     }
@@ -100,9 +114,19 @@ impl<'a> Guest<'a> {
         if self.policy.rollback_latest_only {
             // ZFS-like storage compares with every snapshot on the volume,
             // the administrator's included.
-            let newer = self.snapshots.iter().filter(|s| s.name != snapshot.name && s.snaptime >= snapshot.snaptime);
-            if let Some(latest) = newer.max_by(|a, b| a.snaptime.cmp(&b.snaptime).then_with(|| a.name.cmp(&b.name))) {
-                return Some(SnapshotError::RollbackNotLatest { name: snapshot.name.clone(), latest: latest.name.clone() });
+            let newer = self
+                .snapshots
+                .iter()
+                .filter(|s| s.name != snapshot.name && s.snaptime >= snapshot.snaptime);
+            if let Some(latest) = newer.max_by(|a, b| {
+                a.snaptime
+                    .cmp(&b.snaptime)
+                    .then_with(|| a.name.cmp(&b.name))
+            }) {
+                return Some(SnapshotError::RollbackNotLatest {
+                    name: snapshot.name.clone(),
+                    latest: latest.name.clone(),
+                });
             }
         }
         None
@@ -129,7 +153,13 @@ pub(crate) mod fixtures {
     use super::*;
 
     pub fn policy(max: u32, days: u32) -> Policy {
-        Policy { max_snapshots: max, lifetime_days: days, include_ram: true, name_prefix: "snap".into(), rollback_latest_only: false }
+        Policy {
+            max_snapshots: max,
+            lifetime_days: days,
+            include_ram: true,
+            name_prefix: "snap".into(),
+            rollback_latest_only: false,
+        }
     }
 
     pub fn vm(running: bool, lock: Option<&str>) -> VmStatus {
@@ -142,7 +172,14 @@ pub(crate) mod fixtures {
     }
 
     pub fn snap(name: &str, snaptime: i64) -> Snapshot {
-        Snapshot { name: name.into(), description: String::new(), snaptime, ram: false, parent: None, snapstate: None }
+        Snapshot {
+            name: name.into(),
+            description: String::new(),
+            snaptime,
+            ram: false,
+            parent: None,
+            snapstate: None,
+        }
     }
 }
 
@@ -155,11 +192,22 @@ mod tests {
     fn quota_counts_managed_only() {
         let p = policy(2, 1);
         let v = vm(true, None);
-        let snaps = [snap("snap20261101T000000", 1), snap("before-upgrade", 2), snap("snap20261102T000000", 3)];
-        let g = Guest { policy: &p, vm: &v, snapshots: &snaps };
+        let snaps = [
+            snap("snap20261101T000000", 1),
+            snap("before-upgrade", 2),
+            snap("snap20261102T000000", 3),
+        ];
+        let g = Guest {
+            policy: &p,
+            vm: &v,
+            snapshots: &snaps,
+        };
         assert_eq!(g.used(), 2);
         assert_eq!(g.create_blocked().unwrap().code(), "QUOTA_EXCEEDED");
-        let g = Guest { snapshots: &snaps[..2], ..g };
+        let g = Guest {
+            snapshots: &snaps[..2],
+            ..g
+        };
         assert!(g.create_blocked().is_none());
     }
 
@@ -167,9 +215,18 @@ mod tests {
     fn locks_and_snapstates_block() {
         let p = policy(3, 1);
         let snaps = [snap("snap20261101T000000", 1)];
-        for (lock, code) in [("backup", "VM_LOCKED"), ("migrate", "VM_LOCKED"), ("snapshot", "SNAPSHOT_BUSY"), ("rollback", "SNAPSHOT_BUSY")] {
+        for (lock, code) in [
+            ("backup", "VM_LOCKED"),
+            ("migrate", "VM_LOCKED"),
+            ("snapshot", "SNAPSHOT_BUSY"),
+            ("rollback", "SNAPSHOT_BUSY"),
+        ] {
             let v = vm(true, Some(lock));
-            let g = Guest { policy: &p, vm: &v, snapshots: &snaps };
+            let g = Guest {
+                policy: &p,
+                vm: &v,
+                snapshots: &snaps,
+            };
             assert_eq!(g.create_blocked().unwrap().code(), code, "{lock}");
             assert_eq!(g.remove_blocked(&snaps[0]).unwrap().code(), code, "{lock}");
         }
@@ -177,7 +234,11 @@ mod tests {
         let mut busy = snap("snap20261102T000000", 2);
         busy.snapstate = Some("delete".into());
         let snaps = [snaps[0].clone(), busy];
-        let g = Guest { policy: &p, vm: &v, snapshots: &snaps };
+        let g = Guest {
+            policy: &p,
+            vm: &v,
+            snapshots: &snaps,
+        };
         let err = g.rollback_blocked(&snaps[0]).unwrap();
         assert_eq!(err.code(), "SNAPSHOT_BUSY");
         assert!(err.to_string().contains("being removed"), "{err}");
@@ -187,7 +248,11 @@ mod tests {
     fn disabled_before_quota() {
         let p = policy(0, 1);
         let v = vm(false, Some("backup"));
-        let g = Guest { policy: &p, vm: &v, snapshots: &[] };
+        let g = Guest {
+            policy: &p,
+            vm: &v,
+            snapshots: &[],
+        };
         assert_eq!(g.create_blocked().unwrap().code(), "SNAPSHOTS_DISABLED");
     }
 
@@ -196,7 +261,11 @@ mod tests {
         let p = policy(3, 1);
         let v = vm(false, None);
         let snaps = [snap("before-upgrade", 5)];
-        let g = Guest { policy: &p, vm: &v, snapshots: &snaps };
+        let g = Guest {
+            policy: &p,
+            vm: &v,
+            snapshots: &snaps,
+        };
         assert_eq!(g.remove_blocked(&snaps[0]).unwrap().code(), "NOT_MANAGED");
         assert_eq!(g.rollback_blocked(&snaps[0]).unwrap().code(), "NOT_MANAGED");
         assert!(!g.is_expired(&snaps[0], i64::MAX / 2));
@@ -207,12 +276,32 @@ mod tests {
         let mut p = policy(3, 1);
         p.rollback_latest_only = true;
         let v = vm(false, None);
-        let snaps = [snap("snap20261101T000000", 10), snap("snap20261102T000000", 20), snap("admin-made", 30)];
-        let g = Guest { policy: &p, vm: &v, snapshots: &snaps };
+        let snaps = [
+            snap("snap20261101T000000", 10),
+            snap("snap20261102T000000", 20),
+            snap("admin-made", 30),
+        ];
+        let g = Guest {
+            policy: &p,
+            vm: &v,
+            snapshots: &snaps,
+        };
         let err = g.rollback_blocked(&snaps[1]).unwrap();
-        assert_eq!(err, SnapshotError::RollbackNotLatest { name: "snap20261102T000000".into(), latest: "admin-made".into() });
-        let g = Guest { snapshots: &snaps[..2], ..g };
+        assert_eq!(
+            err,
+            SnapshotError::RollbackNotLatest {
+                name: "snap20261102T000000".into(),
+                latest: "admin-made".into()
+            }
+        );
+        let g = Guest {
+            snapshots: &snaps[..2],
+            ..g
+        };
         assert!(g.rollback_blocked(&snaps[1]).is_none());
-        assert_eq!(g.rollback_blocked(&snaps[0]).unwrap().code(), "ROLLBACK_NOT_LATEST");
+        assert_eq!(
+            g.rollback_blocked(&snaps[0]).unwrap().code(),
+            "ROLLBACK_NOT_LATEST"
+        );
     }
 }

@@ -38,7 +38,8 @@ pub const MAX_NODE_LEN: usize = 63;
 
 impl Target {
     pub fn from_value(value: &Value) -> Result<Self> {
-        Self::read(value).map_err(|e| e.recode(|field, reason| SnapshotError::InvalidTarget { field, reason }))
+        Self::read(value)
+            .map_err(|e| e.recode(|field, reason| SnapshotError::InvalidTarget { field, reason }))
     }
 
     fn read(value: &Value) -> Result<Self> {
@@ -50,10 +51,17 @@ impl Target {
             None | Some("qemu") => GuestType::Qemu,
             Some("lxc") => GuestType::Lxc,
             Some(other) => {
-                return Err(SnapshotError::input(o.field_path("type"), format!("must be 'qemu' or 'lxc', got {}", quote(other))))
+                return Err(SnapshotError::input(
+                    o.field_path("type"),
+                    format!("must be 'qemu' or 'lxc', got {}", quote(other)),
+                ))
             }
         };
-        Ok(Target { node: node.to_owned(), vmid, guest })
+        Ok(Target {
+            node: node.to_owned(),
+            vmid,
+            guest,
+        })
     }
 }
 
@@ -87,14 +95,29 @@ mod tests {
     #[test]
     fn valid_targets() {
         let t = target("pve1".into(), 101.0.into(), None).unwrap();
-        assert_eq!(t, Target { node: "pve1".into(), vmid: 101, guest: GuestType::Qemu });
-        assert_eq!(target("a".into(), 999_999_999.0.into(), Some("lxc")).unwrap().guest, GuestType::Lxc);
+        assert_eq!(
+            t,
+            Target {
+                node: "pve1".into(),
+                vmid: 101,
+                guest: GuestType::Qemu
+            }
+        );
+        assert_eq!(
+            target("a".into(), 999_999_999.0.into(), Some("lxc"))
+                .unwrap()
+                .guest,
+            GuestType::Lxc
+        );
     }
 
     #[test]
     fn invalid_targets_name_the_field() {
         let cases = [
-            (target("pve1.example.net".into(), 101.0.into(), None), "target.node"),
+            (
+                target("pve1.example.net".into(), 101.0.into(), None),
+                "target.node",
+            ),
             (target("../x".into(), 101.0.into(), None), "target.node"),
             (target("-pve".into(), 101.0.into(), None), "target.node"),
             (target("".into(), 101.0.into(), None), "target.node"),
@@ -102,7 +125,10 @@ mod tests {
             (target("pve1".into(), "101".into(), None), "target.vmid"),
             (target("pve1".into(), 101.5.into(), None), "target.vmid"),
             (target("pve1".into(), 1e10.into(), None), "target.vmid"),
-            (target("pve1".into(), 101.0.into(), Some("openvz")), "target.type"),
+            (
+                target("pve1".into(), 101.0.into(), Some("openvz")),
+                "target.type",
+            ),
         ];
         for (res, field) in cases {
             let err = res.unwrap_err();

@@ -34,19 +34,28 @@ pub struct Upid {
 
 fn hex(field: &str, s: &str, lengths: &[usize]) -> Result<u64> {
     if !lengths.contains(&s.len()) || !s.bytes().all(|b| b.is_ascii_hexdigit()) {
-        let want = if lengths.len() == 1 { "8".to_owned() } else { "8 or 9".to_owned() };
+        let want = if lengths.len() == 1 {
+            "8".to_owned()
+        } else {
+            "8 or 9".to_owned()
+        };
         return Err(SnapshotError::InvalidTarget {
             field: format!("upid.{field}"),
             reason: format!("expected {want} hex digits, got {}", quote(s)),
         });
     }
-    u64::from_str_radix(s, 16)
-        .map_err(|_| SnapshotError::InvalidTarget { field: format!("upid.{field}"), reason: "is not hex".into() })
+    u64::from_str_radix(s, 16).map_err(|_| SnapshotError::InvalidTarget {
+        field: format!("upid.{field}"),
+        reason: "is not hex".into(),
+    })
 }
 
 /// `[^:\s/]` — the character class PVE uses for type, id and user.
 fn word(field: &str, s: &str, may_be_empty: bool) -> Result<String> {
-    if (s.is_empty() && !may_be_empty) || s.chars().any(|c| c == '/' || c.is_whitespace() || c.is_control()) {
+    if (s.is_empty() && !may_be_empty)
+        || s.chars()
+            .any(|c| c == '/' || c.is_whitespace() || c.is_control())
+    {
         return Err(SnapshotError::InvalidTarget {
             field: format!("upid.{field}"),
             reason: format!("{} is not valid here", quote(s)),
@@ -57,16 +66,25 @@ fn word(field: &str, s: &str, may_be_empty: bool) -> Result<String> {
 
 impl Upid {
     pub fn parse(upid: &str) -> Result<Self> {
-        let invalid = |reason: String| SnapshotError::InvalidTarget { field: "upid".into(), reason };
+        let invalid = |reason: String| SnapshotError::InvalidTarget {
+            field: "upid".into(),
+            reason,
+        };
         if upid.len() > MAX_UPID_LEN {
             return Err(invalid(format!("is longer than {MAX_UPID_LEN} characters")));
         }
         let parts: Vec<&str> = upid.split(':').collect();
         // Eight fields, then the mandatory trailing ':' leaves one empty part.
         if parts.len() != 9 || parts[0] != "UPID" || !parts[8].is_empty() {
-            return Err(invalid(format!("{} is not a Proxmox task id (UPID:node:pid:pstart:starttime:type:id:user:)", quote(upid))));
+            return Err(invalid(format!(
+                "{} is not a Proxmox task id (UPID:node:pid:pstart:starttime:type:id:user:)",
+                quote(upid)
+            )));
         }
-        check_node(parts[1]).map_err(|reason| SnapshotError::InvalidTarget { field: "upid.node".into(), reason })?;
+        check_node(parts[1]).map_err(|reason| SnapshotError::InvalidTarget {
+            field: "upid.node".into(),
+            reason,
+        })?;
         Ok(Upid {
             raw: upid.to_owned(),
             node: parts[1].to_owned(),
@@ -104,19 +122,35 @@ impl TaskOutcome {
     pub fn from_status(value: &Value) -> Result<Self> {
         let o = Obj::new("status", value, false)?;
         let status = o.required_string("status")?;
-        let done = |state, warnings, message: Option<String>, lock| Ok(TaskOutcome { state, warnings, message, lock });
+        let done = |state, warnings, message: Option<String>, lock| {
+            Ok(TaskOutcome {
+                state,
+                warnings,
+                message,
+                lock,
+            })
+        };
         match status {
             "running" => done(TaskState::Running, 0, None, None),
             "stopped" => {
                 let exit = o.string("exitstatus")?.map(str::trim);
                 match exit {
                     Some("OK") => done(TaskState::Ok, 0, None, None),
-                    Some(s) if s.starts_with("WARNINGS: ") => match s["WARNINGS: ".len()..].parse::<u32>() {
-                        Ok(n) => done(TaskState::Ok, n, None, None),
-                        Err(_) => done(TaskState::Failed, 0, Some(s.to_owned()), None),
-                    },
-                    Some(s) if !s.is_empty() => done(TaskState::Failed, 0, Some(s.to_owned()), lock_in(s)),
-                    _ => done(TaskState::Failed, 0, Some("the task ended without an exit status".into()), None),
+                    Some(s) if s.starts_with("WARNINGS: ") => {
+                        match s["WARNINGS: ".len()..].parse::<u32>() {
+                            Ok(n) => done(TaskState::Ok, n, None, None),
+                            Err(_) => done(TaskState::Failed, 0, Some(s.to_owned()), None),
+                        }
+                    }
+                    Some(s) if !s.is_empty() => {
+                        done(TaskState::Failed, 0, Some(s.to_owned()), lock_in(s))
+                    }
+                    _ => done(
+                        TaskState::Failed,
+                        0,
+                        Some("the task ended without an exit status".into()),
+                        None,
+                    ),
                 }
             }
             other => Err(SnapshotError::input(
@@ -129,7 +163,9 @@ impl TaskOutcome {
 
 /// `(VM|CT) is locked (NAME)` — the text of `AbstractConfig::check_lock`.
 fn lock_in(message: &str) -> Option<String> {
-    let rest = message.strip_prefix("VM is locked (").or_else(|| message.strip_prefix("CT is locked ("))?;
+    let rest = message
+        .strip_prefix("VM is locked (")
+        .or_else(|| message.strip_prefix("CT is locked ("))?;
     let lock = rest.strip_suffix(')')?;
     (!lock.is_empty() && !lock.contains(['(', ')'])).then(|| lock.to_owned())
 }
@@ -147,8 +183,14 @@ mod tests {
         assert_eq!(u.pid, 0x1A2B);
         assert_eq!(u.pstart, 0x1C3D4);
         assert_eq!(u.started_at, 0x6744A1B0 * 1000);
-        assert_eq!((u.task_type.as_str(), u.id.as_str(), u.user.as_str()), ("qmsnapshot", "101", "root@pam!panel"));
-        assert!(Upid::parse("UPID:n:00000001:100000000:00000001:vzdump::root@pam:").is_ok(), "9-digit pstart, empty id");
+        assert_eq!(
+            (u.task_type.as_str(), u.id.as_str(), u.user.as_str()),
+            ("qmsnapshot", "101", "root@pam!panel")
+        );
+        assert!(
+            Upid::parse("UPID:n:00000001:100000000:00000001:vzdump::root@pam:").is_ok(),
+            "9-digit pstart, empty id"
+        );
     }
 
     #[test]
@@ -172,28 +214,58 @@ mod tests {
     }
 
     fn status(fields: &[(&str, &str)]) -> Value {
-        Value::Object(fields.iter().map(|(k, v)| (k.to_string(), Value::from(*v))).collect())
+        Value::Object(
+            fields
+                .iter()
+                .map(|(k, v)| (k.to_string(), Value::from(*v)))
+                .collect(),
+        )
     }
 
     #[test]
     fn outcomes() {
         let o = TaskOutcome::from_status(&status(&[("status", "running")])).unwrap();
         assert_eq!(o.state, TaskState::Running);
-        let o = TaskOutcome::from_status(&status(&[("status", "stopped"), ("exitstatus", "OK")])).unwrap();
+        let o = TaskOutcome::from_status(&status(&[("status", "stopped"), ("exitstatus", "OK")]))
+            .unwrap();
         assert_eq!(o.state, TaskState::Ok);
-        let o = TaskOutcome::from_status(&status(&[("status", "stopped"), ("exitstatus", "WARNINGS: 2")])).unwrap();
+        let o = TaskOutcome::from_status(&status(&[
+            ("status", "stopped"),
+            ("exitstatus", "WARNINGS: 2"),
+        ]))
+        .unwrap();
         assert_eq!((o.state, o.warnings), (TaskState::Ok, 2));
-        let o = TaskOutcome::from_status(&status(&[("status", "stopped"), ("exitstatus", "VM is locked (backup)")])).unwrap();
+        let o = TaskOutcome::from_status(&status(&[
+            ("status", "stopped"),
+            ("exitstatus", "VM is locked (backup)"),
+        ]))
+        .unwrap();
         assert_eq!(o.state, TaskState::Failed);
         assert_eq!(o.lock.as_deref(), Some("backup"));
         assert_eq!(o.message.as_deref(), Some("VM is locked (backup)"));
-        let o = TaskOutcome::from_status(&status(&[("status", "stopped"), ("exitstatus", "CT is locked (snapshot-delete)\n")])).unwrap();
+        let o = TaskOutcome::from_status(&status(&[
+            ("status", "stopped"),
+            ("exitstatus", "CT is locked (snapshot-delete)\n"),
+        ]))
+        .unwrap();
         assert_eq!(o.lock.as_deref(), Some("snapshot-delete"));
-        let o = TaskOutcome::from_status(&status(&[("status", "stopped"), ("exitstatus", "snapshot name 'x' already used")])).unwrap();
+        let o = TaskOutcome::from_status(&status(&[
+            ("status", "stopped"),
+            ("exitstatus", "snapshot name 'x' already used"),
+        ]))
+        .unwrap();
         assert_eq!((o.state, o.lock), (TaskState::Failed, None));
         let o = TaskOutcome::from_status(&status(&[("status", "stopped")])).unwrap();
         assert_eq!(o.state, TaskState::Failed);
-        assert_eq!(TaskOutcome::from_status(&status(&[("status", "paused")])).unwrap_err().code(), "INVALID_INPUT");
-        assert_eq!(TaskOutcome::from_status(&Value::Null).unwrap_err().code(), "INVALID_INPUT");
+        assert_eq!(
+            TaskOutcome::from_status(&status(&[("status", "paused")]))
+                .unwrap_err()
+                .code(),
+            "INVALID_INPUT"
+        );
+        assert_eq!(
+            TaskOutcome::from_status(&Value::Null).unwrap_err().code(),
+            "INVALID_INPUT"
+        );
     }
 }
