@@ -19,13 +19,13 @@ export const TOKEN_ID = 'root@pam!panel';
 
 /**
  * Starts the simulator (demo seed) and a panel server in front of it.
- * @param {{limits?: object, serverOptions?: object, taskDurationMs?: number}} [options]
+ * @param {{limits?: object, serverOptions?: object, pveOptions?: object, taskDurationMs?: number}} [options]
  */
-export async function startStack({ limits, serverOptions = {}, taskDurationMs = 300 } = {}) {
+export async function startStack({ limits, serverOptions = {}, pveOptions = {}, taskDurationMs = 300 } = {}) {
   const secret = randomBytes(24).toString('hex');
   const sim = await startSimulator({ port: 0, seed: 'demo', tokens: [{ id: TOKEN_ID, secret }], taskDurationMs });
   const config = await loadConfig(DEMO_CONFIG, { env: { PVE_URL: sim.url, PVE_TOKEN_ID: TOKEN_ID, PVE_TOKEN_SECRET: secret } });
-  const pve = createPveClient({ url: sim.url, tokenId: TOKEN_ID, tokenSecret: secret, timeoutMs: 10_000 });
+  const pve = createPveClient({ url: sim.url, tokenId: TOKEN_ID, tokenSecret: secret, timeoutMs: 10_000, ...pveOptions });
   const panel = await startPanelServer({
     config, pve, limits, now: () => sim.clock.now(), taskIntervalMs: 50, taskTimeoutMs: 20_000, log: () => {},
     ...serverOptions,
