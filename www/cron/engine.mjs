@@ -1,0 +1,350 @@
+// The expiry run: find each service's VM, ask the rules core which snapshots
+// have expired, and delete them one at a time, re-checking each with fresh
+// Proxmox data right before its delete. It decides nothing itself: "managed
+// and expired" is the core's planExpiry, asked again before every delete.
+// Safety first: any doubt (unknown outcome, changed data, a lock) means
+// "leave it for the next run", never "delete anyway".
+import { hostname } from 'node:os';
+import * as core from '../core.mjs';
+import { createPveClient } from '../pve/client.mjs';
+import { acquireRunLock, LockBusyError } from './run-lock.mjs';
+import { writeLastRun } from './status-file.mjs';
+import { runBounded } from './limiter.mjs';
+import { createProxmoxClock } from './proxmox-clock.mjs';
+
+/** Exit codes of the job (cron/README.md). */
+export const EXIT = Object.freeze({ OK: 0, FAILED: 1, CONFIG: 2, RUNNING: 3, UNREACHABLE: 4 });
+
+const NODE_RE = /^[a-zA-Z0-9]([a-zA-Z0-9-]*[a-zA-Z0-9])?$/;
+// Codes of a request whose outcome we cannot know: Proxmox may have started
+// the delete. Never send a second one to that VM in the same run.
+const UNKNOWN_OUTCOME = new Set(['PVE_TIMEOUT', 'PVE_NETWORK']);
+
+/**
+ * @typedef {import('../config.mjs').Config} Config
+ * @typedef {import('../config.mjs').Service} Service
+ *
+ * @typedef {object} Entry  one snapshot-level (or VM-level, name null) result
+ * @property {string} service
+ * @property {number} vmid
+ * @property {string|null} node
+ * @property {string|null} name
+ * @property {string} code
+ * @property {string} message
+ * @property {string} [upid]
+ *
+ * @typedef {object} VmResult
+ * @property {string} service
+ * @property {number} vmid
+ * @property {'qemu'|'lxc'} type
+ * @property {string|null} node
+ * @property {'ok'|'failed'|'still-running'|'missing'} outcome
+ * @property {string[]} deleted
+ * @property {string[]} wouldDelete
+ * @property {Entry[]} skipped
+ * @property {Entry[]} failures
+ * @property {Entry[]} stillRunning
+ *
+ * @typedef {object} RunSummary  the --json output and the body of last-run.json
+ * @property {number} exitCode
+ * @property {boolean} ok
+ * @property {boolean} dryRun
+ * @property {string} startedAt
+ * @property {string} finishedAt
+ * @property {number} durationMs
+ * @property {{service: string|null, node: string|null}} scope
+ * @property {string} host
+ * @property {number} pid
+ * @property {{source: string, skewMs: Record<string, number>}|null} clock
+ * @property {{services: number, vms: number, deleted: number, wouldDelete: number, skipped: number,
+ *   failed: number, stillRunning: number, missing: number}} counts
+ * @property {Entry[]} failures
+ * @property {Entry[]} stillRunning
+ * @property {VmResult[]} vms
+ * @property {{code: string, message: string, details?: object}|null} error  why the run as a whole stopped
+ * @property {{path: string, tookOver: object|null}|null} lock
+ *
+ * @typedef {object} RunOptions
+ * @property {Config} config            from loadConfig
+ * @property {boolean} [dryRun]         plan only: no lock, no delete, no last-run.json
+ * @property {string|null} [service]    only this service id
+ * @property {string|null} [node]       only VMs currently on this node
+ * @property {number} [concurrency]     VMs at once overall (default config.job.concurrency)
+ * @property {number} [perNode]         VMs at once per node (default config.job.perNode)
+ * @property {string} [stateDir]        lock and last-run.json (default config.job.stateDir)
+ * @property {number|null} [now]        fixed "now" in ms instead of the Proxmox clock
+ * @property {number} [retries]         client retries for reads (default 2)
+ * @property {object} [pve]             a ready client (tests); default: created from config.pve
+ * @property {AbortSignal} [signal]     stop starting deletes, stop waiting, release the lock
+ * @property {(event: object) => void} [onEvent]  progress (see cron/README.md)
+ */
+
+/**
+ * Runs the expiry job once. Never throws for operational problems: the
+ * summary's `exitCode` and `error` say what happened.
+ * @param {RunOptions} options
+ * @returns {Promise<RunSummary>}
+ */
+export async function runExpiry(options) {
+  const { config, dryRun = false, signal, onEvent = () => {} } = options;
+  const started = Date.now();
+  const job = config.job;
+  const scope = { service: options.service ?? null, node: options.node ?? null };
+  /** @type {RunSummary} */
+  const summary = {
+    exitCode: EXIT.OK, ok: true, dryRun, startedAt: new Date(started).toISOString(), finishedAt: '', durationMs: 0,
+    scope, host: hostname(), pid: process.pid, clock: null,
+    counts: { services: 0, vms: 0, deleted: 0, wouldDelete: 0, skipped: 0, failed: 0, stillRunning: 0, missing: 0 },
+    failures: [], stillRunning: [], vms: [], error: null, lock: null,
+  };
+  const emit = (event) => { try { onEvent(event); } catch { /* a broken reporter must not stop deletes midway */ } };
+  const finish = (exitCode, error = null) => {
+    const finishedAt = Date.now();
+    summary.finishedAt = new Date(finishedAt).toISOString();
+    summary.durationMs = finishedAt - started;
+    summary.error = error;
+    summary.exitCode = exitCode !== EXIT.OK ? exitCode
+      : summary.counts.failed > 0 || summary.counts.stillRunning > 0 ? EXIT.FAILED : EXIT.OK;
+    summary.ok = summary.exitCode === EXIT.OK;
+    return summary;
+  };
+
+  // Command-line scope problems are config errors: caught before any lock or request.
+  const services = config.services.filter((s) => scope.service === null || s.id === scope.service);
+  if (scope.service !== null && services.length === 0) {
+    return finish(EXIT.CONFIG, { code: 'CONFIG_INVALID', message: `--service ${scope.service}: no such service in ${config.file ?? 'the config'}` });
+  }
+  if (scope.node !== null && !NODE_RE.test(scope.node)) {
+    return finish(EXIT.CONFIG, { code: 'CONFIG_INVALID', message: `--node ${JSON.stringify(scope.node)}: not a Proxmox node name` });
+  }
+  const concurrency = options.concurrency ?? job.concurrency;
+  const perNode = options.perNode ?? job.perNode;
+  for (const [flag, v] of [['--concurrency', concurrency], ['--per-node', perNode]]) {
+    if (!Number.isSafeInteger(v) || v < 1 || v > 256) {
+      return finish(EXIT.CONFIG, { code: 'CONFIG_INVALID', message: `${flag}: must be an integer from 1 to 256, got ${v}` });
+    }
+  }
+  const stateDir = options.stateDir ?? job.stateDir;
+  summary.counts.services = services.length;
+
+  let lock = null;
+  if (!dryRun) {
+    try {
+      // A run may hold the lock for maxRunMs, finish its last task wait, and
+      // have some slack for the final reads; only after that is it abandoned.
+      lock = await acquireRunLock(stateDir, { staleAfterMs: job.maxRunMs + job.taskTimeoutMs + 5 * 60_000 });
+    } catch (err) {
+      if (err instanceof LockBusyError) return finish(EXIT.RUNNING, { code: err.code, message: err.message, details: err.details });
+      return finish(EXIT.CONFIG, { code: 'STATE_DIR', message: `cannot use the state directory ${stateDir}: ${err.code ?? err.message}` });
+    }
+    summary.lock = { path: lock.path, tookOver: lock.tookOver };
+    if (lock.tookOver) {
+      emit({ type: 'warning', message: `took over a stale lock from pid ${lock.tookOver.pid} on ${lock.tookOver.hostname} (started ${lock.tookOver.startedAt}): ${lock.tookOver.staleReason}` });
+    }
+  }
+
+  const ownClient = !options.pve;
+  const pve = options.pve ?? createPveClient({ ...config.pve, retries: options.retries ?? 2 });
+  try {
+    const clock = createProxmoxClock({ pve, fixedNow: options.now ?? null, warn: (message) => emit({ type: 'warning', message }) });
+    const deadline = started + job.maxRunMs;
+    const fatal = await expireAll({ config, services, scope, concurrency, perNode, dryRun, pve, clock, deadline, signal, emit, summary });
+    summary.clock = clock.info();
+    return finish(fatal ? fatal.exitCode : EXIT.OK, fatal ? fatal.error : null);
+  } finally {
+    if (ownClient) pve.close?.();
+    if (lock) {
+      if (!dryRun) {
+        // Monitoring must see this run even if it failed: write before letting go.
+        await writeLastRun(stateDir, summary).catch((err) => emit({ type: 'warning', message: `cannot write last-run.json in ${stateDir}: ${err.code ?? err.message}` }));
+      }
+      await lock.release().catch(() => {});
+    }
+  }
+}
+
+/**
+ * @returns {Promise<{exitCode: number, error: {code: string, message: string}}|null>} a run-wide failure, if any
+ */
+async function expireAll(ctx) {
+  const { config, services, scope, concurrency, perNode, pve, emit, summary, signal } = ctx;
+  let resources;
+  try {
+    resources = await pve.request(core.clusterVmsRequest());
+    if (!Array.isArray(resources)) throw Object.assign(new Error('GET /cluster/resources did not answer a list'), { code: 'PVE_SERVER' });
+  } catch (err) {
+    return {
+      exitCode: EXIT.UNREACHABLE,
+      error: { code: err?.code ?? 'PVE_UNREACHABLE', message: `cannot list the cluster's VMs, nothing was done: ${err?.message ?? err}` },
+    };
+  }
+  // VMs migrate: the node comes from the cluster now, never from the config.
+  const byVmid = new Map();
+  for (const r of resources) {
+    if (r && (r.type === 'qemu' || r.type === 'lxc') && Number.isSafeInteger(Number(r.vmid))) byVmid.set(Number(r.vmid), r);
+  }
+
+  const work = [];
+  for (const service of services) {
+    const r = byVmid.get(service.vmid);
+    if (!r) {
+      const entry = { service: service.id, vmid: service.vmid, node: null, name: null, code: 'VM_NOT_FOUND', message: `${service.type}/${service.vmid} does not exist in the cluster (removed?); nothing to do` };
+      summary.counts.missing += 1;
+      summary.vms.push({ ...vmBase(service, null), outcome: 'missing', skipped: [entry] });
+      emit({ type: 'missing', ...entry });
+      continue;
+    }
+    if (scope.node !== null && r.node !== scope.node) continue;
+    work.push({ service, resource: r });
+  }
+  summary.counts.vms = work.length;
+  emit({ type: 'start', vms: work.length, services: services.length, dryRun: ctx.dryRun });
+
+  let finished = 0;
+  await runBounded(work, {
+    concurrency, perNode, nodeOf: (w) => String(w.resource.node),
+    worker: async ({ service, resource }) => {
+      const result = await expireVm(ctx, service, resource).catch((err) => {
+        // A bug or an unexpected answer: this VM is reported, the others go on.
+        const r = { ...vmBase(service, String(resource.node)), outcome: 'failed' };
+        r.failures.push(entryOf(service, resource.node, null, err?.code ?? 'INTERNAL', String(err?.message ?? err)));
+        return r;
+      });
+      record(summary, result, emit);
+      finished += 1;
+      emit({ type: 'vm-done', service: service.id, vmid: service.vmid, done: finished, total: work.length, outcome: result.outcome });
+    },
+  });
+  if (signal?.aborted) return { exitCode: EXIT.FAILED, error: { code: 'ABORTED', message: 'the run was interrupted; unfinished VMs are left for the next run' } };
+  return null;
+}
+
+/** @param {Service} service @param {string|null} node @returns {VmResult} */
+function vmBase(service, node) {
+  return { service: service.id, vmid: service.vmid, type: service.type, node, outcome: 'ok', deleted: [], wouldDelete: [], skipped: [], failures: [], stillRunning: [] };
+}
+
+function entryOf(service, node, name, code, message, extra = {}) {
+  return { service: service.id, vmid: service.vmid, node: node ?? null, name, code, message, ...extra };
+}
+
+/** @param {RunSummary} summary @param {VmResult} r */
+function record(summary, r, emit) {
+  r.outcome = r.failures.length ? 'failed' : r.stillRunning.length ? 'still-running' : 'ok';
+  summary.vms.push(r);
+  summary.counts.deleted += r.deleted.length;
+  summary.counts.wouldDelete += r.wouldDelete.length;
+  summary.counts.skipped += r.skipped.length;
+  summary.counts.failed += r.failures.length;
+  summary.counts.stillRunning += r.stillRunning.length;
+  summary.failures.push(...r.failures);
+  summary.stillRunning.push(...r.stillRunning);
+}
+
+/**
+ * One VM: plan, then for each candidate re-read, re-plan, delete, wait.
+ * @returns {Promise<VmResult>}
+ */
+async function expireVm(ctx, service, resource) {
+  const { config, pve, clock, dryRun, deadline, signal, emit } = ctx;
+  const node = String(resource.node);
+  const result = vmBase(service, node);
+  const say = (type, name, code, message, extra) => {
+    const entry = entryOf(service, node, name, code, message, extra);
+    emit({ type, ...entry });
+    return entry;
+  };
+  const fail = (name, err, hint = '') => {
+    result.failures.push(say('failed', name, err?.code ?? 'INTERNAL', `${err?.message ?? err}${hint}`));
+    return result;
+  };
+
+  if (resource.type !== service.type) {
+    return fail(null, { code: 'TYPE_MISMATCH', message: `the config says ${service.type}/${service.vmid} but the cluster has ${resource.type}/${service.vmid}; fix the service "${service.id}"` });
+  }
+  const policy = config.products[service.product];
+  const target = { node, vmid: service.vmid, type: service.type };
+
+  /** Fresh status, snapshot list and Proxmox time, planned by the core. */
+  const plan = async () => {
+    const vmStatus = await pve.request(core.vmStatusRequest(target));
+    const snapshots = await pve.request(core.listSnapshotsRequest(target));
+    const now = await clock.now(node);
+    return core.planExpiry(target, policy, vmStatus, snapshots, now);
+  };
+
+  let first;
+  try {
+    first = await plan();
+  } catch (err) {
+    return fail(null, err);
+  }
+  for (const s of first.skipped) {
+    result.skipped.push(say('skipped', s.name ?? null, s.code, s.message));
+  }
+  if (dryRun) {
+    for (const d of first.deletes) {
+      result.wouldDelete.push(d.name);
+      emit({ type: 'would-delete', ...entryOf(service, node, d.name, 'WOULD_DELETE', `would delete ${d.name}`) });
+    }
+    return result;
+  }
+
+  for (const candidate of first.deletes) {
+    const name = candidate.name;
+    if (signal?.aborted || Date.now() > deadline) {
+      const why = signal?.aborted ? ['ABORTED', 'the run was interrupted'] : ['RUN_TIME_EXCEEDED', 'the run reached job.maxRunMs'];
+      result.skipped.push(say('skipped', name, why[0], `${why[1]}; left for the next run`));
+      continue;
+    }
+    // Right before the delete: is it still managed, expired and deletable?
+    let fresh;
+    try {
+      fresh = await plan();
+    } catch (err) {
+      return fail(name, err, ' (while re-checking before the delete; nothing was deleted)');
+    }
+    const request = fresh.deletes.find((d) => d.name === name);
+    if (!request) {
+      const reason = fresh.skipped.find((s) => s.name === name) ?? fresh.skipped.find((s) => !s.name);
+      result.skipped.push(say('skipped', name, reason?.code ?? 'NO_LONGER_EXPIRED',
+        `not deleted: the fresh plan no longer lists it${reason ? ` (${reason.message})` : ''}`));
+      continue;
+    }
+    let upid;
+    try {
+      upid = await pve.request({ method: request.method, path: request.path, params: request.params });
+    } catch (err) {
+      if (UNKNOWN_OUTCOME.has(err?.code)) {
+        // Proxmox may have started it; a second delete would only race it.
+        return fail(name, err, '; the delete may have started, the next run checks again');
+      }
+      fail(name, err);
+      continue;
+    }
+    if (typeof upid !== 'string' || upid === '') {
+      return fail(name, { code: 'PVE_SERVER', message: `DELETE ${request.path}: no task id in the answer` });
+    }
+    let outcome;
+    try {
+      outcome = await pve.waitForTask(upid, { timeoutMs: config.job.taskTimeoutMs, signal });
+    } catch (err) {
+      result.stillRunning.push(say('still-running', name, err?.code ?? 'TASK_UNKNOWN',
+        `cannot read the outcome of task ${upid}: ${err?.message ?? err}; the next run checks again`, { upid }));
+      return result;
+    }
+    if (outcome.state === 'ok') {
+      result.deleted.push(name);
+      emit({ type: 'deleted', ...entryOf(service, node, name, 'DELETED', outcome.warnings ? `deleted ${name} (${outcome.message ?? 'with warnings'})` : `deleted ${name}`, { upid }) });
+    } else if (outcome.state === 'failed') {
+      fail(name, { code: 'TASK_FAILED', message: `Proxmox could not delete ${name}: ${outcome.message ?? 'task failed'}` });
+    } else {
+      // Still running after the wait: never "failed", and the VM stays locked
+      // by that task, so nothing more for this VM in this run.
+      result.stillRunning.push(say('still-running', name, 'TASK_RUNNING',
+        `the delete of ${name} is still running after ${config.job.taskTimeoutMs} ms (task ${upid}); the next run checks again`, { upid }));
+      return result;
+    }
+  }
+  return result;
+}

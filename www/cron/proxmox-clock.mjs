@@ -1,0 +1,78 @@
+// "Now" for expiry decisions. Snapshot ages are measured against the clock
+// that stamped them: Proxmox sets `snaptime` from the node's own clock, so the
+// job asks the node for its time (GET /nodes/{node}/time) instead of trusting
+// the clock of the machine cron runs on. An explicit `now` overrides both
+// (a testing and administration aid).
+
+// pve-node syntax (pve-common JSONSchema.pm pve_verify_node_name).
+const NODE_RE = /^[a-zA-Z0-9]([a-zA-Z0-9-]*[a-zA-Z0-9])?$/;
+
+/** Differences between the job host and Proxmox above this are worth a warning. */
+const SKEW_WARNING_MS = 5 * 60_000;
+
+/**
+ * @typedef {object} ClockInfo
+ * @property {'option'|'proxmox'|'local'} source
+ * @property {Record<string, number>} skewMs  per node: Proxmox time minus local time
+ */
+
+/**
+ * @param {{pve: {request: (d: object) => Promise<any>}, fixedNow?: number|null,
+ *   warn: (message: string) => void, localNow?: () => number}} options
+ * @returns {{now: (node: string) => Promise<number>, info: () => ClockInfo}}
+ *   `now` rejects (the caller reports that VM and moves on) when the node
+ *   cannot say its time for a passing reason
+ */
+export function createProxmoxClock({ pve, fixedNow = null, warn, localNow = Date.now }) {
+  /** @type {Map<string, number>} */
+  const offsets = new Map();
+  /** @type {Map<string, Promise<number>>} */
+  const pending = new Map();
+  let source = /** @type {ClockInfo['source']} */ (fixedNow === null ? 'proxmox' : 'option');
+
+  /** @param {string} node */
+  async function measure(node) {
+    if (!NODE_RE.test(node)) throw Object.assign(new Error(`invalid node name ${JSON.stringify(node)}`), { code: 'INVALID_TARGET' });
+    const sentAt = localNow();
+    let data;
+    try {
+      data = await pve.request({ method: 'GET', path: `/nodes/${encodeURIComponent(node)}/time`, params: {} });
+    } catch (err) {
+      if (err?.code === 'PVE_NOT_IMPLEMENTED' || err?.code === 'PVE_FORBIDDEN') {
+        // The endpoint is missing or the token may not read it: a permanent
+        // condition, so fall back to the job host's clock and say so once.
+        if (source === 'proxmox') {
+          source = 'local';
+          warn(`cannot read the Proxmox time on ${node} (${err.code}); using this machine's clock, keep it in sync with the cluster (NTP)`);
+        }
+        return 0;
+      }
+      throw err;
+    }
+    const seconds = Number(data?.time);
+    if (!Number.isSafeInteger(seconds) || seconds <= 0) {
+      throw Object.assign(new Error(`GET /nodes/${node}/time answered without a usable "time" (${JSON.stringify(data?.time)})`), { code: 'PVE_SERVER' });
+    }
+    // Whole seconds, compared with when we asked: the estimate errs early,
+    // which only ever delays an expiry, never brings one forward.
+    const offset = seconds * 1000 - sentAt;
+    if (Math.abs(offset) > SKEW_WARNING_MS) {
+      warn(`the clock of node ${node} differs from this machine's by ${Math.round(offset / 1000)} s; expiry follows the node's clock`);
+    }
+    offsets.set(node, offset);
+    return offset;
+  }
+
+  return {
+    async now(node) {
+      if (fixedNow !== null) return fixedNow;
+      if (source === 'local') return localNow();
+      if (!offsets.has(node)) {
+        if (!pending.has(node)) pending.set(node, measure(node).finally(() => pending.delete(node)));
+        await pending.get(node);
+      }
+      return localNow() + (offsets.get(node) ?? 0);
+    },
+    info: () => ({ source, skewMs: Object.fromEntries(offsets) }),
+  };
+}
