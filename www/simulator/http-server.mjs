@@ -166,6 +166,7 @@ export function createApiServer(sim, opts) {
     try {
       // Query parameters override body parameters; path values must not conflict.
       const params = { ...bodyParams, ...query };
+      delete params._dc; // ExtJS cache buster; pve-http-server drops it too
       /** @type {Record<string,string>} */
       const conflicts = {};
       for (const [k, v] of Object.entries(route.pathParams)) {
