@@ -116,7 +116,7 @@ mod tests {
             ),
             (
                 &[("maxSnapshots", 1.0.into()), ("lifetimeDays", 0.5.into())],
-                "policy.lifetimeDays: expected an integer, got 0.5",
+                "policy.lifetimeDays: expected an integer, got a fraction",
             ),
             (
                 &[("maxSnapshots", "3".into()), ("lifetimeDays", 1.0.into())],
