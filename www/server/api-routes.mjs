@@ -23,13 +23,14 @@ const split = (pattern) => pattern.split('/');
  *   actions: ReturnType<typeof import('./snapshot-actions.mjs').createSnapshotActions>,
  *   tasks: ReturnType<typeof import('./task-registry.mjs').createTaskRegistry>,
  *   loginLimiter: ReturnType<typeof import('./rate-limiter.mjs').createRateLimiter>,
+ *   loginIpLimiter: ReturnType<typeof import('./rate-limiter.mjs').createRateLimiter>,
  *   actionLimiter: ReturnType<typeof import('./rate-limiter.mjs').createRateLimiter>,
  *   now: () => number, bodyLimit: number, isSecure: (req: import('node:http').IncomingMessage) => boolean,
- *   clientIp: (req: import('node:http').IncomingMessage) => string, sessionMaxAgeSeconds: number}} deps
+ *   clientIp: (req: import('node:http').IncomingMessage) => string}} deps
  * @returns {(req: import('node:http').IncomingMessage, res: import('node:http').ServerResponse, segments: string[]) => Promise<void>}
  */
 export function createApi(deps) {
-  const { core, directory, sessions, actions, tasks, loginLimiter, actionLimiter, now, bodyLimit } = deps;
+  const { core, directory, sessions, actions, tasks, loginLimiter, loginIpLimiter, actionLimiter, now, bodyLimit } = deps;
 
   /** @param {Session} session */
   const userOf = (session) => {
@@ -113,8 +114,11 @@ export function createApi(deps) {
           if (typeof password !== 'string' || password.length === 0 || password.length > 1024) {
             throw new ApiError('INVALID_INPUT', 'password: must be a string of 1 to 1024 characters');
           }
-          const key = `${deps.clientIp(ctx.req)}\n${username.toLowerCase()}`;
-          const wait = loginLimiter.retryAfter(key);
+          const ip = deps.clientIp(ctx.req);
+          const key = `${ip}\n${username.toLowerCase()}`;
+          // Per IP+username stops guessing one password; per IP alone stops
+          // trying one password against many usernames.
+          const wait = Math.max(loginLimiter.retryAfter(key), loginIpLimiter.retryAfter(ip));
           if (wait > 0) {
             ctx.res.setHeader('Retry-After', String(wait));
             throw new ApiError('RATE_LIMITED', `too many failed sign-in attempts; try again in ${wait} s`, { retryAfterSeconds: wait });
@@ -123,13 +127,15 @@ export function createApi(deps) {
           const ok = await verifyPassword(password, customer?.passwordHash);
           if (!ok || !customer) {
             loginLimiter.hit(key);
+            loginIpLimiter.hit(ip);
             throw new ApiError('INVALID_CREDENTIALS', 'wrong username or password');
           }
           loginLimiter.reset(key);
           sessions.destroy(readCookie(ctx.req.headers.cookie, 'sid'));
           const session = sessions.create(customer.username);
           sendJson(ctx.res, 200, { user: userOf(session), csrfToken: session.csrfToken }, {
-            'Set-Cookie': sessionCookie(session.id, { secure: deps.isSecure(ctx.req), maxAgeSeconds: deps.sessionMaxAgeSeconds }),
+            // No Max-Age: the cookie ends with the browser session; the server ends it earlier when idle.
+            'Set-Cookie': sessionCookie(session.id, { secure: deps.isSecure(ctx.req) }),
           });
         },
       },

@@ -14,7 +14,8 @@ import { createStaticFiles } from './static-files.mjs';
 import { createApi } from './api-routes.mjs';
 
 /**
- * @typedef {{loginFailures?: number, loginWindowMs?: number, actions?: number, actionWindowMs?: number}} Limits
+ * @typedef {{loginFailures?: number, loginFailuresPerIp?: number, loginWindowMs?: number, actions?: number,
+ *   actionWindowMs?: number}} Limits  failed sign-ins per IP+username and per IP; actions per customer
  * @typedef {{
  *   config: {pve: {tokenSecret?: string}, products: Record<string, object>, services: any[], customers?: unknown},
  *   pve: {request(d: object): Promise<any>, waitForTask(upid: string, o: object): Promise<any>},
@@ -60,8 +61,8 @@ export async function startPanelServer(options) {
 
   const api = createApi({
     core, directory, sessions, actions, tasks, now, bodyLimit, isSecure, clientIp,
-    sessionMaxAgeSeconds: Math.floor(sessionIdleMs / 1000) * 24,
     loginLimiter: createRateLimiter({ limit: limits.loginFailures ?? 5, windowMs: limits.loginWindowMs ?? 15 * 60_000, now }),
+    loginIpLimiter: createRateLimiter({ limit: limits.loginFailuresPerIp ?? 50, windowMs: limits.loginWindowMs ?? 15 * 60_000, now }),
     actionLimiter: createRateLimiter({ limit: limits.actions ?? 10, windowMs: limits.actionWindowMs ?? 60_000, now }),
   });
 

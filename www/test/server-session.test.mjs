@@ -8,7 +8,7 @@ import { CONTENT_SECURITY_POLICY } from '../server/http-io.mjs';
 /** @type {Awaited<ReturnType<typeof startStack>>} */
 let stack;
 before(async () => {
-  stack = await startStack({ limits: { loginFailures: 3, loginWindowMs: 60_000 } });
+  stack = await startStack({ limits: { loginFailures: 3, loginFailuresPerIp: 8, loginWindowMs: 60_000 } });
 });
 after(async () => {
   await stack?.close();
@@ -93,6 +93,17 @@ test('failed logins are rate-limited per IP and username; other usernames are no
   // The limiter follows the server's clock (the simulator's here).
   stack.sim.clock.advance(61_000);
   assert.equal((await b.login('bob', 'bob-demo')).status, 200);
+});
+
+test('many usernames from one IP are rate-limited too (password spraying)', async () => {
+  const b = await stack.browser();
+  stack.sim.clock.advance(61_000);
+  for (let i = 0; i < 8; i++) assert.equal((await b.login(`user${i}`, 'Summer2026!')).status, 401);
+  const limited = await b.login('alice', 'alice-demo');
+  assert.equal(limited.status, 429);
+  assert.equal(limited.json.error.code, 'RATE_LIMITED');
+  stack.sim.clock.advance(61_000);
+  assert.equal((await b.login('alice', 'alice-demo')).status, 200);
 });
 
 test('logout needs the CSRF token, then ends the session and clears the cookie', async () => {
