@@ -176,7 +176,7 @@ export function createPveClient(options) {
         done = true;
         clearTimeout(timer);
         signal?.removeEventListener('abort', onAbort);
-        if (err) reject(err); else resolve(value);
+        if (err !== null) reject(err); else resolve(value);
       };
       const fail = (/** @type {any} */ error) => finish(wrapFailure(error, method, path, idempotent));
       const req = (secure ? https : http).request(target, {
@@ -189,7 +189,7 @@ export function createPveClient(options) {
         req.destroy(err);
       }, attemptTimeoutMs);
       const onAbort = () => {
-        finish(signal?.reason instanceof Error ? signal.reason : new PveError('PVE_TIMEOUT', `${method} ${path}: aborted`));
+        finish(signal?.reason ?? new Error('aborted'));
         req.destroy();
       };
       if (signal?.aborted) { onAbort(); return; }
@@ -209,7 +209,6 @@ export function createPveClient(options) {
           chunks.push(chunk);
         });
         res.on('error', fail);
-        res.on('aborted', () => fail(Object.assign(new Error('connection closed in the middle of the answer'), { code: 'ECONNRESET' })));
         res.on('end', () => {
           if (!res.complete) {
             fail(Object.assign(new Error('connection closed in the middle of the answer'), { code: 'ECONNRESET' }));
@@ -266,12 +265,14 @@ export function createPveClient(options) {
       try {
         return await exchange(wire, attemptTimeoutMs, signal);
       } catch (error) {
-        const retryable = error instanceof PveError && error.retryable && !signal?.aborted;
+        if (signal?.aborted) throw signal.reason;
+        const retryable = error instanceof PveError && error.retryable;
         if (!retryable || attempt >= maxRetries) throw error;
-        // Full jitter: clients polling the same host do not retry in step.
+        // Jitter: clients polling the same host do not retry in step.
         const ceiling = Math.min(BACKOFF_CAP_MS, BACKOFF_BASE_MS * 2 ** attempt);
         await sleep(Math.round(ceiling / 2 + Math.random() * ceiling / 2), signal);
-        if (signal?.aborted) throw error;
+        // An abort rejects the same way whether it came mid-request or mid-backoff.
+        if (signal?.aborted) throw signal.reason;
       }
     }
   }
