@@ -4,6 +4,7 @@
 // token secret) so a newcomer can sign in right away; with PVE_URL (and
 // PVE_TOKEN_SECRET or pve.tokenSecretFile) it talks to the real cluster.
 import { parseArgs } from 'node:util';
+import { readFile } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { loadConfig } from '../config.mjs';
@@ -13,12 +14,13 @@ import { startPanelServer } from './panel-server.mjs';
 const DEMO_CONFIG = fileURLToPath(new URL('./demo-config.json', import.meta.url));
 const DEMO_LOGINS = [['alice', 'alice-demo'], ['bob', 'bob-demo']];
 const USAGE = 'usage: node www/server/main.mjs [--config FILE] [--port 8080] [--host 127.0.0.1] [--trust-proxy]\n'
+  + '                                     [--tls-cert FILE --tls-key FILE]\n'
   + '  without PVE_URL: demo mode against the built-in Proxmox simulator\n'
   + '  with PVE_URL and PVE_TOKEN_SECRET (or pve.tokenSecretFile): the real cluster, --config required\n';
 
 /**
  * @param {string[]} argv
- * @returns {{config?: string, port: number, host: string, trustProxy: boolean}}
+ * @returns {{config?: string, port: number, host: string, trustProxy: boolean, tlsCert?: string, tlsKey?: string}}
  */
 function parseCommandLine(argv) {
   const { values } = parseArgs({
@@ -28,6 +30,8 @@ function parseCommandLine(argv) {
       port: { type: 'string', default: '8080' },
       host: { type: 'string', default: '127.0.0.1' },
       'trust-proxy': { type: 'boolean', default: false },
+      'tls-cert': { type: 'string' },
+      'tls-key': { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
     strict: true,
@@ -38,7 +42,13 @@ function parseCommandLine(argv) {
   }
   const port = Number(values.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw Object.assign(new Error('--port: must be an integer from 0 to 65535'), { code: 'INVALID_INPUT' });
-  return { config: values.config, port, host: /** @type {string} */ (values.host), trustProxy: Boolean(values['trust-proxy']) };
+  if (Boolean(values['tls-cert']) !== Boolean(values['tls-key'])) {
+    throw Object.assign(new Error('--tls-cert and --tls-key go together'), { code: 'INVALID_INPUT' });
+  }
+  return {
+    config: values.config, port, host: /** @type {string} */ (values.host), trustProxy: Boolean(values['trust-proxy']),
+    tlsCert: values['tls-cert'], tlsKey: values['tls-key'],
+  };
 }
 
 async function main() {
@@ -67,8 +77,9 @@ async function main() {
     fingerprint: config.pve.fingerprint, insecure: config.pve.insecure, timeoutMs: config.pve.timeoutMs,
   });
   cleanups.push(() => pve.close());
+  const tls = args.tlsCert && args.tlsKey ? { cert: await readFile(args.tlsCert), key: await readFile(args.tlsKey) } : undefined;
   const panel = await startPanelServer({
-    config, pve, port: args.port, host: args.host, trustProxy: args.trustProxy,
+    config, pve, port: args.port, host: args.host, trustProxy: args.trustProxy, tls,
     taskTimeoutMs: config.job?.taskTimeoutMs ?? 600_000,
   });
   cleanups.unshift(() => panel.close());

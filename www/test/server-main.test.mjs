@@ -75,6 +75,9 @@ test('main.mjs rejects a bad --port and unknown options', async () => {
   assert.equal((await a.exited).code, 2);
   const b = run(MAIN, ['--frobnicate']);
   assert.notEqual((await b.exited).code, 0);
+  const c = run(MAIN, ['--port', '0', '--tls-cert', '/nonexistent.pem']);
+  assert.equal((await c.exited).code, 2);
+  assert.match(c.err(), /--tls-key/);
 });
 
 test('hash-password.mjs reads the password from stdin and prints a hash that verifies', async () => {
