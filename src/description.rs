@@ -38,7 +38,10 @@ pub fn normalize(field: &str, text: &str) -> Result<String> {
 
 #[cfg(test)]
 mod tests {
+    // The same unit tests run on wasm32 (Node and Chromium) via wasm-pack test.
     use super::*;
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
 
     #[test]
     fn accepts_text_newlines_and_tabs() {

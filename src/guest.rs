@@ -101,7 +101,10 @@ pub fn snapshots_from_value(value: &Value) -> Result<Vec<Snapshot>> {
 
 #[cfg(test)]
 mod tests {
+    // The same unit tests run on wasm32 (Node and Chromium) via wasm-pack test.
     use super::*;
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
 
     fn obj(fields: Vec<(&str, Value)>) -> Value {
         Value::Object(

@@ -180,13 +180,23 @@ pub fn integer_value(path: &str, v: &Value, min: i64, max: i64) -> Result<i64> {
         other => return Err(wrong(path, "an integer", other)),
     };
     if n.fract() != 0.0 {
-        return Err(SnapshotError::input(path, "expected an integer, got a fraction"));
+        return Err(SnapshotError::input(
+            path,
+            "expected an integer, got a fraction",
+        ));
     }
     if n.abs() > MAX_SAFE_INTEGER || n < min as f64 || n > max as f64 {
         // Printed as an integer: formatting floats would double the size of
         // the wasm module, and beyond 2^53 the digits are not exact anyway.
-        let shown = if n.abs() > MAX_SAFE_INTEGER { "a number beyond 2^53".to_owned() } else { (n as i64).to_string() };
-        return Err(SnapshotError::input(path, format!("must be from {min} to {max}, got {shown}")));
+        let shown = if n.abs() > MAX_SAFE_INTEGER {
+            "a number beyond 2^53".to_owned()
+        } else {
+            (n as i64).to_string()
+        };
+        return Err(SnapshotError::input(
+            path,
+            format!("must be from {min} to {max}, got {shown}"),
+        ));
     }
     // Exact: n is whole and within ±2^53.
     Ok(n as i64)
@@ -220,7 +230,10 @@ pub fn quote(s: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+    // The same unit tests run on wasm32 (Node and Chromium) via wasm-pack test.
     use super::*;
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
 
     fn obj(fields: &[(&str, Value)]) -> Value {
         Value::Object(

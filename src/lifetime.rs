@@ -83,7 +83,10 @@ pub fn countdown_label(seconds: i64) -> String {
 
 #[cfg(test)]
 mod tests {
+    // The same unit tests run on wasm32 (Node and Chromium) via wasm-pack test.
     use super::*;
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
 
     fn policy(days: u32) -> Policy {
         Policy {

@@ -149,7 +149,10 @@ pub fn generate<'a>(
 
 #[cfg(test)]
 mod tests {
+    // The same unit tests run on wasm32 (Node and Chromium) via wasm-pack test.
     use super::*;
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
 
     #[test]
     fn proxmox_name_rules() {

@@ -113,8 +113,11 @@ pub fn view(guest: &Guest, now_ms: i64) -> Page {
 
 #[cfg(test)]
 mod tests {
+    // The same unit tests run on wasm32 (Node and Chromium) via wasm-pack test.
     use super::*;
     use crate::rules::fixtures::*;
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
 
     const NOW: i64 = 1_795_606_200_000;
 

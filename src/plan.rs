@@ -121,9 +121,12 @@ pub fn expiry(target: &Target, guest: &Guest, now_ms: i64) -> Expiry {
 
 #[cfg(test)]
 mod tests {
+    // The same unit tests run on wasm32 (Node and Chromium) via wasm-pack test.
     use super::*;
     use crate::request::{Method, Param};
     use crate::rules::fixtures::*;
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
 
     const NOW: i64 = 1_795_606_200_000; // 2026-11-25T11:30:00Z
     const DAY: i64 = 86_400;

@@ -70,7 +70,10 @@ impl Policy {
 
 #[cfg(test)]
 mod tests {
+    // The same unit tests run on wasm32 (Node and Chromium) via wasm-pack test.
     use super::*;
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
 
     fn policy(fields: &[(&str, Value)]) -> Result<Policy> {
         Policy::from_value(&Value::Object(

@@ -177,8 +177,11 @@ pub fn remove(target: &Target, name: &str) -> Request {
 
 #[cfg(test)]
 mod tests {
+    // The same unit tests run on wasm32 (Node and Chromium) via wasm-pack test.
     use super::*;
     use crate::target::GuestType;
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
 
     #[test]
     fn segments_are_encoded() {

@@ -82,7 +82,10 @@ pub fn check_node(node: &str) -> Result<(), String> {
 
 #[cfg(test)]
 mod tests {
+    // The same unit tests run on wasm32 (Node and Chromium) via wasm-pack test.
     use super::*;
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
 
     fn target(node: Value, vmid: Value, ty: Option<&str>) -> Result<Target> {
         let mut fields = vec![("node".to_string(), node), ("vmid".to_string(), vmid)];
