@@ -256,11 +256,18 @@ export function createPveClient(options) {
   }
 
   /** @type {PveClient['request']} */
-  async function request(desc, requestOptions = {}) {
+  async function request(desc, requestOptions) {
     const wire = encodeRequest(desc);
-    const attemptTimeoutMs = requestOptions.timeoutMs ?? timeoutMs;
-    const maxRetries = wire.method === 'GET' ? (requestOptions.retries ?? retries) : 0;
-    const signal = requestOptions.signal;
+    const attemptTimeoutMs = requestOptions?.timeoutMs ?? timeoutMs;
+    const requestRetries = requestOptions?.retries ?? retries;
+    const signal = requestOptions?.signal;
+    if (typeof attemptTimeoutMs !== 'number' || !(attemptTimeoutMs > 0) || !Number.isFinite(attemptTimeoutMs)) {
+      throw new PveError('INVALID_REQUEST', 'request option timeoutMs must be a positive number', { details: { field: 'timeoutMs' } });
+    }
+    if (!Number.isInteger(requestRetries) || requestRetries < 0 || requestRetries > 10) {
+      throw new PveError('INVALID_REQUEST', 'request option retries must be an integer 0..10', { details: { field: 'retries' } });
+    }
+    const maxRetries = wire.method === 'GET' ? requestRetries : 0;
     for (let attempt = 0; ; attempt++) {
       try {
         return await exchange(wire, attemptTimeoutMs, signal);
