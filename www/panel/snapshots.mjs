@@ -18,7 +18,7 @@ import { friendlyMessage, taskMessage } from './wording.mjs';
  * @typedef {object} Row
  * @property {string} name
  * @property {string} description
- * @property {number} createdAt
+ * @property {number|null} createdAt null when Proxmox recorded no creation time
  * @property {number|null} expiresAt
  * @property {number|null} remainingSeconds
  * @property {string|null} remainingLabel
@@ -95,7 +95,7 @@ export function mountSnapshots(element, { apiBase = '/api', serviceId, csrfToken
     id: `${uid}-desc`, name: 'description', type: 'text', autocomplete: 'off', maxlength: '200',
     placeholder: 'e.g. before upgrading PHP', 'aria-describedby': `${uid}-create-reason`,
   }));
-  const createButton = /** @type {HTMLButtonElement} */ (h('button', { type: 'submit', class: 'btn btn-primary', 'data-role': 'create' }, 'Take Snapshot'));
+  const createButton = /** @type {HTMLButtonElement} */ (h('button', { type: 'submit', class: 'btn btn-primary', 'data-role': 'create', disabled: true }, 'Take Snapshot'));
   const createReason = h('p', { id: `${uid}-create-reason`, class: 'reason', 'data-role': 'create-reason' });
   const form = h('form', { class: 'create', novalidate: true, onsubmit: onCreate },
     h('label', { for: description.id }, 'Snapshot description ', h('span', { class: 'optional' }, '(optional)')),
@@ -105,7 +105,7 @@ export function mountSnapshots(element, { apiBase = '/api', serviceId, csrfToken
   const progress = h('p', { class: 'progress', 'data-role': 'progress', hidden: true });
   const alertBox = h('div', { class: 'alert', role: 'alert', 'data-role': 'error', hidden: true });
   const tbody = h('tbody');
-  const table = h('table', { class: 'snapshot-table', 'data-role': 'list' },
+  const table = h('table', { class: 'snapshot-table', 'data-role': 'list', hidden: true },
     h('caption', { class: 'visually-hidden' }, 'Your snapshots, oldest first'),
     h('thead', {}, h('tr', {},
       h('th', { scope: 'col' }, 'Snapshot'),
@@ -144,7 +144,8 @@ export function mountSnapshots(element, { apiBase = '/api', serviceId, csrfToken
 
   /** The client clock corrected by the offset measured at the last fetch. */
   function nowMs() {
-    return Date.now() + (data?.clockOffsetMs ?? 0);
+    // The core takes whole milliseconds; the measured offset is a midpoint.
+    return Math.round(Date.now() + (data?.clockOffsetMs ?? 0));
   }
 
   function compute() {
@@ -226,7 +227,7 @@ export function mountSnapshots(element, { apiBase = '/api', serviceId, csrfToken
     createButton.setAttribute('aria-disabled', String(createButton.disabled));
     description.disabled = Boolean(task);
     if (view.createBlocked && !running) {
-      replaceChildren(createReason, friendlyReason(view.createBlocked));
+      replaceChildren(createReason, friendlyReason(view.createBlocked, view));
       createReason.dataset.code = view.createBlocked.code;
     } else if (task && !running) {
       replaceChildren(createReason, 'Another snapshot operation is still running. Please wait until it has finished.');
@@ -244,13 +245,15 @@ export function mountSnapshots(element, { apiBase = '/api', serviceId, csrfToken
       !row.managed && h('span', { class: 'badge badge-foreign' }, 'created by your provider'),
       row.busy && h('span', { class: 'badge badge-busy' }, busyText(row.busy)),
     ];
-    const created = new Date(row.createdAt);
+    const created = row.createdAt === null ? null : new Date(row.createdAt);
     const countdown = h('td', { class: 'remaining', 'data-role': 'countdown' }, countdownText(row));
     const tr = h('tr', { 'data-snapshot': row.name, class: rowClass(row) },
       h('td', { class: 'name' },
         h('span', { class: 'snap-name', 'data-role': 'name' }, row.name), ' ', badges,
         row.description ? h('div', { class: 'description', 'data-role': 'description' }, row.description) : null),
-      h('td', { class: 'created' }, h('time', { datetime: created.toISOString() }, DATE_FORMAT.format(created))),
+      h('td', { class: 'created' }, created
+        ? h('time', { datetime: created.toISOString() }, DATE_FORMAT.format(created))
+        : h('span', { class: 'unknown' }, 'unknown')),
       countdown,
       h('td', { class: 'actions' }, row.managed ? rowActions(row) : h('span', { class: 'read-only' }, 'Read-only')));
     return tr;
@@ -286,7 +289,7 @@ export function mountSnapshots(element, { apiBase = '/api', serviceId, csrfToken
     return h('div', { class: 'action-cell' },
       h('div', { class: 'action-buttons' }, rb, rm),
       reasons.length ? h('p', { class: 'reason', id: reasonId, 'data-role': 'row-reason', 'data-code': reasons.map((r) => r.code).join(' ') },
-        reasons.map((r) => friendlyReason(r)).join(' ')) : null);
+        reasons.map((r) => friendlyReason(r, /** @type {PageView} */ (view))).join(' ')) : null);
   }
 
   /** Everything about a row that does not change with the clock, except expiry. */
@@ -387,7 +390,7 @@ export function mountSnapshots(element, { apiBase = '/api', serviceId, csrfToken
     if (task || !view) return;
     const running = view.vm.running;
     const paragraphs = [
-      `Your server will be stopped and returned to the state of ${row.name}, taken ${DATE_FORMAT.format(new Date(row.createdAt))}.`,
+      `Your server will be stopped and returned to the state of ${row.name}${takenAt(row)}.`,
       'Everything that changed since then — files, databases, settings — will be lost. This cannot be undone.',
     ];
     if (row.ram) paragraphs.push('This snapshot includes the memory, so the server resumes running exactly as it was.');
@@ -411,7 +414,7 @@ export function mountSnapshots(element, { apiBase = '/api', serviceId, csrfToken
     const answer = await confirmDialog({
       title: `Remove ${row.name}?`,
       paragraphs: [
-        `The snapshot taken ${DATE_FORMAT.format(new Date(row.createdAt))} will be deleted. You will not be able to roll back to it any more.`,
+        `The snapshot ${row.name}${takenAt(row)} will be deleted. You will not be able to roll back to it any more.`,
         'Your server keeps running and its current data is not affected.',
       ],
       confirmLabel: 'Remove snapshot',
@@ -492,7 +495,12 @@ function signature(v) {
 function countdownText(row) {
   if (!row.managed) return 'Kept by your provider';
   if (row.expired) return 'Expired — will be removed shortly';
-  return row.remainingLabel ?? '';
+  return row.remainingLabel ?? 'unknown';
+}
+
+/** @param {Row} row */
+function takenAt(row) {
+  return row.createdAt === null ? '' : `, taken ${DATE_FORMAT.format(new Date(row.createdAt))}`;
 }
 
 /** @param {Row} row */
@@ -511,14 +519,34 @@ function busyText(busy) {
   return busy === 'delete' ? 'being removed' : busy === 'prepare' ? 'being created' : busy;
 }
 
+/** How a Proxmox lock reads to a customer. */
+const LOCK_WORDS = {
+  backup: 'a backup', migrate: 'a migration', clone: 'a clone', create: 'its creation',
+  rollback: 'a rollback', snapshot: 'a snapshot', 'snapshot-delete': 'a snapshot removal',
+  suspending: 'suspending', suspended: 'being suspended', mounted: 'a mounted disk', disk: 'a disk operation',
+};
+
 /**
- * The customer-facing reason for a refusal from the core; the core's message
- * names the specific cause (e.g. the lock), so it is kept beside ours.
+ * The customer-facing reason for a refusal from the core. Codes we know get
+ * our wording (with the specifics from the view); an unknown code shows the
+ * core's own message rather than a vague one.
  * @param {{code: string, message: string}} blocked
+ * @param {PageView} view
  */
-function friendlyReason(blocked) {
-  const ours = friendlyMessage(blocked.code);
-  return blocked.message && blocked.message !== ours ? `${ours} (${blocked.message})` : ours;
+function friendlyReason(blocked, view) {
+  switch (blocked.code) {
+    case 'VM_LOCKED': {
+      const lock = view.vm.lock ?? '';
+      const what = Object.hasOwn(LOCK_WORDS, lock) ? LOCK_WORDS[/** @type {keyof LOCK_WORDS} */ (lock)] : `another operation (${lock || 'unknown'})`;
+      return `Your server is locked by ${what} right now. Please try again when it has finished.`;
+    }
+    case 'QUOTA_EXCEEDED':
+      return `You have reached the maximum of ${view.quota.limit} snapshots for this service. Remove one to take a new snapshot.`;
+    default: {
+      const ours = friendlyMessage(blocked.code);
+      return ours === friendlyMessage('UNKNOWN_CODE') ? blocked.message : ours;
+    }
+  }
 }
 
 /** @param {unknown} warnings */
