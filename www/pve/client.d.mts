@@ -58,7 +58,7 @@ export interface PveClientOptions {
   ca?: string | null;
   /** SHA-256 fingerprint of the server certificate; with a pin, CA and hostname do not matter. */
   fingerprint?: string | null;
-  /** Accept any certificate. Never the default. */
+  /** Accept any certificate (a pin, if also set, still holds). Never the default. */
   insecure?: boolean;
   /** Per attempt; default 15000. */
   timeoutMs?: number;

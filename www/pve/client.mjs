@@ -25,7 +25,7 @@ export { PveError } from './errors.mjs';
  * @property {string|null} [caFile]       PEM file of a CA to trust
  * @property {string|null} [ca]           PEM text of a CA to trust
  * @property {string|null} [fingerprint]  SHA-256 of the server certificate to pin ("AA:BB:…" or plain hex)
- * @property {boolean} [insecure]         accept any certificate (and plain HTTP to non-loopback hosts)
+ * @property {boolean} [insecure]         accept any certificate unless pinned (and plain HTTP to non-loopback hosts)
  * @property {number} [timeoutMs]         per request attempt, 15000 by default
  * @property {number} [retries]           extra attempts for idempotent GETs, 2 by default
  */

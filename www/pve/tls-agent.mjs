@@ -120,7 +120,8 @@ class VerifyingAgent extends https.Agent {
     const cert = socket.getPeerCertificate();
     const actual = cert && cert.fingerprint256 ? normaliseFingerprint(cert.fingerprint256) : null;
     const origin = `${host}:${socket.remotePort}`;
-    if (this.#trust.insecure) return null;
+    // A pin is an explicit statement of trust: it holds even with `insecure`.
+    if (this.#trust.insecure && !this.#trust.pin) return null;
     if (!actual) {
       return new PveError('PVE_TLS', `TLS: ${origin} presented no certificate`, { details: { reason: 'no-certificate' } });
     }

@@ -191,6 +191,10 @@ test('insecure accepts any certificate, but only when asked for', async () => {
   });
 });
 
+test('a pin still holds when insecure is also set', async () => {
+  await refused('selfSigned', { insecure: true, fingerprint: servers.signed.fingerprint });
+});
+
 test('the token goes over the verified connection intact', async () => {
   const before = servers.signed.authHeaders.length;
   await withClient({ url: servers.signed.url, caFile }, async (pve) => {
