@@ -130,10 +130,16 @@ export function mountSnapshots(element, { apiBase = '/api', serviceId, csrfToken
   function showError(err, context = '') {
     const e = /** @type {any} */ (err);
     if (e?.code === 'UNAUTHENTICATED' || e?.code === 'CSRF_FAILED') onSessionEnded?.();
-    const detail = typeof e?.message === 'string' ? e.message : String(err);
-    replaceChildren(alertBox,
-      h('p', { class: 'alert-title' }, context ? `${context} ${friendlyMessage(e?.code, e?.status)}` : friendlyMessage(e?.code, e?.status)),
-      h('p', { class: 'alert-detail' }, 'Details: ', detail));
+    const friendly = friendlyMessage(e?.code, e?.status);
+    showAlert(context ? `${context} ${friendly}` : friendly, `Details: ${typeof e?.message === 'string' ? e.message : String(err)}`);
+  }
+
+  /**
+   * @param {string} title
+   * @param {string} detail
+   */
+  function showAlert(title, detail) {
+    replaceChildren(alertBox, h('p', { class: 'alert-title' }, title), h('p', { class: 'alert-detail' }, detail));
     alertBox.hidden = false;
   }
 
@@ -356,8 +362,7 @@ export function mountSnapshots(element, { apiBase = '/api', serviceId, csrfToken
       announce(taskMessage(t.kind, 'ok', t.name) + warningText(result.warnings));
       if (t.kind === 'create') description.value = '';
     } else if (result?.state === 'failed') {
-      const err = Object.assign(new Error(result.message || 'Proxmox reported no reason.'), { code: 'TASK_FAILED' });
-      showError(err, taskMessage(t.kind, 'failed', t.name));
+      showAlert(taskMessage(t.kind, 'failed', t.name), `Reason reported by Proxmox: ${result.message || 'none given'}`);
       announce(`${taskMessage(t.kind, 'failed', t.name)} ${result.message || ''}`.trim());
     } else if (result?.error) {
       showError(result.error);
