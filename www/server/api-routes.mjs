@@ -71,7 +71,6 @@ export function createApi(deps) {
     } catch (err) {
       const code = /** @type {{code?: string}} */ (err).code;
       if (code === 'INVALID_NAME' || code === 'INVALID_INPUT' || code === 'NOT_MANAGED') throw err;
-      return name;
     }
     return name;
   }

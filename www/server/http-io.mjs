@@ -77,6 +77,8 @@ export function sendJson(res, status, body, headers = {}) {
   res.end(text);
 }
 
+const SERVER_FAULTS = new Set(['INVALID_TARGET', 'INVALID_POLICY', 'CONFIG_INVALID']);
+
 /**
  * Turns any thrown value into the API's error body. Unknown errors become a
  * generic 500 so internals (paths, stack traces) never reach the browser.
@@ -84,9 +86,12 @@ export function sendJson(res, status, body, headers = {}) {
  * @returns {{status: number, body: {error: {code: string, message: string, details?: unknown}}}}
  */
 export function errorResponse(err) {
-  const e = /** @type {{code?: unknown, message?: unknown, details?: unknown}} */ (err ?? {});
+  const e = /** @type {{code?: unknown, name?: unknown, message?: unknown, details?: unknown}} */ (err ?? {});
   const code = typeof e.code === 'string' ? e.code : undefined;
-  const status = statusForCode(code);
+  // Codes that mean the server (its config or its own call) is wrong, not the
+  // customer's input: the customer gets a plain 500, the log gets the details.
+  const serverFault = SERVER_FAULTS.has(String(code)) || (e.name === 'PveError' && !String(code).startsWith('PVE_'));
+  const status = serverFault ? 500 : statusForCode(code);
   if (status === 500 || code === undefined) {
     return { status: 500, body: { error: { code: 'INTERNAL', message: 'internal server error' } } };
   }

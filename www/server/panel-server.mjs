@@ -78,10 +78,11 @@ export async function startPanelServer(options) {
   function fail(req, res, err) {
     const { status, body } = errorResponse(err);
     body.error.message = redact(body.error.message);
-    if (status === 500) {
-      const e = /** @type {Error} */ (err);
-      log('internal-error', { method: req.method, path: (req.url ?? '').split('?')[0], error: redact(String(e?.stack ?? e)) });
-    }
+    const where = { method: req.method, path: (req.url ?? '').split('?')[0] };
+    const e = /** @type {any} */ (err);
+    if (status === 500) log('internal-error', { ...where, error: redact(String(e?.stack ?? e)) });
+    // The operator needs the full client message (node, path) the customer does not get.
+    else if (status === 502 || status === 504) log('pve-error', { ...where, code: e?.code, error: redact(String(e?.message)) });
     if (status === 413) {
       // The client may still be sending; close instead of reading the rest.
       res.setHeader('Connection', 'close');
