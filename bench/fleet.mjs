@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { parseArgs } from 'node:util';
 import * as core from '../www/core.mjs';
 import { planExpiryJs } from './expiry-baseline.mjs';
-import { makeFleet, NOW_MS } from './fleet-data.mjs';
+import { makeFleet, NOW_MS, POLICIES } from './fleet-data.mjs';
 import { summarize } from './lib/stats.mjs';
 import { printTable } from './lib/table.mjs';
 import { printMachine } from './lib/machine.mjs';
@@ -24,35 +24,53 @@ const snapshotCount = fleet.reduce((n, v) => n + v.snapshots.length - 1, 0);
 /** @param {typeof planExpiryJs} plan */
 const planFleet = (plan, now = NOW_MS) => fleet.map((v) => plan(v.target, v.policy, v.vmStatus, v.snapshots, now));
 
+// The batch entry point (one call per product) when the core has it.
+const byPolicy = POLICIES.map((p) => fleet.filter((v) => v.policy === p));
+const batchOrder = byPolicy.flat();
+const hasBatch = typeof core.planExpiryBatch === 'function';
+const planBatch = () => byPolicy.flatMap((vms) => core.planExpiryBatch(vms[0].policy, vms, NOW_MS));
+
 // Same outputs first: a faster baseline that answers differently proves nothing.
 const wasmPlans = planFleet(core.planExpiry);
 assert.deepEqual(planFleet(planExpiryJs), wasmPlans, 'the JS baseline and the core disagree');
+if (hasBatch) {
+  const jsInBatchOrder = batchOrder.map((v) => planExpiryJs(v.target, v.policy, v.vmStatus, v.snapshots, NOW_MS));
+  assert.deepEqual(planBatch(), jsInBatchOrder, 'planExpiryBatch and the JS baseline disagree');
+}
 const deletes = wasmPlans.reduce((n, p) => n + p.deletes.length, 0);
 const skipped = wasmPlans.reduce((n, p) => n + p.skipped.length, 0);
 
 printMachine();
 process.stdout.write(`fleet: ${fleet.length} VMs, ${snapshotCount} snapshots (+ 'current' each); plans: ${deletes} deletes, ${skipped} skipped; outputs deep-equal\n\n`);
 
-const wasm = [];
-const js = [];
-for (let i = 0; i < 2; i++) { planFleet(core.planExpiry); planFleet(planExpiryJs); } // warm-up (JIT)
+const contenders = [
+  ['js', () => planFleet(planExpiryJs)],
+  ['wasm', () => planFleet(core.planExpiry)],
+  ...(hasBatch ? [['batch', planBatch]] : []),
+];
+/** @type {Record<string, number[]>} */
+const samples = Object.fromEntries(contenders.map(([k]) => [k, []]));
+for (let i = 0; i < 2; i++) for (const [, fn] of contenders) fn(); // warm-up (JIT)
 for (let i = 0; i < RUNS; i++) {
-  // Alternate who goes first, so drift on a shared machine hits both alike.
-  const order = i % 2 ? [[js, planExpiryJs], [wasm, core.planExpiry]] : [[wasm, core.planExpiry], [js, planExpiryJs]];
-  for (const [samples, plan] of order) {
+  // Rotate who goes first, so drift on a shared machine hits all alike.
+  for (let k = 0; k < contenders.length; k++) {
+    const [name, fn] = contenders[(i + k) % contenders.length];
     await settle();
-    samples.push(timeMs(() => planFleet(plan)));
+    samples[name].push(timeMs(fn));
   }
 }
-const ratio = summarize(wasm.map((w, i) => w / js[i]));
-const w = summarize(wasm);
-const j = summarize(js);
-printTable(`Fleet planning: ${fleet.length} VMs × 10 snapshots, whole fleet per run`, [
-  { figure: 'wasm planExpiry, whole fleet', unit: 'ms', target: '≤ 100', summary: w, met: w.median <= 100 },
-  { figure: 'plain-JS baseline, whole fleet', unit: 'ms', summary: j },
-  { figure: 'wasm / JS (paired runs)', unit: '×', target: '≤ 1', summary: ratio, met: ratio.median <= 1 },
-  { figure: 'wasm per VM', unit: 'µs', summary: summarize(wasm.map((x) => (x * 1000) / fleet.length)) },
-]);
+const j = summarize(samples.js);
+const rows = [{ figure: 'plain-JS baseline, whole fleet', unit: 'ms', summary: j }];
+for (const [name, label] of [['wasm', 'wasm planExpiry per VM'], ['batch', 'wasm planExpiryBatch per product']]) {
+  if (!samples[name]) continue;
+  const w = summarize(samples[name]);
+  const ratio = summarize(samples[name].map((x, i) => x / samples.js[i]));
+  rows.push(
+    { figure: `${label}, whole fleet`, unit: 'ms', target: '≤ 100', summary: w, met: w.median <= 100 },
+    { figure: `${label} / JS (paired runs)`, unit: '×', target: '≤ 1', summary: ratio, met: ratio.median <= 1 },
+  );
+}
+printTable(`Fleet planning: ${fleet.length} VMs × 10 snapshots, whole fleet per run`, rows);
 
 // Where the wasm time goes. Each step adds one part of the work:
 //  validatePolicy: one small object in, one out (the fixed cost of a call);
@@ -67,14 +85,14 @@ const steps = [
   ['JSON.stringify(snapshot lists) (cost of a JSON-text boundary, JS side)', () => fleet.map((v) => JSON.stringify(v.snapshots))],
   ['JS baseline, none expired', () => planFleet(planExpiryJs, NOW_MS - 30 * 86_400_000)],
 ];
-const rows = [];
+const stepRows = [];
 for (const [figure, fn] of steps) {
   fn();
-  const samples = [];
+  const times = [];
   for (let i = 0; i < Math.max(3, Math.ceil(RUNS / 2)); i++) {
     await settle();
-    samples.push(timeMs(fn));
+    times.push(timeMs(fn));
   }
-  rows.push({ figure, unit: 'ms/fleet', summary: summarize(samples) });
+  stepRows.push({ figure, unit: 'ms/fleet', summary: summarize(times) });
 }
-printTable('Fleet planning: where the wasm time goes (whole fleet per run)', rows);
+printTable('Fleet planning: where the wasm time goes (whole fleet per run)', stepRows);

@@ -18,7 +18,7 @@ import { fmt } from './stats.mjs';
  * @returns {string}
  */
 export function renderTable(title, rows) {
-  const head = ['figure', 'median', 'p10 / p90', 'min / max', 'n', 'unit', 'target', 'met', 'note'];
+  const head = ['figure', 'value or median', 'p10 / p90', 'min / max', 'n', 'unit', 'target', 'met', 'note'];
   const body = rows.map((r) => {
     const s = r.summary;
     return [
