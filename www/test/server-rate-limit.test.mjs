@@ -1,7 +1,7 @@
 // Panel server: snapshot actions are rate-limited per customer.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startStack } from './server-harness.mjs';
+import { startStack, leakedInReplies } from './server-harness.mjs';
 
 /** @type {Awaited<ReturnType<typeof startStack>>} */
 let stack;
@@ -37,4 +37,9 @@ test('more actions than the limit per minute: 429 RATE_LIMITED with Retry-After,
   const again = await alice.send('POST', '/api/services/svc-101/snapshots', { json: {} });
   assert.equal(again.status, 202, again.text);
   await alice.waitTask('svc-101', again.json.task.id);
+});
+
+test('the token secret, token id and UPIDs never appear in any response of this suite', () => {
+  assert.ok(stack.replies.length > 5);
+  assert.deepEqual(leakedInReplies(stack.replies, stack.secret), []);
 });
