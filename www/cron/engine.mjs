@@ -327,7 +327,8 @@ async function expireVm(ctx, service, resource) {
     }
     let outcome;
     try {
-      outcome = await pve.waitForTask(upid, { timeoutMs: config.job.taskTimeoutMs, signal });
+      // Start polling soon (most deletes take a second or two); the client backs off from there.
+      outcome = await pve.waitForTask(upid, { timeoutMs: config.job.taskTimeoutMs, intervalMs: 100, signal });
     } catch (err) {
       result.stillRunning.push(say('still-running', name, err?.code ?? 'TASK_UNKNOWN',
         `cannot read the outcome of task ${upid}: ${err?.message ?? err}; the next run checks again`, { upid }));

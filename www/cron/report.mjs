@@ -57,7 +57,8 @@ export function createReporter({ json, dryRun, out = process.stdout, err = proce
     finish(summary) {
       clearProgress();
       const c = summary.counts;
-      if (summary.error) lines.write(`${new Date().toISOString()} ${summary.exitCode === 3 ? '' : 'error: '}${summary.error.message}\n`);
+      // Errors go to stderr in every mode, so a wrapper script can tell them apart.
+      if (summary.error) err.write(`${new Date().toISOString()} ${summary.exitCode === 3 ? '' : 'error: '}${summary.error.message}\n`);
       lines.write(`${new Date().toISOString()} ${summary.dryRun ? 'dry run ' : ''}done in ${(summary.durationMs / 1000).toFixed(1)} s: `
         + `${summary.dryRun ? `${c.wouldDelete} would be deleted` : `${c.deleted} deleted`}, ${c.skipped} skipped, ${c.failed} failed, `
         + `${c.stillRunning} still running, ${c.missing} VM(s) missing; exit ${summary.exitCode}\n`);
