@@ -219,7 +219,7 @@ const HANDLERS = {
 
 /** @type {Route[]} */
 const ROUTES = [...Object.entries(schemaFile.paths).map(([template, p]) => ({ template, info: p.info })), ...Object.entries(EXTRA_PATHS).map(([template, info]) => ({ template, info }))]
-  .map((r) => ({ ...r, segments: r.template.split('/').slice(1) }));
+  .map((r) => ({ ...r, segments: r.template.split('/').filter((p) => p.length > 0) }));
 
 /** Exposed for tests and the README: every path the simulator knows. */
 export const KNOWN_PATHS = ROUTES.map((r) => r.template);
@@ -227,11 +227,12 @@ export const KNOWN_PATHS = ROUTES.map((r) => r.template);
 /**
  * Find the route for a path below /api2/json.
  * @param {string} method
- * @param {string} relPath raw (still percent-encoded) path, e.g. '/nodes/pve1/qemu/101/snapshot'
+ * @param {string} relPath unescaped path below /api2/json, e.g. '/nodes/pve1/qemu/101/snapshot'
  * @returns {{handler: Handler, info: any, pathParams: Record<string,string>, guestType: 'qemu'|'lxc'} | null}
  */
 export function findRoute(method, relPath) {
-  const parts = relPath.split('/').slice(1);
+  // RESTHandler::find_handler skips empty fragments: '//' and a trailing '/' vanish.
+  const parts = relPath.split('/').filter((p) => p.length > 0);
   for (const route of ROUTES) {
     if (route.segments.length !== parts.length) continue;
     /** @type {Record<string,string>} */
@@ -240,15 +241,7 @@ export function findRoute(method, relPath) {
     for (let i = 0; i < parts.length && ok; i++) {
       const seg = route.segments[i];
       if (seg.startsWith('{')) {
-        let value;
-        try {
-          value = decodeURIComponent(parts[i]);
-        } catch {
-          ok = false;
-          break;
-        }
-        if (value === '') ok = false;
-        pathParams[seg.slice(1, -1)] = value;
+        pathParams[seg.slice(1, -1)] = parts[i];
       } else if (seg !== parts[i]) ok = false;
     }
     if (!ok) continue;

@@ -3,12 +3,13 @@
 // envelope and error shapes, plus the request-level faults and request log.
 import http from 'node:http';
 import https from 'node:https';
+import { gzipSync } from 'node:zlib';
 import { ApiError, paramError } from './api-error.mjs';
 import { checkPermissions, findRoute } from './api-routes.mjs';
 import { checkParams } from './param-check.mjs';
 import { authenticate } from './tokens.mjs';
+import { decodeUrlencoded, uriUnescape } from './urlencoded.mjs';
 
-const API_PREFIX = '/api2/json';
 const MAX_POST_BYTES = 512 * 1024; // pve-http-server $limit_max_post
 
 /**
@@ -30,6 +31,8 @@ export function createApiServer(sim, opts) {
   /** @type {Set<NodeJS.Timeout>} */
   const timers = new Set();
   let closing = false;
+  /** Whether the client sent Accept-Encoding: gzip (bodies over 1 KiB are then compressed). @type {WeakMap<http.ServerResponse, boolean>} */
+  const acceptGzip = new WeakMap();
 
   /** @param {number} ms */
   const sleep = (ms) => new Promise((resolve) => {
@@ -64,6 +67,8 @@ export function createApiServer(sim, opts) {
     // The reason phrase carries the first line of the message, as pve-http-server does.
     res.statusMessage = String(message).split('\n')[0].replace(/[^\x20-\x7e]/g, '?') || 'OK';
     res.setHeader('Server', 'pve-api-daemon/3.0');
+    // pve-http-server ends keep-alive after any answer >= 400.
+    if (status >= 400) res.setHeader('Connection', 'close');
     res.setHeader('Cache-Control', 'max-age=0');
     res.setHeader('Pragma', 'no-cache');
     res.setHeader('Expires', new Date().toUTCString());
@@ -72,10 +77,14 @@ export function createApiServer(sim, opts) {
       res.end();
       return;
     }
-    const text = JSON.stringify(body);
+    let bytes = Buffer.from(JSON.stringify(body), 'utf8');
     res.setHeader('Content-Type', 'application/json;charset=UTF-8');
-    res.setHeader('Content-Length', Buffer.byteLength(text));
-    res.end(text);
+    if (acceptGzip.get(res) && bytes.length > 1024) {
+      bytes = gzipSync(bytes);
+      res.setHeader('Content-Encoding', 'gzip');
+    }
+    res.setHeader('Content-Length', bytes.length);
+    res.end(bytes);
   }
 
   /** @param {http.ServerResponse} res @param {ApiError} err */
@@ -88,80 +97,92 @@ export function createApiServer(sim, opts) {
     send(res, err.status, err.message, body);
   }
 
-  /** @param {http.IncomingMessage} req @returns {Promise<Buffer|null>} null when too large */
+  /** @param {http.IncomingMessage} req @returns {Promise<Buffer>} */
   async function readBody(req) {
     const chunks = [];
-    let size = 0;
-    for await (const chunk of req) {
-      size += chunk.length;
-      if (size > MAX_POST_BYTES) return null;
-      chunks.push(chunk);
-    }
+    for await (const chunk of req) chunks.push(chunk);
     return Buffer.concat(chunks);
   }
 
-  /** @param {http.IncomingMessage} req @param {http.ServerResponse} res */
+  /**
+   * Same order of checks as pve-http-server (AnyEvent.pm unshift_read_header):
+   * method, transfer encoding, authentication, then body rules.
+   * @param {http.IncomingMessage} req @param {http.ServerResponse} res
+   */
   async function handle(req, res) {
     const method = req.method ?? 'GET';
     const rawUrl = req.url ?? '/';
     const qIndex = rawUrl.indexOf('?');
     const path = qIndex >= 0 ? rawUrl.slice(0, qIndex) : rawUrl;
-    const query = Object.fromEntries(new URLSearchParams(qIndex >= 0 ? rawUrl.slice(qIndex + 1) : ''));
+    const query = decodeUrlencoded(qIndex >= 0 ? rawUrl.slice(qIndex + 1) : '');
     /** @type {RequestLogEntry} */
     const entry = { method, path, query, body: undefined, status: null };
     sim.requests.push(entry);
     res.on('finish', () => {
       entry.status = res.statusCode;
     });
+    acceptGzip.set(res, /gzip/.test(String(req.headers['accept-encoding'] ?? '')));
 
     if (sim.faults.shouldHang(method, path)) return; // answered never; closed with the server
     await sleep(sim.faults.delayMs());
     if (closing) return;
 
-    if (!['GET', 'POST', 'PUT', 'DELETE'].includes(method)) {
+    const bare = (status, message) => {
       req.resume();
-      return sendError(res, new ApiError(501, `method '${method}' not available`, { bare: true }));
-    }
-    const raw = await readBody(req);
-    if (raw === null) return sendError(res, new ApiError(501, 'for data too large', { bare: true }));
-    if (raw.length > 0 && (method === 'GET' || method === 'DELETE')) {
-      entry.body = raw.toString('utf8');
-      return sendError(res, new ApiError(501, `Unexpected content for method '${method}'`, { bare: true }));
-    }
+      sendError(res, new ApiError(status, message, { bare: true }));
+    };
+    if (!['GET', 'POST', 'PUT', 'DELETE'].includes(method)) return bare(501, `method '${method}' not available`);
+    const te = req.headers['transfer-encoding'];
+    if (te) return bare(501, String(te).toLowerCase() === 'chunked' ? 'chunked transfer encoding not supported' : `Unknown transfer encoding '${te}'`);
+    // The path is unescaped as a whole before routing: %2F is a path separator on Proxmox.
+    const fullPath = uriUnescape(path);
+    if (!fullPath.startsWith('/api2')) return bare(501, `no such file '${fullPath}'`);
+    const format = /^\/api2\/+([a-z][a-z0-9]+)(\/.*)?$/.exec(fullPath);
+    if (!format) return bare(501, 'no such uri');
+    const rel = format[2] || '/';
 
     const auth = authenticate(req.headers.authorization, sim.tokens);
     if ('reason' in auth) {
+      req.resume();
       await sleep(opts.authFailDelayMs ?? 0);
       return sendError(res, new ApiError(401, auth.reason, { bare: true, code: 'PVE_AUTH' }));
     }
 
+    const length = Number(req.headers['content-length'] ?? 0);
     /** @type {Record<string, unknown>} */
     let bodyParams = {};
-    if (raw.length > 0) {
-      const type = String(req.headers['content-type'] ?? '');
-      if (/^application\/json\b/i.test(type)) {
+    if (length) {
+      if (method !== 'PUT' && method !== 'POST') return bare(501, `Unexpected content for method '${method}'`);
+      if (length > MAX_POST_BYTES) return bare(501, 'for data too large');
+      const ctype = req.headers['content-type'];
+      const ct = ctype ? String(ctype).split(/\s*[;,]\s*/)[0] : undefined;
+      if (ct && ct !== 'application/x-www-form-urlencoded' && ct !== 'application/json') return bare(506, `upload 'Content-Type '${ctype}' not implemented`);
+      const raw = (await readBody(req)).toString('utf8');
+      if (ct === 'application/json') {
         try {
-          bodyParams = JSON.parse(raw.toString('utf8'));
+          bodyParams = JSON.parse(raw);
         } catch (err) {
-          entry.body = raw.toString('utf8');
-          return sendError(res, new ApiError(400, `malformed JSON string: ${err.message}\n`));
+          entry.body = raw;
+          return bare(501, `malformed JSON string: ${err.message}`);
         }
         if (typeof bodyParams !== 'object' || bodyParams === null || Array.isArray(bodyParams)) {
           entry.body = bodyParams;
-          return sendError(res, new ApiError(400, 'JSON body must be an object\n'));
+          return bare(501, 'Not a HASH reference');
         }
       } else {
-        bodyParams = Object.fromEntries(new URLSearchParams(raw.toString('utf8')));
+        bodyParams = decodeUrlencoded(raw);
       }
       entry.body = bodyParams;
+    } else {
+      req.resume();
     }
+    if (format[1] !== 'json') return bare(501, `no formatter for uri ${rel}, ${format[1]} (the simulator serves /api2/json only)`);
 
     const injected = sim.faults.randomError(method, path);
     if (injected) return sendError(res, new ApiError(injected.status, injected.message, { code: 'PVE_INJECTED' }));
 
-    const rel = path === API_PREFIX ? '/' : path.startsWith(`${API_PREFIX}/`) ? path.slice(API_PREFIX.length) : null;
-    const route = rel === null ? null : findRoute(method, rel);
-    if (!route) return sendError(res, new ApiError(501, `Method '${method} ${rel ?? path}' not implemented`));
+    const route = findRoute(method, rel);
+    if (!route) return sendError(res, new ApiError(501, `Method '${method} ${rel}' not implemented`));
 
     try {
       // Query parameters override body parameters; path values must not conflict.
