@@ -2,9 +2,10 @@
 // it: per parameter, the first failing check wins (type, format, pattern,
 // maxLength, minLength, maximum, minimum, enum) and texts match Proxmox's.
 
-const CONFIGID_RE = /^[a-z][a-z0-9_-]+$/i;
-const VMID_RE = /^[1-9][0-9]{2,8}$/;
-const NODE_RE = /^([a-zA-Z0-9]([a-zA-Z0-9-]*[a-zA-Z0-9])?)$/;
+// Perl's `$` also matches before one trailing newline, so Proxmox accepts "ab\n".
+const CONFIGID_RE = /^[a-z][a-z0-9_-]+\n?$/i;
+const VMID_RE = /^[1-9][0-9]{2,8}\n?$/;
+const NODE_RE = /^([a-zA-Z0-9]([a-zA-Z0-9-]*[a-zA-Z0-9])?)\n?$/;
 // Perl's is_integer / is_number (pve-common JSONSchema.pm)
 const INTEGER_RE = /^\s*[+-]?\d+\s*$/;
 const NUMBER_RE = /^\s*[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?\s*$/;

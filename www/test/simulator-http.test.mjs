@@ -110,3 +110,11 @@ test('form values are decoded the Perl way: "+" is a space, %XX is UTF-8', async
   await sim.idle();
   assert.equal(sim.vm(201).snapshots.find((s) => s.name === 'plusTest').description, 'café au lait');
 });
+
+test('like Perl, a name with one trailing newline passes the format check', async () => {
+  const r = await call(sim, 'POST', '/nodes/pve2/qemu/201/snapshot', { form: { snapname: 'nl\n' } });
+  assert.equal(r.status, 200, 'a client must not rely on the server to catch this');
+  await waitTask(sim, r.json.data);
+  const two = await call(sim, 'POST', '/nodes/pve2/qemu/201/snapshot', { form: { snapname: 'nl\n\n' } });
+  assert.equal(two.status, 400);
+});
