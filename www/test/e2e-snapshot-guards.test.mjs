@@ -161,6 +161,31 @@ test('a client clock two days off does not skew the countdown (server time is us
   }
 });
 
+test('a reload while a task runs picks the task up again and finishes it', async () => {
+  await openService(page, 'svc-101');
+  await waitUntil(() => createButton().isEnabled(), Boolean, { what: 'Take Snapshot enabled' });
+  const before = stack.sim.vm(101).snapshots.length;
+  stack.sim.setTaskDuration({ create: 2500 });
+  try {
+    await createButton().click();
+    await waitForText(createButton(), 'Creating snapshot…');
+    await page.reload();
+    await page.locator('section.snapshots[aria-busy="false"]').waitFor();
+    // The server's activeTask brings the progress back, with actions held.
+    await waitForText(createButton(), 'Creating snapshot…');
+    assert.equal(await createButton().isDisabled(), true);
+    assert.equal(await row('snap20261124T090000').getByRole('button', { name: /^Rollback/ }).isDisabled(), true);
+    assert.match(await page.locator('[data-role=progress]').textContent() ?? '', /Creating snapshot…/);
+    await waitForText(page.locator('[data-role=quota]'), '2/3');
+    await waitForText(createButton(), 'Take Snapshot');
+    assert.equal(stack.sim.vm(101).snapshots.length, before + 1);
+    assert.equal(stack.writes().filter((w) => w.method === 'POST' && w.path.endsWith('/101/snapshot')).length, 2,
+      'one create for the failed task above, one here: the reload did not send another');
+  } finally {
+    stack.sim.setTaskDuration({ create: 300 });
+  }
+});
+
 test('the page produced no script errors and no dialogs', async () => {
   assert.deepEqual(rec.dialogs, []);
   // 401 before sign-in and 404/409 answers tested above are expected network errors.
