@@ -46,7 +46,7 @@ before(async () => {
   });
   await new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(undefined)));
   const port = /** @type {import('node:net').AddressInfo} */ (server.address()).port;
-  pve = createPveClient({ url: `http://127.0.0.1:${port}`, tokenId: 'snap@pve!panel', tokenSecret: 'SECRET', retries: 2, timeoutMs: 400 });
+  pve = createPveClient({ url: `http://127.0.0.1:${port}`, tokenId: 'snap@pve!panel', tokenSecret: 'SECRET', retries: 2, timeoutMs: 800 }); // hung attempts must still reach the server on a loaded machine
 });
 
 beforeEach(() => {

@@ -135,7 +135,7 @@ test('a task that outlives the wait is running + timedOut, not failed', async ()
 });
 
 test('a fresh UPID that is not yet visible ("no such task") is waited for', async () => {
-  sim.faults.set({ taskStatusLagMs: 300 });
+  sim.faults.set({ taskStatusLagMs: 1000 });
   const from = sim.requests.length;
   const upid = await pve.request({ method: 'POST', path: '/nodes/pve2/qemu/201/snapshot', params: { snapname: 'snapLagged1' } });
   const result = await pve.waitForTask(upid, { timeoutMs: 20000, intervalMs: 25 });
@@ -196,7 +196,7 @@ test('GET is retried on server errors (counted by the simulator), POST is not', 
 });
 
 test('a hung request is PVE_TIMEOUT; GET retried, DELETE sent once', async () => {
-  const quick = createPveClient({ url: sim.url, tokenId: TOKEN.id, tokenSecret: TOKEN.secret, timeoutMs: 250, retries: 1 });
+  const quick = createPveClient({ url: sim.url, tokenId: TOKEN.id, tokenSecret: TOKEN.secret, timeoutMs: 600, retries: 1 });
   try {
     sim.faults.set({ hang: true });
     let from = sim.requests.length;

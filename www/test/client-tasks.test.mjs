@@ -128,7 +128,10 @@ test('only transient errors until the deadline: "running" with the last error', 
   assert.equal(result.state, 'running');
   assert.equal(result.timedOut, true);
   assert.ok(result.lastError instanceof PveError);
-  assert.equal(result.lastError.code, 'PVE_SERVER');
+  // The last poll may also be cut by the deadline itself on a loaded machine.
+  assert.ok(['PVE_SERVER', 'PVE_TIMEOUT'].includes(result.lastError.code), result.lastError.code);
+  assert.equal(result.lastError.retryable, true);
+  assert.ok(polled.length >= 1);
 });
 
 test('a permanent error (401) while polling is thrown', async () => {
