@@ -19,6 +19,7 @@ const NODE_RE = /^[a-zA-Z0-9]([a-zA-Z0-9-]*[a-zA-Z0-9])?$/;
 // Codes of a request whose outcome we cannot know: Proxmox may have started
 // the delete. Never send a second one to that VM in the same run.
 const UNKNOWN_OUTCOME = new Set(['PVE_TIMEOUT', 'PVE_NETWORK']);
+const ABORTED = Object.freeze({ exitCode: EXIT.FAILED, error: { code: 'ABORTED', message: 'the run was interrupted; what was not done is left for the next run' } });
 
 /**
  * @typedef {import('../config.mjs').Config} Config
@@ -146,7 +147,7 @@ export async function runExpiry(options) {
   const ownClient = !options.pve;
   const pve = options.pve ?? createPveClient({ ...config.pve, retries: options.retries ?? 2 });
   try {
-    const clock = createProxmoxClock({ pve, fixedNow: options.now ?? null, warn: (message) => emit({ type: 'warning', message }) });
+    const clock = createProxmoxClock({ pve, fixedNow: options.now ?? null, signal, warn: (message) => emit({ type: 'warning', message }) });
     const deadline = started + job.maxRunMs;
     const fatal = await expireAll({ config, services, scope, concurrency, perNode, dryRun, pve, clock, deadline, signal, emit, summary });
     summary.clock = clock.info();
@@ -170,9 +171,10 @@ async function expireAll(ctx) {
   const { config, services, scope, concurrency, perNode, pve, emit, summary, signal } = ctx;
   let resources;
   try {
-    resources = await pve.request(core.clusterVmsRequest());
+    resources = await pve.request(core.clusterVmsRequest(), { signal });
     if (!Array.isArray(resources)) throw Object.assign(new Error('GET /cluster/resources did not answer a list'), { code: 'PVE_SERVER' });
   } catch (err) {
+    if (signal?.aborted) return ABORTED;
     return {
       exitCode: EXIT.UNREACHABLE,
       error: { code: err?.code ?? 'PVE_UNREACHABLE', message: `cannot list the cluster's VMs, nothing was done: ${err?.message ?? err}` },
@@ -215,8 +217,7 @@ async function expireAll(ctx) {
       emit({ type: 'vm-done', service: service.id, vmid: service.vmid, done: finished, total: work.length, outcome: result.outcome });
     },
   });
-  if (signal?.aborted) return { exitCode: EXIT.FAILED, error: { code: 'ABORTED', message: 'the run was interrupted; unfinished VMs are left for the next run' } };
-  return null;
+  return signal?.aborted ? ABORTED : null;
 }
 
 /** @param {Service} service @param {string|null} node @returns {VmResult} */
@@ -255,9 +256,15 @@ async function expireVm(ctx, service, resource) {
     return entry;
   };
   const fail = (name, err, hint = '') => {
-    result.failures.push(say('failed', name, err?.code ?? 'INTERNAL', `${err?.message ?? err}${hint}`));
+    if (signal?.aborted) {
+      // Reads cut short by the interrupt are not Proxmox failures.
+      result.skipped.push(say('skipped', name, 'ABORTED', 'the run was interrupted; left for the next run'));
+    } else {
+      result.failures.push(say('failed', name, err?.code ?? 'INTERNAL', `${err?.message ?? err}${hint}`));
+    }
     return result;
   };
+  if (signal?.aborted) return fail(null, null);
 
   if (resource.type !== service.type) {
     return fail(null, { code: 'TYPE_MISMATCH', message: `the config says ${service.type}/${service.vmid} but the cluster has ${resource.type}/${service.vmid}; fix the service "${service.id}"` });
@@ -267,8 +274,8 @@ async function expireVm(ctx, service, resource) {
 
   /** Fresh status, snapshot list and Proxmox time, planned by the core. */
   const plan = async () => {
-    const vmStatus = await pve.request(core.vmStatusRequest(target));
-    const snapshots = await pve.request(core.listSnapshotsRequest(target));
+    const vmStatus = await pve.request(core.vmStatusRequest(target), { signal });
+    const snapshots = await pve.request(core.listSnapshotsRequest(target), { signal });
     const now = await clock.now(node);
     return core.planExpiry(target, policy, vmStatus, snapshots, now);
   };
@@ -313,6 +320,7 @@ async function expireVm(ctx, service, resource) {
     }
     let upid;
     try {
+      // No abort signal here: cutting a delete short would only make its outcome unknown.
       upid = await pve.request({ method: request.method, path: request.path, params: request.params });
     } catch (err) {
       if (UNKNOWN_OUTCOME.has(err?.code)) {
@@ -339,6 +347,10 @@ async function expireVm(ctx, service, resource) {
       emit({ type: 'deleted', ...entryOf(service, node, name, 'DELETED', outcome.warnings ? `deleted ${name} (${outcome.message ?? 'with warnings'})` : `deleted ${name}`, { upid }) });
     } else if (outcome.state === 'failed') {
       fail(name, { code: 'TASK_FAILED', message: `Proxmox could not delete ${name}: ${outcome.message ?? 'task failed'}` });
+    } else if (outcome.aborted) {
+      result.stillRunning.push(say('still-running', name, 'TASK_RUNNING',
+        `stopped waiting for the delete of ${name} (the run was interrupted); task ${upid} goes on in Proxmox, the next run checks again`, { upid }));
+      return result;
     } else {
       // Still running after the wait: never "failed", and the VM stays locked
       // by that task, so nothing more for this VM in this run.

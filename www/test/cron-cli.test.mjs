@@ -130,6 +130,24 @@ test('two runs started at once: one works, the other exits 3 at once', async () 
   for (const v of [101, 102]) assert.deepEqual(names(sim, v), ['foreign', managed(2)]);
 });
 
+test('SIGTERM mid-run: the job stops, says so, releases its lock and records the run', async () => {
+  const { sim, config, stateDir } = await setup([101]);
+  sim.faults.set({ hang: { paths: ['/cluster/resources'] } });
+  let child;
+  const running = runJob(['--config', config, '--json'], { onSpawn: (c) => { child = c; } });
+  // Signal once the job is provably mid-run: its first request has arrived.
+  while (!sim.requests.some((q) => q.path.endsWith('/cluster/resources')) && child?.exitCode == null) await new Promise((r) => setTimeout(r, 20));
+  child.kill('SIGTERM');
+  const r = await running;
+  assert.equal(r.code, 1, r.stderr);
+  assert.equal(r.json.error.code, 'ABORTED');
+  assert.match(r.stderr, /received SIGTERM/);
+  await assert.rejects(readFile(join(stateDir, 'expire.lock')), { code: 'ENOENT' });
+  assert.equal(JSON.parse(await readFile(join(stateDir, 'last-run.json'), 'utf8')).error.code, 'ABORTED');
+  assert.deepEqual(names(sim, 101), ['foreign', managed(1), managed(2)]);
+  sim.faults.clear();
+});
+
 test('a run finds a live lock: exit 3 and not one request', async () => {
   const { sim, config, stateDir } = await setup([101]);
   await mkdir(stateDir, { recursive: true });

@@ -18,9 +18,9 @@ async function setup(seed, { services, job, products, simOptions } = {}) {
   const tmp = await tempDir('cron-expire-');
   cleanups.push(() => sim.close(), tmp.cleanup);
   const config = await writeConfig(tmp.dir, { url: sim.url, services, job, products });
-  // Expiry is judged at the simulator's time (the simulator has no
-  // /nodes/{node}/time; cron-clock.test.mjs covers that path).
-  const run = (...args) => runJob(['--config', config, '--json', '--now', String(sim.clock.now()), ...args]);
+  // No --now: expiry is judged by the Proxmox node's clock, which is the
+  // simulator's (cron-clock.test.mjs covers the clock sources).
+  const run = (...args) => runJob(['--config', config, '--json', ...args]);
   return { sim, config, dir: tmp.dir, run };
 }
 

@@ -63,16 +63,18 @@ export const service = (vmid, type = 'qemu', product = 's') => ({ id: `svc-${vmi
 /**
  * Runs `node www/cron/expire.mjs ARGS` with the token secret in env.
  * @param {string[]} args
- * @param {{env?: Record<string, string>, timeoutMs?: number, onStderr?: (text: string) => void}} [options]
+ * @param {{env?: Record<string, string>, timeoutMs?: number, onStderr?: (text: string) => void,
+ *   onSpawn?: (child: import('node:child_process').ChildProcess) => void}} [options]
  * @returns {Promise<{code: number|null, stdout: string, stderr: string, json: any}>}
  *   `json` is the parsed stdout when --json was given
  */
-export function runJob(args, { env = {}, timeoutMs = 45_000, onStderr } = {}) {
+export function runJob(args, { env = {}, timeoutMs = 45_000, onStderr, onSpawn } = {}) {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [EXPIRE, ...args], {
       env: { PATH: process.env.PATH, PVE_TOKEN_SECRET: SECRET, ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
+    onSpawn?.(child);
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (c) => { stdout += c; });
