@@ -59,7 +59,12 @@ test('sign in and open the service with the keyboard only', async () => {
   await page.keyboard.type('alice');
   await page.keyboard.press('Tab');
   assert.equal((await focused()).id, 'login-pass');
-  await page.keyboard.type('alice-demo');
+  await page.keyboard.type('not-her-password');
+  await page.keyboard.press('Enter');
+  const refusal = page.locator('form.login [role=alert]');
+  await waitForText(refusal, 'Username or password is wrong.');
+  assert.equal((await focused()).id, 'login-pass', 'focus stays in the password field, its text selected');
+  await page.keyboard.type('alice-demo'); // replaces the selected text
   await page.keyboard.press('Enter');
   await page.locator('[data-role=services] a').first().waitFor();
   await tabTo((f) => f.service === 'svc-101', 'the web-alice link');
@@ -120,4 +125,13 @@ test('the live region and the quota are exposed to assistive technology', async 
   assert.equal(await live.getAttribute('role'), 'status');
   assert.equal(await page.locator('[data-role=quota]').getAttribute('aria-label'), '1 of 3 snapshots used');
   assert.equal(await page.locator('[data-role=error]').getAttribute('role'), 'alert');
+});
+
+test('sign out ends the session on the server too', async () => {
+  await page.getByRole('button', { name: 'Sign out' }).focus();
+  await page.keyboard.press('Enter');
+  await page.getByRole('heading', { name: 'Sign in' }).waitFor();
+  const status = await page.evaluate(async () => (await fetch('/api/session')).status);
+  assert.equal(status, 401);
+  assert.equal(await page.locator('section.snapshots').count(), 0, 'the snapshots component was unmounted');
 });
