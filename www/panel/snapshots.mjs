@@ -89,7 +89,8 @@ export function mountSnapshots(element, { apiBase = '/api', serviceId, csrfToken
 
   // Static skeleton: built once; render() fills the dynamic parts.
   const title = h('h2', { id: `${uid}-title`, tabindex: '-1' }, 'Snapshots');
-  const quota = h('span', { class: 'quota', 'data-role': 'quota', role: 'status', 'aria-live': 'off' });
+  // A meter, so assistive technology reads "snapshots used, 2 of 3".
+  const quota = h('span', { class: 'quota', 'data-role': 'quota', role: 'meter', 'aria-label': 'Snapshots used', 'aria-valuemin': '0' });
   const serviceLine = h('p', { class: 'service-line', 'data-role': 'service' });
   const description = /** @type {HTMLInputElement} */ (h('input', {
     id: `${uid}-desc`, name: 'description', type: 'text', autocomplete: 'off', maxlength: '200',
@@ -191,7 +192,9 @@ export function mountSnapshots(element, { apiBase = '/api', serviceId, csrfToken
     const svc = data.service;
     replaceChildren(serviceLine, svc.name, ' · ', `VM ${svc.vmid}`, ' · ', statusText(view.vm));
     quota.textContent = view.quota.label;
-    quota.setAttribute('aria-label', `${view.quota.used} of ${view.quota.limit} snapshots used`);
+    quota.setAttribute('aria-valuenow', String(view.quota.used));
+    quota.setAttribute('aria-valuemax', String(view.quota.limit));
+    quota.setAttribute('aria-valuetext', `${view.quota.used} of ${view.quota.limit}`);
     quota.classList.toggle('full', !view.quota.canCreate);
 
     renderCreate();
@@ -330,7 +333,6 @@ export function mountSnapshots(element, { apiBase = '/api', serviceId, csrfToken
   /**
    * Follows a background task until it ends, then refreshes the list.
    * @param {{id: string, kind: 'create'|'rollback'|'remove', name: string}} t
-   * @param {string} [failurePrefix]
    */
   async function follow(t) {
     task = t;

@@ -123,7 +123,9 @@ test('the live region and the quota are exposed to assistive technology', async 
   const live = page.locator('[data-role=live]');
   assert.equal(await live.getAttribute('aria-live'), 'polite');
   assert.equal(await live.getAttribute('role'), 'status');
-  assert.equal(await page.locator('[data-role=quota]').getAttribute('aria-label'), '1 of 3 snapshots used');
+  const meter = page.getByRole('meter', { name: 'Snapshots used' });
+  assert.equal(await meter.getAttribute('aria-valuetext'), '1 of 3');
+  assert.equal(await meter.getAttribute('aria-valuemax'), '3');
   assert.equal(await page.locator('[data-role=error]').getAttribute('role'), 'alert');
 });
 
