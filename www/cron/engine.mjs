@@ -187,20 +187,20 @@ async function expireAll(ctx) {
   }
 
   const work = [];
+  const missing = [];
   for (const service of services) {
     const r = byVmid.get(service.vmid);
     if (!r) {
-      const entry = { service: service.id, vmid: service.vmid, node: null, name: null, code: 'VM_NOT_FOUND', message: `${service.type}/${service.vmid} does not exist in the cluster (removed?); nothing to do` };
+      missing.push({ service: service.id, vmid: service.vmid, node: null, name: null, code: 'VM_NOT_FOUND', message: `${service.type}/${service.vmid} does not exist in the cluster (removed?); nothing to do` });
       summary.counts.missing += 1;
-      summary.vms.push({ ...vmBase(service, null), outcome: 'missing', skipped: [entry] });
-      emit({ type: 'missing', ...entry });
-      continue;
+      summary.vms.push({ ...vmBase(service, null), outcome: 'missing', skipped: [missing.at(-1)] });
+    } else if (scope.node === null || r.node === scope.node) {
+      work.push({ service, resource: r });
     }
-    if (scope.node !== null && r.node !== scope.node) continue;
-    work.push({ service, resource: r });
   }
   summary.counts.vms = work.length;
   emit({ type: 'start', vms: work.length, services: services.length, dryRun: ctx.dryRun });
+  for (const entry of missing) emit({ type: 'missing', ...entry });
 
   let finished = 0;
   await runBounded(work, {
