@@ -82,21 +82,23 @@ async function main() {
   const configPath = args.config ?? process.env.PVE_SNAPSHOTS_CONFIG;
   if (!configPath) return usageError('--config FILE is required');
 
+  /** Stops before any request; with --json the caller still gets a summary to parse. */
+  const stopEarly = (code, message, details) => {
+    process.stderr.write(`pve-snapshots-expire: ${message}\n`);
+    if (args.json) process.stdout.write(`${JSON.stringify({ exitCode: EXIT_CONFIG, ok: false, error: { code, message, details } }, null, 2)}\n`);
+    process.exitCode = EXIT_CONFIG;
+  };
   let config;
   try {
     config = await loadConfig(configPath);
   } catch (err) {
-    process.stderr.write(`pve-snapshots-expire: config error: ${err.message}\n`);
-    process.exitCode = EXIT_CONFIG;
-    return;
+    return stopEarly(err.code ?? 'CONFIG_INVALID', `config error: ${err.message}`, err.details);
   }
   let runExpiry;
   try {
     ({ runExpiry } = await import('./engine.mjs'));
   } catch (err) {
-    process.stderr.write(`pve-snapshots-expire: cannot load the job (is pkg/ built? run scripts/build.sh): ${err.message}\n`);
-    process.exitCode = EXIT_CONFIG;
-    return;
+    return stopEarly('CORE_UNAVAILABLE', `cannot load the job (is pkg/ built? run scripts/build.sh): ${err.message}`);
   }
 
   const reporter = createReporter({ json: Boolean(args.json), dryRun: Boolean(args['dry-run']) });

@@ -46,12 +46,15 @@ test('bad config: exit 2, a message naming the problem, and not one request to P
     assert.match(r.stderr, re);
     assert.match(r.stderr, /config error/);
   }
-  // No secret at all (env empty, no tokenSecretFile).
+  // No secret at all (env empty, no tokenSecretFile); --json still gives a summary.
   const path = join(dir, 'nosecret.json');
   await writeFile(path, JSON.stringify({ pve: { url: sim.url, tokenId: 'root@pam!panel' }, products: {}, services: [] }));
-  const r = await runJob(['--config', path], { env: { PVE_TOKEN_SECRET: '' } });
+  const r = await runJob(['--config', path, '--json'], { env: { PVE_TOKEN_SECRET: '' } });
   assert.equal(r.code, 2);
   assert.match(r.stderr, /pve\.tokenSecretFile: no token secret/);
+  assert.equal(r.json.exitCode, 2);
+  assert.equal(r.json.error.code, 'CONFIG_INVALID');
+  assert.deepEqual(r.json.error.details.problems.map((p) => p.path), ['pve.tokenSecretFile']);
   assert.equal(sim.requests.length, 0, 'the simulator saw no request at all');
 });
 
