@@ -37,6 +37,9 @@ See www/cron/README.md.`;
 /** @param {string} message */
 function usageError(message) {
   process.stderr.write(`pve-snapshots-expire: ${message}\n(see --help)\n`);
+  if (process.argv.includes('--json')) {
+    process.stdout.write(`${JSON.stringify({ exitCode: EXIT_CONFIG, ok: false, error: { code: 'USAGE', message } }, null, 2)}\n`);
+  }
   process.exitCode = EXIT_CONFIG;
 }
 

@@ -66,6 +66,10 @@ test('command-line mistakes: exit 2 before any request; --help documents the exi
     assert.equal(r.code, 2, `${args}: ${r.stderr}`);
     assert.notEqual(r.stderr.trim(), '', `${args}: says why`);
   }
+  const usage = await runJob(['--config', config, '--json', '--per-node', 'many']);
+  assert.equal(usage.code, 2);
+  assert.equal(usage.json.error.code, 'USAGE');
+  assert.match(usage.json.error.message, /--per-node/);
   assert.equal(sim.requests.length, 0);
   const help = await runJob(['--help']);
   assert.equal(help.code, 0);
