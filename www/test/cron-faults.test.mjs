@@ -88,3 +88,32 @@ for (const randomSeed of [7, 1234]) {
     assert.equal(again.json.counts.deleted, 0);
   });
 }
+
+test('killed with SIGKILL mid-run: the next run takes the dead run\'s lock over and finishes the job', async () => {
+  const vmids = [401, 402, 403, 404];
+  const sim = await startSim({
+    nodes: ['pve1', 'pve2'],
+    guests: vmids.map((vmid, i) => ({
+      vmid, type: 'qemu', node: `pve${(i % 2) + 1}`, name: `vm${vmid}`, status: 'running', storage: 'lvmthin',
+      snapshots: [{ name: managed(1), ageSeconds: 5 * DAY_S }, { name: managed(2), ageSeconds: 4 * DAY_S }, { name: managed(3), ageSeconds: 3600 }, { name: 'admin-old', ageSeconds: 60 * DAY_S }],
+    })),
+  }, { taskDurationMs: 150 });
+  const tmp = await tempDir('cron-faults-');
+  cleanups.push(() => sim.close(), tmp.cleanup);
+  const config = await writeConfig(tmp.dir, { url: sim.url, services: vmids.map((v) => service(v)), job: { concurrency: 2, perNode: 1 } });
+  let child;
+  const first = runJob(['--config', config, '--json'], { onSpawn: (c) => { child = c; } });
+  // Kill it while it is provably mid-delete: a DELETE has reached Proxmox.
+  while (!sim.requests.some((q) => q.method === 'DELETE') && child?.exitCode == null) await new Promise((r) => setTimeout(r, 10));
+  child.kill('SIGKILL');
+  const killed = await first;
+  assert.equal(killed.code, null, 'killed, not exited');
+  // The delete it sent goes on in Proxmox; a run meeting it would (rightly)
+  // skip that VM as locked, so let it end first.
+  await sim.idle();
+  const r = await runJob(['--config', config, '--json']);
+  assert.equal(r.code, 0, r.stderr);
+  assert.ok(r.json.lock.tookOver, 'the dead run\'s lock was taken over');
+  for (const vmid of vmids) assert.deepEqual(names(sim, vmid), ['admin-old', managed(3)], `vm ${vmid}`);
+  for (const d of deleteRequests(sim)) assert.match(d, new RegExp(` (${managed(1)}|${managed(2)})$`));
+});
