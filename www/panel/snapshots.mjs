@@ -5,7 +5,7 @@
 import { PanelApi } from './api.mjs';
 import { h, replaceChildren } from './dom.mjs';
 import { confirmDialog } from './confirm-dialog.mjs';
-import { friendlyMessage, taskMessage } from './wording.mjs';
+import { blockedReason, friendlyMessage, taskMessage } from './wording.mjs';
 
 /**
  * The subset of the wasm core this component uses.
@@ -236,7 +236,7 @@ export function mountSnapshots(element, { apiBase = '/api', serviceId, csrfToken
     createButton.setAttribute('aria-disabled', String(createButton.disabled));
     description.disabled = Boolean(task);
     if (view.createBlocked && !running) {
-      replaceChildren(createReason, friendlyReason(view.createBlocked, view));
+      replaceChildren(createReason, blockedReason(view.createBlocked, { lock: view.vm.lock, limit: view.quota.limit }));
       createReason.dataset.code = view.createBlocked.code;
     } else if (task && !running) {
       replaceChildren(createReason, 'Another snapshot operation is still running. Please wait until it has finished.');
@@ -298,7 +298,7 @@ export function mountSnapshots(element, { apiBase = '/api', serviceId, csrfToken
     return h('div', { class: 'action-cell' },
       h('div', { class: 'action-buttons' }, rb, rm),
       reasons.length ? h('p', { class: 'reason', id: reasonId, 'data-role': 'row-reason', 'data-code': reasons.map((r) => r.code).join(' ') },
-        reasons.map((r) => friendlyReason(r, /** @type {PageView} */ (view))).join(' ')) : null);
+        reasons.map((r) => blockedReason(r, { lock: view?.vm.lock ?? null, limit: view?.quota.limit ?? 0 })).join(' ')) : null);
   }
 
   /** Everything about a row that does not change with the clock, except expiry. */
@@ -524,36 +524,6 @@ function statusText(vm) {
 /** @param {string} busy Proxmox's snapstate */
 function busyText(busy) {
   return busy === 'delete' ? 'being removed' : busy === 'prepare' ? 'being created' : busy;
-}
-
-/** How a Proxmox lock reads to a customer. */
-const LOCK_WORDS = {
-  backup: 'a backup', migrate: 'a migration', clone: 'a clone', create: 'its creation',
-  rollback: 'a rollback', snapshot: 'a snapshot', 'snapshot-delete': 'a snapshot removal',
-  suspending: 'suspending', suspended: 'being suspended', mounted: 'a mounted disk', disk: 'a disk operation',
-};
-
-/**
- * The customer-facing reason for a refusal from the core. Codes we know get
- * our wording (with the specifics from the view); an unknown code shows the
- * core's own message rather than a vague one.
- * @param {{code: string, message: string}} blocked
- * @param {PageView} view
- */
-function friendlyReason(blocked, view) {
-  switch (blocked.code) {
-    case 'VM_LOCKED': {
-      const lock = view.vm.lock ?? '';
-      const what = Object.hasOwn(LOCK_WORDS, lock) ? LOCK_WORDS[/** @type {keyof LOCK_WORDS} */ (lock)] : `another operation (${lock || 'unknown'})`;
-      return `Your server is locked by ${what} right now. Please try again when it has finished.`;
-    }
-    case 'QUOTA_EXCEEDED':
-      return `You have reached the maximum of ${view.quota.limit} snapshots for this service. Remove one to take a new snapshot.`;
-    default: {
-      const ours = friendlyMessage(blocked.code);
-      return ours === friendlyMessage('UNKNOWN_CODE') ? blocked.message : ours;
-    }
-  }
 }
 
 /** @param {unknown} warnings */

@@ -56,3 +56,33 @@ export function taskMessage(kind, state, name) {
   }[kind] ?? ['Working…', 'Done.', 'The operation failed.'];
   return label[state === 'running' ? 0 : state === 'ok' ? 1 : 2];
 }
+
+/** How a Proxmox lock reads to a customer. */
+const LOCK_WORDS = Object.freeze({
+  backup: 'a backup', migrate: 'a migration', clone: 'a clone', create: 'its creation',
+  rollback: 'a rollback', snapshot: 'a snapshot', 'snapshot-delete': 'a snapshot removal',
+  suspending: 'suspending', suspended: 'being suspended', mounted: 'a mounted disk', disk: 'a disk operation',
+});
+
+/**
+ * The customer-facing reason for a refusal computed by the core. Codes we
+ * know get our wording with the specifics (which lock, which limit); an
+ * unknown code shows the core's own message rather than a vague one.
+ * @param {{code: string, message: string}} blocked
+ * @param {{lock: string|null, limit: number}} context
+ * @returns {string}
+ */
+export function blockedReason(blocked, { lock, limit }) {
+  switch (blocked.code) {
+    case 'VM_LOCKED': {
+      const what = lock && Object.hasOwn(LOCK_WORDS, lock)
+        ? LOCK_WORDS[/** @type {keyof typeof LOCK_WORDS} */ (lock)]
+        : `another operation (${lock || 'unknown'})`;
+      return `Your server is locked by ${what} right now. Please try again when it has finished.`;
+    }
+    case 'QUOTA_EXCEEDED':
+      return `You have reached the maximum of ${limit} snapshots for this service. Remove one to take a new snapshot.`;
+    default:
+      return Object.hasOwn(FRIENDLY, blocked.code) ? FRIENDLY[blocked.code] : blocked.message;
+  }
+}

@@ -186,6 +186,24 @@ test('a reload while a task runs picks the task up again and finishes it', async
   }
 });
 
+test('an unfinished snapshot operation (snapstate) holds every action and says why', async () => {
+  // Support is taking a snapshot in Proxmox right now (a foreign name, so the quota stays 2/3).
+  const name = 'support-copy';
+  stack.sim.addSnapshot(101, { name, ageSeconds: 5, snapstate: 'prepare', description: 'half made' });
+  await page.reload();
+  await page.locator('section.snapshots[aria-busy="false"]').waitFor();
+  const reason = page.locator('[data-role=create-reason]');
+  assert.equal(await reason.getAttribute('data-code'), 'SNAPSHOT_BUSY');
+  assert.match(await reason.textContent() ?? '', /Another snapshot operation is still running/);
+  assert.equal(await createButton().isDisabled(), true);
+  assert.equal(await row(name).locator('.badge-busy').textContent(), 'being created');
+  const managed = row('snap20261124T090000');
+  assert.equal(await managed.getByRole('button', { name: /^Remove/ }).isDisabled(), true);
+  assert.equal(await managed.getByRole('button', { name: /^Rollback/ }).isDisabled(), true);
+  assert.match(await managed.locator('[data-role=row-reason]').textContent() ?? '', /Another snapshot operation is still running/);
+  await screenshot(page, '15-snapshot-busy');
+});
+
 test('the page produced no script errors and no dialogs', async () => {
   assert.deepEqual(rec.dialogs, []);
   // 401 before sign-in and 404/409 answers tested above are expected network errors.
