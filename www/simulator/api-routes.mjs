@@ -3,7 +3,7 @@
 // read-only helpers (/version, /nodes, task list) have hand-written schemas.
 // Handlers return the `data` of the envelope or throw an ApiError.
 import { readFileSync } from 'node:fs';
-import { ApiError, dieError, paramError, permError } from './api-error.mjs';
+import { dieError, paramError, permError } from './api-error.mjs';
 import { configPath, currentEntry, configDigest, diskVolume, snapshotEntry, storageId } from './guests.mjs';
 import { isTrue } from './param-check.mjs';
 import { createOperation, deleteOperation, rollbackOperation } from './snapshot-ops.mjs';
@@ -14,10 +14,11 @@ const schemaFile = JSON.parse(readFileSync(new URL('./snapshot-schema.json', imp
 const NODE_PARAM = { type: 'string', format: 'pve-node' };
 const OPTIONAL_VMID = { type: 'integer', format: 'pve-vmid', minimum: 100, maximum: 999999999, optional: 1 };
 
-/** Paths outside the schema extract, described the way apidata.js would. */
+/** Paths outside the schema extract, described the way apidata.js does (permissions as in pve-manager). */
 const EXTRA_PATHS = {
   '/version': { GET: { parameters: { additionalProperties: 0, properties: {} }, permissions: { user: 'all' } } },
   '/nodes': { GET: { parameters: { additionalProperties: 0, properties: {} }, permissions: { user: 'all' } } },
+  '/nodes/{node}/time': { GET: { proxyto: 'node', parameters: { additionalProperties: 0, properties: { node: NODE_PARAM } }, permissions: { check: ['perm', '/nodes/{node}', ['Sys.Audit']] } } },
   '/nodes/{node}/tasks': {
     GET: {
       proxyto: 'node',
@@ -63,7 +64,7 @@ const HANDLERS = {
     const { snapname } = ctx.params;
     reservedNameCheck(ctx.guestType, snapname);
     const guest = loadConfig(ctx);
-    const op = createOperation(guest, { snapname, description: ctx.params.description, vmstate: isTrue(ctx.params.vmstate) }, ctx.sim.clock.seconds);
+    const op = createOperation(guest, { snapname, description: ctx.params.description, vmstate: isTrue(ctx.params.vmstate) }, () => ctx.sim.nodeSeconds(guest.node));
     return startTask(ctx, guest, op);
   },
   'DELETE /nodes/{node}/{type}/{vmid}/snapshot/{snapname}': (ctx) => {
@@ -205,6 +206,10 @@ const HANDLERS = {
       }
     }
     return out;
+  },
+  'GET /nodes/{node}/time': (ctx) => {
+    const time = ctx.sim.nodeSeconds(proxyTo(ctx));
+    return { timezone: 'UTC', time, localtime: time };
   },
   'GET /version': () => ({ version: '9.1.1', release: '9.1', repoid: 'a1b2c3d4e5f6a7b8' }),
   'GET /nodes': (ctx) => ctx.sim.state.nodes.map((node) => ({ node, status: 'online', type: 'node', id: `node/${node}`, level: '', uptime: 432000, maxcpu: 16, cpu: 0.05, maxmem: 68719476736, mem: 17179869184, maxdisk: 107374182400, disk: 21474836480 })),
@@ -417,4 +422,3 @@ function statusCurrent(guest, sim) {
   return s;
 }
 
-export { ApiError };

@@ -18,6 +18,8 @@
  * @property {boolean|number[]} [hangTasks]          new tasks (of these vmids) never finish
  * @property {boolean|number[]} [stuckDeletes]       delete tasks (of these vmids) fail and leave lock + snapstate
  * @property {number} [taskStatusLagMs] a fresh UPID answers "no such task" for this long (worker not yet logged)
+ * @property {Record<string, number>} [nodeClockSkewMs] per node: its clock runs this far ahead (negative: behind)
+ *   of the simulated clock; snaptime, UPID start and GET /nodes/{node}/time use it
  */
 
 /** Proxmox-like answers for the random-error knob. */
@@ -29,7 +31,7 @@ const RANDOM_ERRORS = [
 
 /** @returns {Required<FaultSettings>} */
 function defaults() {
-  return { latencyMs: 0, jitterMs: 0, errorRate: 0, errorPaths: null, errorMethods: null, hang: false, hangTasks: false, stuckDeletes: false, taskStatusLagMs: 0 };
+  return { latencyMs: 0, jitterMs: 0, errorRate: 0, errorPaths: null, errorMethods: null, hang: false, hangTasks: false, stuckDeletes: false, taskStatusLagMs: 0, nodeClockSkewMs: {} };
 }
 
 const KNOWN = new Set(Object.keys(defaults()));
@@ -55,6 +57,9 @@ export function createFaults(initial, random) {
         if (!KNOWN.has(k)) throw Object.assign(new Error(`unknown fault setting '${k}' (known: ${[...KNOWN].join(', ')})`), { code: 'INVALID_INPUT', details: { key: k } });
         if (['latencyMs', 'jitterMs', 'taskStatusLagMs'].includes(k) && !(Number.isFinite(v) && v >= 0)) {
           throw Object.assign(new Error(`fault '${k}' must be a number >= 0, got ${v}`), { code: 'INVALID_INPUT', details: { key: k } });
+        }
+        if (k === 'nodeClockSkewMs' && !(v && typeof v === 'object' && Object.values(v).every(Number.isFinite))) {
+          throw Object.assign(new Error("fault 'nodeClockSkewMs' must map node names to milliseconds"), { code: 'INVALID_INPUT', details: { key: k } });
         }
         if (k === 'errorRate' && !(Number.isFinite(v) && v >= 0 && v <= 1)) {
           throw Object.assign(new Error(`fault 'errorRate' must be between 0 and 1, got ${v}`), { code: 'INVALID_INPUT', details: { key: k } });
@@ -121,6 +126,8 @@ export function createFaults(initial, random) {
       if (random.next() >= settings.errorRate) return null;
       return RANDOM_ERRORS[random.int(RANDOM_ERRORS.length)];
     },
+    /** @param {string} node */
+    skewMs: (node) => settings.nodeClockSkewMs?.[node] ?? 0,
     /** @param {number} vmid */
     tasksHang: (vmid) => listed(settings.hangTasks, vmid),
     /** @param {number} vmid */

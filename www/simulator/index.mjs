@@ -29,6 +29,7 @@ const CONFIGID_RE = /^[a-z][a-z0-9_-]+$/i;
  * @typedef {object} SimInternals
  * @property {{nodes: string[], guests: Map<number, import('./guests.mjs').Guest>}} state
  * @property {import('./clock.mjs').SimClock} clock
+ * @property {(node: string) => number} nodeSeconds  a node's own clock, epoch seconds
  * @property {import('./random.mjs').SimRandom} random
  * @property {import('./faults.mjs').Faults} faults
  * @property {ReturnType<typeof createTaskRunner>} tasks
@@ -77,9 +78,11 @@ export async function startSimulator(options = {}) {
   };
   if (options.taskDurationMs !== undefined) setTaskDuration(options.taskDurationMs);
 
-  const tasks = createTaskRunner({ clock, random, faults, durationMs: (kind) => durations[kind] ?? 300 });
+  /** @param {string} node */
+  const nodeSeconds = (node) => Math.floor((clock.now() + faults.skewMs(node)) / 1000);
+  const tasks = createTaskRunner({ nodeSeconds, random, faults, durationMs: (kind) => durations[kind] ?? 300 });
   /** @type {SimInternals} */
-  const internals = { state, clock, random, faults, tasks, tokens, requests: [] };
+  const internals = { state, clock, nodeSeconds, random, faults, tasks, tokens, requests: [] };
   const api = createApiServer(internals, { tls: options.tls, authFailDelayMs: options.authFailDelayMs ?? 0 });
   const address = await api.listen(options.port ?? 0, options.host ?? '127.0.0.1');
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;

@@ -47,12 +47,12 @@ export function encodeUpid(t) {
 
 /**
  * @param {object} deps
- * @param {import('./clock.mjs').SimClock} deps.clock
+ * @param {(node: string) => number} deps.nodeSeconds  the node's clock (simulated clock plus any skew), epoch seconds
  * @param {import('./random.mjs').SimRandom} deps.random
  * @param {import('./faults.mjs').Faults} deps.faults
  * @param {(kind: string) => number} deps.durationMs
  */
-export function createTaskRunner({ clock, random, faults, durationMs }) {
+export function createTaskRunner({ nodeSeconds, random, faults, durationMs }) {
   /** @type {Map<string, Task>} */
   const tasks = new Map();
   /** @type {Map<string, {timer: NodeJS.Timeout|null, op: import('./snapshot-ops.mjs').Operation}>} */
@@ -75,7 +75,7 @@ export function createTaskRunner({ clock, random, faults, durationMs }) {
   function finish(task, exitstatus) {
     task.status = 'stopped';
     task.exitstatus = exitstatus;
-    task.endtime = clock.seconds();
+    task.endtime = nodeSeconds(task.node);
     task.log.push(exitstatus === 'OK' ? 'TASK OK' : exitstatus.startsWith('WARNINGS: ') ? `TASK ${exitstatus}` : `TASK ERROR: ${exitstatus}`);
     live.delete(task.upid);
     wakeIdle();
@@ -92,7 +92,7 @@ export function createTaskRunner({ clock, random, faults, durationMs }) {
       node,
       pid: 1000 + random.int(4_000_000),
       pstart: Math.floor((Date.now() - bootMs) / 10),
-      starttime: clock.seconds(),
+      starttime: nodeSeconds(node),
       type: op.taskType,
       id: String(vmid),
       user,
@@ -149,7 +149,7 @@ export function createTaskRunner({ clock, random, faults, durationMs }) {
    * @param {{node: string, vmid: number, user: string, type: string, exitstatus: string, log?: string[]}} p
    */
   function record({ node, vmid, user, type, exitstatus, log = [] }) {
-    const fields = { node, pid: 1000 + random.int(4_000_000), pstart: Math.floor((Date.now() - bootMs) / 10), starttime: clock.seconds(), type, id: String(vmid), user };
+    const fields = { node, pid: 1000 + random.int(4_000_000), pstart: Math.floor((Date.now() - bootMs) / 10), starttime: nodeSeconds(node), type, id: String(vmid), user };
     const upid = encodeUpid(fields);
     /** @type {Task} */
     const task = { upid, ...fields, vmid, status: 'running', exitstatus: undefined, endtime: undefined, log: [...log], hung: false, createdAt: 0 };

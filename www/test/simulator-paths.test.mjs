@@ -216,3 +216,32 @@ describe('request rules', () => {
     assert.equal(r.status, 200);
   });
 });
+
+describe('node clocks', () => {
+  test('GET /nodes/{node}/time reads the simulated clock, per node with skew; it needs Sys.Audit', async () => {
+    const s = await startSimulator({
+      clockMs: Date.UTC(2026, 10, 25, 12, 0, 0),
+      taskDurationMs: 10,
+      faults: { nodeClockSkewMs: { pve2: 3600_000 } },
+      tokens: [{ id: 'root@pam!panel', secret: 'SECRET' }, { id: 'svc@pve!bot', secret: 'BOT', privileges: ['VM.Audit', 'VM.Snapshot'] }],
+    });
+    try {
+      const t1 = await data(s, 'GET', '/nodes/pve1/time');
+      const t2 = await data(s, 'GET', '/nodes/pve2/time');
+      assert.deepEqual(Object.keys(t1).sort(), ['localtime', 'time', 'timezone']);
+      assert.ok(t1.time >= Date.UTC(2026, 10, 25, 12, 0, 0) / 1000 && t1.time < Date.UTC(2026, 10, 25, 12, 10, 0) / 1000, String(t1.time));
+      assert.ok(t2.time - t1.time >= 3599 && t2.time - t1.time <= 3601, `${t2.time - t1.time}`);
+      // A snapshot taken on pve2 is stamped by pve2's clock, as is its task.
+      const upid = await data(s, 'POST', '/nodes/pve2/qemu/201/snapshot', { form: { snapname: 'skewed' } });
+      await waitTask(s, upid);
+      const snap = (await snapshots(s, 'pve2', 201)).get('skewed');
+      assert.ok(Math.abs(snap.snaptime - t2.time) <= 5, `${snap.snaptime} vs ${t2.time}`);
+      assert.ok(Math.abs(parseInt(upid.split(':')[4], 16) - t2.time) <= 5);
+      const denied = await call(s, 'GET', '/nodes/pve1/time', { token: 'svc@pve!bot=BOT' });
+      assert.equal(denied.status, 403);
+      assert.equal(denied.json.message, 'Permission check failed (/nodes/pve1, Sys.Audit)\n');
+    } finally {
+      await s.close();
+    }
+  });
+});
