@@ -195,7 +195,7 @@ export function mountSnapshots(element, { apiBase = '/api', serviceId, csrfToken
     quota.setAttribute('aria-valuenow', String(view.quota.used));
     quota.setAttribute('aria-valuemax', String(view.quota.limit));
     quota.setAttribute('aria-valuetext', `${view.quota.used} of ${view.quota.limit}`);
-    quota.classList.toggle('full', !view.quota.canCreate);
+    quota.classList.toggle('full', view.quota.used >= view.quota.limit);
 
     renderCreate();
     const next = new Map();
@@ -297,7 +297,13 @@ export function mountSnapshots(element, { apiBase = '/api', serviceId, csrfToken
     }
     return h('div', { class: 'action-cell' },
       h('div', { class: 'action-buttons' }, rb, rm),
-      reasons.length ? h('p', { class: 'reason', id: reasonId, 'data-role': 'row-reason', 'data-code': reasons.map((r) => r.code).join(' ') },
+      // A VM-wide reason (lock, busy) is already shown under Take Snapshot;
+      // repeating it on every row is noise to the eye but not to a screen
+      // reader, which hears it with each button.
+      reasons.length ? h('p', {
+        class: reasons.every((r) => r.code === view?.createBlocked?.code) ? 'reason visually-hidden' : 'reason',
+        id: reasonId, 'data-role': 'row-reason', 'data-code': reasons.map((r) => r.code).join(' '),
+      },
         reasons.map((r) => blockedReason(r, { lock: view?.vm.lock ?? null, limit: view?.quota.limit ?? 0 })).join(' ')) : null);
   }
 
