@@ -204,6 +204,20 @@ test('an unfinished snapshot operation (snapstate) holds every action and says w
   await screenshot(page, '15-snapshot-busy');
 });
 
+test('a session that ended elsewhere sends the page back to sign-in, and nothing is sent to Proxmox', async () => {
+  await openService(page, 'svc-103');
+  const writes = stack.writes().length;
+  // Another tab signs out: this page's session and CSRF token are now dead.
+  await page.evaluate(async () => {
+    const { csrfToken } = await (await fetch('/api/session')).json();
+    await fetch('/api/logout', { method: 'POST', headers: { 'X-CSRF-Token': csrfToken } });
+  });
+  await page.evaluate(() => { location.hash = '#/services/svc-101'; });
+  await page.getByRole('heading', { name: 'Sign in' }).waitFor();
+  assert.match(await page.locator('form.login [role=alert]').textContent() ?? '', /session has ended/);
+  assert.equal(stack.writes().length, writes);
+});
+
 test('the page produced no script errors and no dialogs', async () => {
   assert.deepEqual(rec.dialogs, []);
   // 401 before sign-in and 404/409 answers tested above are expected network errors.
