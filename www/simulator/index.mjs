@@ -9,6 +9,7 @@ import { createTaskRunner } from './tasks.mjs';
 import { tokenRegistry } from './tokens.mjs';
 
 const CONFIGID_RE = /^[a-z][a-z0-9_-]+$/i;
+const KNOWN_OPTIONS = new Set(['port', 'host', 'seed', 'tokens', 'tls', 'taskDurationMs', 'latencyMs', 'clockMs', 'random', 'authFailDelayMs', 'faults']);
 
 /**
  * @typedef {object} SimulatorOptions
@@ -53,6 +54,8 @@ function checkDuration(v, name) {
  * @param {SimulatorOptions} [options]
  */
 export async function startSimulator(options = {}) {
+  const unknown = Object.keys(options).filter((k) => !KNOWN_OPTIONS.has(k));
+  if (unknown.length) throw simError(`unknown simulator option(s): ${unknown.join(', ')} (known: ${[...KNOWN_OPTIONS].join(', ')})`, 'INVALID_INPUT', { unknown });
   const clock = createClock(options.clockMs ?? Date.now());
   const random = createRandom(options.random ?? 42);
   const faults = createFaults({ ...(options.latencyMs !== undefined ? { latencyMs: options.latencyMs } : {}), ...(options.faults ?? {}) }, random);

@@ -27,6 +27,7 @@ function checkLock(guest) {
  * @property {() => string[]} commit   returns log lines
  * @property {(opts: {stuck?: boolean}) => void} abort
  * @property {string} [stuckError]  the storage error a removal that gets stuck ends with
+ * @property {boolean} [force]       delete with force=1: a storage error is only a warning
  */
 
 /**
@@ -85,6 +86,7 @@ export function deleteOperation(guest, p) {
   return {
     taskType: guest.type === 'lxc' ? 'vzdelsnapshot' : 'qmdelsnapshot',
     kind: 'delete',
+    force: Boolean(p.force),
     stuckError: guest.storage === 'zfs'
       ? 'zfs error: could not find any snapshots to destroy; check the dataset names.'
       : `lvremove snapshot 'pve/snap_vm-${guest.vmid}-disk-0_${p.snapname}' error:   Logical volume pve/snap_vm-${guest.vmid}-disk-0_${p.snapname} in use.`,

@@ -127,14 +127,20 @@ export function createTaskRunner({ nodeSeconds, random, faults, durationMs }) {
         op.abort({});
         return finish(task, armedFailure);
       }
+      let count = warnings;
       if (stuck) {
-        op.abort({ stuck: true });
-        return finish(task, op.stuckError ?? 'snapshot delete failed');
+        // force=1 turns the storage error into a warning and removes the snapshot anyway.
+        if (!op.force) {
+          op.abort({ stuck: true });
+          return finish(task, op.stuckError ?? 'snapshot delete failed');
+        }
+        task.log.push(`WARN: ${op.stuckError}`);
+        count += 1;
       }
       task.log.push(...op.commit());
-      if (warnings > 0) {
+      if (count > 0) {
         for (let i = 0; i < warnings; i++) task.log.push(`WARN: simulated warning ${i + 1}`);
-        return finish(task, `WARNINGS: ${warnings}`);
+        return finish(task, `WARNINGS: ${count}`);
       }
       finish(task, 'OK');
     };

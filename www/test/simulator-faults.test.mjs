@@ -137,6 +137,21 @@ test('stuckDeletes fault: the removal fails and leaves snapstate delete + lock s
   }
 });
 
+test('stuckDeletes with force=1: the storage error is a warning and the snapshot goes', async () => {
+  sim.addSnapshot(201, { name: 'forced', ageSeconds: 5 });
+  sim.faults.set({ stuckDeletes: [201] });
+  try {
+    const upid = await data(sim, 'DELETE', '/nodes/pve2/qemu/201/snapshot/forced', { query: { force: 1 } });
+    assert.equal((await waitTask(sim, upid)).exitstatus, 'WARNINGS: 1');
+    assert.ok(!(await snapshots(sim, 'pve2', 201)).has('forced'));
+    assert.equal(sim.vm(201).lock, null);
+    const log = await data(sim, 'GET', `/nodes/pve2/tasks/${encodeURIComponent(upid)}/log`);
+    assert.ok(log.some((l) => l.t.startsWith("WARN: lvremove snapshot 'pve/snap_vm-201-disk-0_forced' error")));
+  } finally {
+    sim.faults.clear();
+  }
+});
+
 test('stuckDelete(vmid, name) plants the stale state of a crashed removal', async () => {
   const upid = sim.stuckDelete(102, 'snap20261124T200000');
   const st = await data(sim, 'GET', `/nodes/pve1/tasks/${encodeURIComponent(upid)}/status`);

@@ -87,6 +87,7 @@ test('bad seeds and options are refused with coded errors naming the problem', a
   await assert.rejects(startSimulator({ seed: '/nonexistent/seed.json' }), { code: 'INVALID_SEED' });
   await assert.rejects(startSimulator({ tokens: [{ id: 'nobang@pam', secret: 'x' }] }), { code: 'INVALID_INPUT' });
   await assert.rejects(startSimulator({ taskDurationMs: -1 }), { code: 'INVALID_INPUT' });
+  await assert.rejects(startSimulator({ taskDuration: 5 }), (err) => err.code === 'INVALID_INPUT' && /taskDuration\b/.test(err.message));
 });
 
 test('state copies are detached; direct changes show in the API', async () => {
