@@ -1,0 +1,34 @@
+// Child of instructions.mjs, run under callgrind: does `count` units of one
+// kind of work after the same setup, so two counts differ only by the work.
+// Usage: node bench/instructions-child.mjs page|fleet-wasm|fleet-js|fleet-batch COUNT
+
+import * as core from '../www/core.mjs';
+import { PAGE_NOW_MS, PAGE_POLICY, PAGE_VM_STATUS, PAGE_SNAPSHOTS } from './page-fixture.mjs';
+import { planExpiryJs } from './expiry-baseline.mjs';
+import { makeFleet, NOW_MS, POLICIES } from './fleet-data.mjs';
+
+const [kind, countArg] = process.argv.slice(2);
+const count = Number(countArg);
+// Built whatever the kind, so every run pays the same setup.
+const fleet = makeFleet({ vms: 1000 });
+
+let sink = 0;
+if (kind === 'page') {
+  for (let i = 0; i < count; i++) sink += core.snapshotPage(PAGE_POLICY, PAGE_VM_STATUS, PAGE_SNAPSHOTS, PAGE_NOW_MS + i * 1000).rows.length;
+} else if (kind === 'fleet-wasm' || kind === 'fleet-js') {
+  const plan = kind === 'fleet-js' ? planExpiryJs : core.planExpiry;
+  for (let i = 0; i < count; i++) {
+    const v = fleet[i % fleet.length];
+    sink += plan(v.target, v.policy, v.vmStatus, v.snapshots, NOW_MS).deletes.length;
+  }
+} else if (kind === 'fleet-batch') {
+  // `count` VMs, in batches of one product as the job would group them.
+  const vms = Array.from({ length: count }, (_, i) => fleet[i % fleet.length]);
+  for (const p of POLICIES) {
+    const group = vms.filter((v) => v.policy === p);
+    if (group.length) sink += core.planExpiryBatch(p, group, NOW_MS).length;
+  }
+} else {
+  throw new Error(`unknown kind ${kind}`);
+}
+process.stdout.write(String(sink));

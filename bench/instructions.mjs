@@ -1,0 +1,60 @@
+#!/usr/bin/env node
+// Instruction counts (valgrind --tool=callgrind) per unit of work: a figure
+// that stays put on a noisy shared machine where wall times do not. Each
+// kind runs twice in fresh processes, with N and 2N units after the same
+// setup; (I(2N) − I(N)) / N is the cost of one unit with start-up, JIT
+// warm-up and setup cancelled out. V8 runs --single-threaded so background
+// compiler threads do not add noise.
+// Usage: node bench/instructions.mjs [--repeats N]
+
+import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { summarize } from './lib/stats.mjs';
+import { printTable } from './lib/table.mjs';
+import { printMachine, tryCommand } from './lib/machine.mjs';
+import * as core from '../www/core.mjs';
+
+const { values: opt } = parseArgs({ options: { repeats: { type: 'string', default: '1' } } });
+const REPEATS = Number(opt.repeats);
+const child = fileURLToPath(new URL('./instructions-child.mjs', import.meta.url));
+
+/** @returns {Promise<number>} instructions executed by the whole process */
+function count(kind, n) {
+  return new Promise((resolve, reject) => {
+    execFile('valgrind', ['--tool=callgrind', '--callgrind-out-file=/dev/null', process.execPath, '--single-threaded', child, kind, String(n)],
+      { maxBuffer: 16 << 20 }, (err, _stdout, stderr) => {
+        const m = String(stderr).match(/Collected : (\d+)/);
+        if (err || !m) return reject(new Error(`callgrind ${kind} ${n} failed: ${err?.message ?? ''}\n${String(stderr).slice(-1500)}`));
+        resolve(Number(m[1]));
+      });
+  });
+}
+
+const version = tryCommand('valgrind', ['--version']);
+if (version.includes('unavailable')) {
+  console.error('instructions: valgrind is not installed (apt-get install valgrind)');
+  process.exit(1);
+}
+printMachine();
+process.stdout.write(`${version}, node --single-threaded\n\n`);
+
+const kinds = [
+  ['page', 1000, 'snapshotPage, 10 snapshots', 'call'],
+  ['fleet-wasm', 1000, 'planExpiry per VM (10 snapshots)', 'VM'],
+  ...(typeof core.planExpiryBatch === 'function' ? [['fleet-batch', 1000, 'planExpiryBatch, per VM', 'VM']] : []),
+  ['fleet-js', 1000, 'plain-JS baseline per VM', 'VM'],
+];
+const rows = [];
+for (const [kind, n, figure, unit] of kinds) {
+  const per = [];
+  for (let r = 0; r < REPEATS; r++) {
+    const [a, b] = [await count(kind, n), await count(kind, 2 * n)];
+    per.push((b - a) / n / 1000);
+  }
+  rows.push({ figure, unit: `k instr/${unit}`, summary: summarize(per), note: `(I(${2 * n}) − I(${n})) / ${n}` });
+}
+const byKind = Object.fromEntries(kinds.map(([k], i) => [k, rows[i].summary.median]));
+rows.push({ figure: 'planExpiry / JS baseline', unit: '×', value: byKind['fleet-wasm'] / byKind['fleet-js'] });
+if (byKind['fleet-batch']) rows.push({ figure: 'planExpiryBatch / JS baseline', unit: '×', value: byKind['fleet-batch'] / byKind['fleet-js'] });
+printTable('Instruction counts (callgrind), whole process difference', rows);
