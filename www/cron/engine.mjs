@@ -17,7 +17,7 @@ export const EXIT = Object.freeze({ OK: 0, FAILED: 1, CONFIG: 2, RUNNING: 3, UNR
 
 const NODE_RE = /^[a-zA-Z0-9]([a-zA-Z0-9-]*[a-zA-Z0-9])?$/;
 // Codes of a request whose outcome we cannot know: Proxmox may have started
-// the delete. Never send a second one to that VM in the same run.
+// the delete.
 const UNKNOWN_OUTCOME = new Set(['PVE_TIMEOUT', 'PVE_NETWORK']);
 const ABORTED = Object.freeze({ exitCode: EXIT.FAILED, error: { code: 'ABORTED', message: 'the run was interrupted; what was not done is left for the next run' } });
 
@@ -323,12 +323,11 @@ async function expireVm(ctx, service, resource) {
       // No abort signal here: cutting a delete short would only make its outcome unknown.
       upid = await pve.request({ method: request.method, path: request.path, params: request.params });
     } catch (err) {
-      if (UNKNOWN_OUTCOME.has(err?.code)) {
-        // Proxmox may have started it; a second delete would only race it.
-        return fail(name, err, '; the delete may have started, the next run checks again');
-      }
-      fail(name, err);
-      continue;
+      // A timeout or lost connection leaves the outcome unknown (Proxmox may
+      // have started the task); a 5xx may come from a failed hop between
+      // nodes. Either way this VM waits for the next run, which re-reads it.
+      const hint = UNKNOWN_OUTCOME.has(err?.code) ? '; the delete may have started' : '';
+      return fail(name, err, `${hint}; nothing more for this VM in this run, the next run checks again`);
     }
     if (typeof upid !== 'string' || upid === '') {
       return fail(name, { code: 'PVE_SERVER', message: `DELETE ${request.path}: no task id in the answer` });

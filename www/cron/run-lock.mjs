@@ -8,6 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 
+/** The lock file's name inside the state directory. */
 export const LOCK_NAME = 'expire.lock';
 
 /**

@@ -4,6 +4,7 @@ import { writeFile, rename, unlink, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 
+/** The status file's name inside the state directory. */
 export const STATUS_NAME = 'last-run.json';
 
 /**
