@@ -139,9 +139,11 @@ const HANDLERS = {
   'GET /nodes/{node}/tasks/{upid}/status': (ctx) => taskStatusView(findTask(ctx)),
   'GET /nodes/{node}/tasks/{upid}/log': (ctx) => {
     const task = findTask(ctx);
-    const start = Number(ctx.params.start ?? 0);
-    const limit = Number(ctx.params.limit ?? 50);
-    const lines = task.log.map((t, i) => ({ n: i + 1, t }));
+    // Perl's `||`: limit 0 means the default 50.
+    const start = Number(ctx.params.start) || 0;
+    const limit = Number(ctx.params.limit) || 50;
+    // Tasks.pm: ExtJS needs a non-empty list, so an empty log reads "no content".
+    const lines = task.log.length ? task.log.map((t, i) => ({ n: i + 1, t })) : [{ n: 1, t: 'no content' }];
     ctx.total = lines.length;
     return lines.slice(start, start + limit);
   },
@@ -163,8 +165,8 @@ const HANDLERS = {
     if (isTrue(p.errors)) list = list.filter((t) => t.status === 'stopped' && t.exitstatus !== 'OK' && !t.exitstatus?.startsWith('WARNINGS'));
     list.sort((a, b) => b.starttime - a.starttime);
     ctx.total = list.length;
-    const start = Number(p.start ?? 0);
-    const limit = Number(p.limit ?? 50);
+    const start = Number(p.start) || 0;
+    const limit = Number(p.limit) || 50;
     return list.slice(start, start + limit).map((t) => {
       const view = taskStatusView(t);
       delete view.exitstatus;

@@ -23,8 +23,10 @@ Usage: node www/simulator/cli.mjs [options]
   --jitter N             plus a random 0..N ms
   --error-rate R         0..1: share of requests answered 500/503 at random
   --error-paths P,P      limit --error-rate to paths containing one of these
+  --hang-paths P,P       requests to paths containing one of these never get an answer
   --hang-tasks           tasks never finish (locks stay set)
   --stuck-deletes        snapshot removals fail and leave lock + snapstate
+  --node-skew NODE=MS    that node's clock runs MS ahead (negative: behind); repeatable
   --auth-delay N         ms to wait before a 401 (real Proxmox: 3000; default 0)
   --clock ISO|MS         simulated time at start (default: now); snapshot ages
                          in the seed are relative to it
@@ -71,7 +73,9 @@ async function main() {
       jitter: { type: 'string' },
       'error-rate': { type: 'string' },
       'error-paths': { type: 'string' },
+      'hang-paths': { type: 'string' },
       'hang-tasks': { type: 'boolean' },
+      'node-skew': { type: 'string', multiple: true },
       'stuck-deletes': { type: 'boolean' },
       'auth-delay': { type: 'string' },
       clock: { type: 'string' },
@@ -104,7 +108,13 @@ async function main() {
       jitterMs: num(values.jitter, '--jitter') ?? 0,
       errorRate: num(values['error-rate'], '--error-rate') ?? 0,
       errorPaths: values['error-paths'] ? values['error-paths'].split(',') : null,
+      hang: values['hang-paths'] ? { paths: values['hang-paths'].split(',') } : false,
       hangTasks: Boolean(values['hang-tasks']),
+      nodeClockSkewMs: Object.fromEntries((values['node-skew'] ?? []).map((spec) => {
+        const m = /^([^=]+)=(-?\d+)$/.exec(spec);
+        if (!m) throw new Error(`--node-skew must look like NODE=MS, got '${spec}'`);
+        return [m[1], Number(m[2])];
+      })),
       stuckDeletes: Boolean(values['stuck-deletes']),
     },
   });

@@ -14,7 +14,7 @@ test('--help documents the flags', () => {
 });
 
 test('serves the demo seed with the given token, then exits on SIGTERM', async (t) => {
-  const child = spawn(process.execPath, [CLI, '--port', '0', '--token', 'root@pam!cli=TOPSECRET', '--clock', '2026-11-25T12:00:00Z'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [CLI, '--port', '0', '--token', 'root@pam!cli=TOPSECRET', '--clock', '2026-11-25T12:00:00Z', '--node-skew', 'pve2=3600000'], { stdio: ['ignore', 'pipe', 'pipe'] });
   t.after(() => {
     if (child.exitCode === null) child.kill('SIGKILL');
   });
@@ -37,6 +37,9 @@ test('serves the demo seed with the given token, then exits on SIGTERM', async (
   const list = (await ok.json()).data;
   const managed = list.find((e) => e.name === 'snap20261124T090000');
   assert.equal(managed.snaptime, Date.UTC(2026, 10, 24, 12, 0, 0) / 1000);
+  const time = async (node) => (await (await fetch(`${url}/api2/json/nodes/${node}/time`, { headers: { Authorization: 'PVEAPIToken=root@pam!cli=TOPSECRET' } })).json()).data.time;
+  const skew = (await time('pve2')) - (await time('pve1'));
+  assert.ok(skew >= 3599 && skew <= 3601, String(skew));
   const denied = await fetch(`${url}/api2/json/version`, { headers: { Authorization: 'PVEAPIToken=root@pam!panel=SECRET' } });
   assert.equal(denied.status, 401);
   await denied.arrayBuffer();
