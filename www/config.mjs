@@ -6,6 +6,7 @@
 // job, the server and the page agree on what a policy means.
 import { readFile, access, constants as fsConstants } from 'node:fs/promises';
 import { inspect } from 'node:util';
+import { isIPv4 } from 'node:net';
 
 /** Defaults for the `job` section (the expiry job). */
 export const JOB_DEFAULTS = Object.freeze({
@@ -229,11 +230,21 @@ async function checkPve(raw, env, problems) {
     if (typeof section.insecure !== 'boolean') problems.add('pve.insecure', 'must be true or false');
     else insecure = section.insecure;
   }
+  // The token would cross the network in clear text (the client refuses it too).
+  if (url.startsWith('http:') && !insecure && !isLoopback(new URL(url).hostname)) {
+    problems.add(urlPath, 'plain http:// is only for a simulator on this machine (127.0.0.1, ::1, localhost): use https:// (or set pve.insecure)');
+  }
   const timeoutMs = integerIn(section.timeoutMs, 'pve.timeoutMs', problems, { min: 100, max: 600_000, fallback: PVE_DEFAULTS.timeoutMs });
 
   const pve = { url, tokenId: /** @type {string} */ (tokenId), tokenSecret, fingerprint, caFile, insecure, timeoutMs };
   hideSecret(pve);
   return pve;
+}
+
+/** @param {string} host */
+function isLoopback(host) {
+  const h = host.replace(/^\[|\]$/g, '');
+  return h === 'localhost' || h === '::1' || (isIPv4(h) && h.startsWith('127.'));
 }
 
 /** @param {unknown} value @param {string} path @param {Problems} problems */

@@ -128,6 +128,15 @@ export async function runExpiry(options) {
   const stateDir = options.stateDir ?? job.stateDir;
   summary.counts.services = services.length;
 
+  const ownClient = !options.pve;
+  let pve;
+  try {
+    pve = options.pve ?? createPveClient({ ...config.pve, retries: options.retries ?? 2 });
+  } catch (err) {
+    // e.g. plain http:// to a host that is not loopback without pve.insecure.
+    return finish(EXIT.CONFIG, { code: 'CONFIG_INVALID', message: `pve: ${err?.message ?? err}` });
+  }
+
   let lock = null;
   if (!dryRun) {
     try {
@@ -135,6 +144,7 @@ export async function runExpiry(options) {
       // have some slack for the final reads; only after that is it abandoned.
       lock = await acquireRunLock(stateDir, { staleAfterMs: job.maxRunMs + job.taskTimeoutMs + 5 * 60_000 });
     } catch (err) {
+      if (ownClient) pve.close?.();
       if (err instanceof LockBusyError) return finish(EXIT.RUNNING, { code: err.code, message: err.message, details: err.details });
       return finish(EXIT.CONFIG, { code: 'STATE_DIR', message: `cannot use the state directory ${stateDir}: ${err.code ?? err.message}` });
     }
@@ -144,14 +154,17 @@ export async function runExpiry(options) {
     }
   }
 
-  const ownClient = !options.pve;
-  const pve = options.pve ?? createPveClient({ ...config.pve, retries: options.retries ?? 2 });
+  const clock = createProxmoxClock({ pve, fixedNow: options.now ?? null, signal, warn: (message) => emit({ type: 'warning', message }) });
   try {
-    const clock = createProxmoxClock({ pve, fixedNow: options.now ?? null, signal, warn: (message) => emit({ type: 'warning', message }) });
     const deadline = started + job.maxRunMs;
     const fatal = await expireAll({ config, services, scope, concurrency, perNode, dryRun, pve, clock, deadline, signal, emit, summary });
     summary.clock = clock.info();
     return finish(fatal ? fatal.exitCode : EXIT.OK, fatal ? fatal.error : null);
+  } catch (err) {
+    // A bug, not an operational problem: still release the lock and leave a
+    // status that monitoring can see.
+    summary.clock = clock.info();
+    return finish(EXIT.FAILED, { code: 'INTERNAL', message: `the run stopped on an unexpected error: ${err?.stack ?? err}` });
   } finally {
     if (ownClient) pve.close?.();
     if (lock) {

@@ -85,6 +85,15 @@ test('the token secret comes from env first, else from the secret file', async (
   assert.equal((await loadConfig(path, { env: { PVE_TOKEN_SECRET: 'from-env' } })).pve.tokenSecret, 'from-env');
 });
 
+test('plain http is accepted for loopback, or anywhere with insecure', async () => {
+  for (const url of ['http://127.0.0.1:8006', 'http://localhost:8006', 'http://[::1]:8006', 'http://127.5.6.7']) {
+    const cfg = await loadConfig(await file(base({ pve: { url, tokenId: 'a@pve!tok' } })), { env: { PVE_TOKEN_SECRET: SECRET } });
+    assert.equal(cfg.pve.url, new URL(url).origin);
+  }
+  const cfg = await loadConfig(await file(base({ pve: { url: 'http://10.1.2.3:8006', tokenId: 'a@pve!tok', insecure: true } })), { env: { PVE_TOKEN_SECRET: SECRET } });
+  assert.equal(cfg.pve.insecure, true);
+});
+
 test('PVE_URL and PVE_TOKEN_ID override the file', async () => {
   const cfg = await loadConfig(await file(base()), {
     env: { PVE_TOKEN_SECRET: SECRET, PVE_URL: 'http://127.0.0.1:9', PVE_TOKEN_ID: 'root@pam!sim' },
@@ -116,6 +125,7 @@ const PVE_CASES = [
   [{ url: 'ftp://h', tokenId: 'a@pve!tok' }, 'pve.url', /https:\/\//],
   [{ url: 'https://h:8006/api2/json', tokenId: 'a@pve!tok' }, 'pve.url', /base URL only/],
   [{ url: 'https://u:p@h:8006', tokenId: 'a@pve!tok' }, 'pve.url', /credentials/],
+  [{ url: 'http://pve1.example.net:8006', tokenId: 'a@pve!tok' }, 'pve.url', /plain http:\/\/ is only for a simulator/],
   [{ url: 'https://h:8006' }, 'pve.tokenId', /missing/],
   [{ url: 'https://h:8006', tokenId: 'root@pam' }, 'pve.tokenId', /user@realm!tokenid/],
   [{ url: 'https://h:8006', tokenId: 'a@pve!tok', fingerprint: 'AA:BB' }, 'pve.fingerprint', /SHA-256/],
