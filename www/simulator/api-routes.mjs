@@ -4,7 +4,8 @@
 // Handlers return the `data` of the envelope or throw an ApiError.
 import { readFileSync } from 'node:fs';
 import { dieError, paramError, permError } from './api-error.mjs';
-import { configPath, currentEntry, configDigest, diskVolume, snapshotEntry, storageId } from './guests.mjs';
+import { configDigest, configView, currentEntry, snapshotEntry, statusView } from './guest-views.mjs';
+import { configPath, storageId } from './guests.mjs';
 import { isTrue } from './param-check.mjs';
 import { createOperation, deleteOperation, rollbackOperation } from './snapshot-ops.mjs';
 import { decodeUpid, taskStatusView } from './tasks.mjs';
@@ -76,7 +77,7 @@ const HANDLERS = {
     const guest = loadConfig(ctx);
     const snap = findSnapshot(guest, ctx.params.snapname);
     /** @type {Record<string, unknown>} */
-    const conf = { ...baseConfig(guest), snaptime: snap.snaptime };
+    const conf = { ...configView(guest), snaptime: snap.snaptime };
     if (snap.description) conf.description = snap.description;
     if (snap.parent) conf.parent = snap.parent;
     if (snap.snapstate) conf.snapstate = snap.snapstate;
@@ -98,7 +99,7 @@ const HANDLERS = {
     const guest = loadConfig(ctx);
     return startTask(ctx, guest, rollbackOperation(guest, { snapname: ctx.params.snapname, start }, ctx.sim.clock.now));
   },
-  'GET /nodes/{node}/{type}/{vmid}/status/current': (ctx) => statusCurrent(loadConfig(ctx), ctx.sim),
+  'GET /nodes/{node}/{type}/{vmid}/status/current': (ctx) => statusView(loadConfig(ctx), ctx.sim.clock.now()),
   'GET /nodes/{node}/{type}/{vmid}/feature': (ctx) => {
     const guest = loadConfig(ctx);
     if (ctx.params.snapname !== undefined) findSnapshot(guest, ctx.params.snapname);
@@ -110,12 +111,12 @@ const HANDLERS = {
     if (ctx.params.snapshot !== undefined) {
       if (ctx.params.snapshot === 'current') throw paramError({ snapshot: "cannot use 'snapshot' parameter with 'current'" });
       const snap = findSnapshot(guest, ctx.params.snapshot);
-      const conf = { ...baseConfig(guest), snaptime: snap.snaptime };
+      const conf = { ...configView(guest), snaptime: snap.snaptime };
       if (snap.description) conf.description = snap.description;
       if (snap.parent) conf.parent = snap.parent;
       return conf;
     }
-    const conf = { ...baseConfig(guest), digest: configDigest(guest) };
+    const conf = { ...configView(guest), digest: configDigest(guest) };
     if (guest.lock) conf.lock = guest.lock;
     if (guest.parent) conf.parent = guest.parent;
     return conf;
@@ -126,7 +127,7 @@ const HANDLERS = {
     for (const g of ctx.sim.state.guests.values()) {
       if (g.node !== ctx.params.node || g.type !== ctx.guestType) continue;
       if (!hasPrivs(ctx, ['VM.Audit'])) continue;
-      const s = statusCurrent(g, ctx.sim);
+      const s = statusView(g, ctx.sim.clock.now());
       if (g.type === 'lxc') s.type = 'lxc';
       out.push(s);
     }
@@ -200,7 +201,7 @@ const HANDLERS = {
     if (!type || type === 'vm') {
       for (const g of sim.state.guests.values()) {
         if (!hasPrivs(ctx, ['VM.Audit'])) continue;
-        const s = statusCurrent(g, sim);
+        const s = statusView(g, sim.clock.now());
         /** @type {Record<string, unknown>} */
         const e = { id: `${g.type}/${g.vmid}`, type: g.type, vmid: g.vmid, node: g.node, name: g.name, status: g.status, template: g.template ? 1 : 0, maxcpu: g.cpus, maxmem: g.maxmem, mem: s.mem, maxdisk: g.maxdisk, disk: s.disk, cpu: s.cpu, uptime: s.uptime, netin: s.netin, netout: s.netout, diskread: s.diskread, diskwrite: s.diskwrite };
         if (g.lock) e.lock = g.lock;
@@ -227,9 +228,6 @@ const HANDLERS = {
 /** @type {Route[]} */
 const ROUTES = [...Object.entries(schemaFile.paths).map(([template, p]) => ({ template, info: p.info })), ...Object.entries(EXTRA_PATHS).map(([template, info]) => ({ template, info }))]
   .map((r) => ({ ...r, segments: r.template.split('/').filter((p) => p.length > 0) }));
-
-/** Exposed for tests and the README: every path the simulator knows. */
-export const KNOWN_PATHS = ROUTES.map((r) => r.template);
 
 /**
  * Find the route for a path below /api2/json.
@@ -372,55 +370,5 @@ function unsortedOrder(entries, random) {
   const ascending = out.every((e, i) => i === 0 || out[i - 1].snaptime <= e.snaptime);
   if (out.length > 1 && ascending) out.push(out.shift());
   return out;
-}
-
-/**
- * The config keys a simple guest would have (enough for a config read).
- * @param {import('./guests.mjs').Guest} guest
- */
-function baseConfig(guest) {
-  const sizeG = `${Math.round(guest.maxdisk / 1024 ** 3)}G`;
-  if (guest.type === 'lxc') {
-    return { hostname: guest.name, arch: 'amd64', cores: guest.cpus, memory: Math.round(guest.maxmem / 1024 ** 2), ostype: 'debian', rootfs: `${diskVolume(guest)},size=${sizeG}`, swap: 512, net0: 'name=eth0,bridge=vmbr0,ip=dhcp,type=veth' };
-  }
-  return { name: guest.name, cores: guest.cpus, memory: String(Math.round(guest.maxmem / 1024 ** 2)), ostype: 'l26', scsihw: 'virtio-scsi-single', scsi0: `${diskVolume(guest)},size=${sizeG}`, boot: 'order=scsi0', net0: 'virtio=BC:24:11:00:00:01,bridge=vmbr0', vmgenid: '00000000-0000-4000-8000-000000000000', smbios1: 'uuid=00000000-0000-4000-8000-000000000001' };
-}
-
-/**
- * GET …/status/current (qemu-server vmstatus / PVE::LXC::vmstatus).
- * @param {import('./guests.mjs').Guest} guest
- * @param {import('./index.mjs').SimInternals} sim
- */
-function statusCurrent(guest, sim) {
-  const running = guest.status === 'running';
-  const uptime = running && guest.startedAtMs !== null ? Math.max(0, Math.floor((sim.clock.now() - guest.startedAtMs) / 1000)) : 0;
-  /** @type {Record<string, any>} */
-  const s = {
-    status: guest.status,
-    vmid: guest.vmid,
-    name: guest.name,
-    uptime,
-    cpus: guest.cpus,
-    cpu: running ? 0.02 : 0,
-    maxmem: guest.maxmem,
-    mem: running ? Math.round(guest.maxmem / 3) : 0,
-    maxdisk: guest.maxdisk,
-    disk: 0,
-    netin: running ? 1048576 : 0,
-    netout: running ? 524288 : 0,
-    diskread: running ? 2097152 : 0,
-    diskwrite: running ? 1048576 : 0,
-    ha: { managed: 0 },
-  };
-  if (guest.type === 'qemu') s.qmpstatus = running ? 'running' : 'stopped';
-  if (guest.type === 'lxc') {
-    s.type = 'lxc';
-    s.maxswap = 536870912;
-    s.swap = 0;
-  }
-  if (running) s.pid = 10000 + guest.vmid;
-  if (guest.lock) s.lock = guest.lock;
-  if (guest.template) s.template = 1;
-  return s;
 }
 

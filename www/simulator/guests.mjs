@@ -1,6 +1,5 @@
-// The cluster's guests and their snapshots: the simulator's whole state, the
-// seed format that fills it, and the Proxmox-shaped views read from it.
-import { createHash } from 'node:crypto';
+// The cluster's guests and their snapshots: the simulator's whole state and
+// the seed format that fills it. Proxmox-shaped answers are in guest-views.mjs.
 import { readFile } from 'node:fs/promises';
 
 const CONFIGID_RE = /^[a-z][a-z0-9_-]+$/i;
@@ -169,61 +168,6 @@ export function storageId(guest) {
  */
 export function configPath(node, type, vmid) {
   return `nodes/${node}/${type === 'lxc' ? 'lxc' : 'qemu-server'}/${vmid}.conf`;
-}
-
-/**
- * SHA1 of the guest's config as Proxmox would store it; changes with every edit.
- * @param {Guest} guest
- */
-export function configDigest(guest) {
-  const snaps = [...guest.snapshots.values()].map((s) => [s.name, s.description, s.snaptime, s.vmstate, s.parent, s.snapstate]);
-  return createHash('sha1').update(JSON.stringify([guest.vmid, guest.name, guest.lock, guest.parent, guest.template, snaps])).digest('hex');
-}
-
-/**
- * Snapshot list entry exactly as qemu-server snapshot_list / pve-container list build it.
- * @param {Guest} guest @param {Snapshot} s
- */
-export function snapshotEntry(guest, s) {
-  /** @type {Record<string, unknown>} */
-  const item = { name: s.name, snaptime: s.snaptime || 0 };
-  if (guest.type === 'qemu') item.vmstate = s.vmstate ? 1 : 0;
-  item.description = s.description || '';
-  if (s.parent) item.parent = s.parent;
-  if (s.snapstate) item.snapstate = s.snapstate;
-  return item;
-}
-
-/**
- * The trailing "current" pseudo-entry.
- * @param {Guest} guest
- */
-export function currentEntry(guest) {
-  /** @type {Record<string, unknown>} */
-  const item = { name: 'current', digest: configDigest(guest), running: guest.status === 'running' ? 1 : 0, description: 'You are here!' };
-  if (guest.parent) item.parent = guest.parent;
-  return item;
-}
-
-/**
- * A detached copy for library callers (tests): plain data, snapshots by snaptime.
- * @param {Guest} guest
- */
-export function guestCopy(guest) {
-  return {
-    vmid: guest.vmid,
-    type: guest.type,
-    node: guest.node,
-    name: guest.name,
-    status: guest.status,
-    lock: guest.lock,
-    storage: guest.storage,
-    template: guest.template,
-    parent: guest.parent,
-    snapshots: [...guest.snapshots.values()]
-      .sort((a, b) => a.snaptime - b.snaptime || a.name.localeCompare(b.name))
-      .map((s) => ({ ...s })),
-  };
 }
 
 /**

@@ -3,7 +3,8 @@
 import { createApiServer } from './http-server.mjs';
 import { createClock } from './clock.mjs';
 import { createFaults } from './faults.mjs';
-import { buildState, guestCopy, readSeed } from './guests.mjs';
+import { guestCopy } from './guest-views.mjs';
+import { buildState, readSeed } from './guests.mjs';
 import { createRandom } from './random.mjs';
 import { createTaskRunner } from './tasks.mjs';
 import { tokenRegistry } from './tokens.mjs';
