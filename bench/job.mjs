@@ -143,18 +143,22 @@ for (let run = 0; run < RUNS; run++) {
     const perVm = s.guests.map((g) => g.snapshots.length - 2);
     const { ideal, taskOnly } = idealMs(perVm, s.guests.map((g) => g.node));
     const requests = sim.requests.length;
+    const polls = sim.requests.filter((q) => q.method === 'GET' && /\/tasks\/[^/]+\/status$/.test(q.path)).length;
+    const reads = sim.requests.filter((q) => q.method === 'GET' && /\/(snapshot|status\/current)$/.test(q.path)).length;
     walls.push(r.ms);
     rss.push(r.maxRssMiB);
     ratios.push(ideal / r.ms);
     floorRatios.push(taskOnly / r.ms);
-    last = { due, ideal, taskOnly, requests };
+    last = { due, ideal, taskOnly, requests, polls, reads };
   } finally {
     await sim.close();
     await rm(dir, { recursive: true, force: true });
   }
 }
 process.stdout.write(`job: ${VMS} VMs on ${NODES.length} nodes, ${last.due} deletes per run, ${LATENCY_MS} ms per request, ${TASK_MS} ms per delete task; ` +
-  `concurrency ${CONCURRENCY}, per node ${PER_NODE} (slots ${Math.min(CONCURRENCY, PER_NODE * NODES.length)}); ${last.requests} requests in the last run\n` +
+  `concurrency ${CONCURRENCY}, per node ${PER_NODE} (slots ${Math.min(CONCURRENCY, PER_NODE * NODES.length)})\n` +
+  `last run: ${last.requests} requests; ${last.reads} status/list reads (${(last.reads / VMS).toFixed(2)} per VM), ` +
+  `${last.polls} task status polls (${(last.polls / last.due).toFixed(2)} per delete)\n` +
   `ideal (limits + unavoidable requests) ${(last.ideal / 1000).toFixed(1)} s; floor (task time only) ${(last.taskOnly / 1000).toFixed(1)} s\n\n`);
 const ratio = summarize(ratios.map((x) => 100 * x));
 printTable(`Expiry job at scale: ${RUNS} runs`, [
