@@ -154,10 +154,15 @@ export async function runExpiry(options) {
     }
   }
 
-  const clock = createProxmoxClock({ pve, fixedNow: options.now ?? null, signal, warn: (message) => emit({ type: 'warning', message }) });
+  // Reads carry the run's abort signal, and none starts once it has fired
+  // (the client cannot take an already-aborted signal, see the final report).
+  const read = (desc) => (signal?.aborted
+    ? Promise.reject(Object.assign(new Error('the run was interrupted'), { code: 'ABORTED' }))
+    : pve.request(desc, { signal }));
+  const clock = createProxmoxClock({ pve: { request: read }, fixedNow: options.now ?? null, warn: (message) => emit({ type: 'warning', message }) });
   try {
     const deadline = started + job.maxRunMs;
-    const fatal = await expireAll({ config, services, scope, concurrency, perNode, dryRun, pve, clock, deadline, signal, emit, summary });
+    const fatal = await expireAll({ config, services, scope, concurrency, perNode, dryRun, pve, read, clock, deadline, signal, emit, summary });
     summary.clock = clock.info();
     return finish(fatal ? fatal.exitCode : EXIT.OK, fatal ? fatal.error : null);
   } catch (err) {
@@ -181,10 +186,10 @@ export async function runExpiry(options) {
  * @returns {Promise<{exitCode: number, error: {code: string, message: string}}|null>} a run-wide failure, if any
  */
 async function expireAll(ctx) {
-  const { config, services, scope, concurrency, perNode, pve, emit, summary, signal } = ctx;
+  const { config, services, scope, concurrency, perNode, read, emit, summary, signal } = ctx;
   let resources;
   try {
-    resources = await pve.request(core.clusterVmsRequest(), { signal });
+    resources = await read(core.clusterVmsRequest());
     if (!Array.isArray(resources)) throw Object.assign(new Error('GET /cluster/resources did not answer a list'), { code: 'PVE_SERVER' });
   } catch (err) {
     if (signal?.aborted) return ABORTED;
@@ -260,7 +265,7 @@ function record(summary, r, emit) {
  * @returns {Promise<VmResult>}
  */
 async function expireVm(ctx, service, resource) {
-  const { config, pve, clock, dryRun, deadline, signal, emit } = ctx;
+  const { config, pve, read, clock, dryRun, deadline, signal, emit } = ctx;
   const node = String(resource.node);
   const result = vmBase(service, node);
   const say = (type, name, code, message, extra) => {
@@ -287,8 +292,8 @@ async function expireVm(ctx, service, resource) {
 
   /** Fresh status, snapshot list and Proxmox time, planned by the core. */
   const plan = async () => {
-    const vmStatus = await pve.request(core.vmStatusRequest(target), { signal });
-    const snapshots = await pve.request(core.listSnapshotsRequest(target), { signal });
+    const vmStatus = await read(core.vmStatusRequest(target));
+    const snapshots = await read(core.listSnapshotsRequest(target));
     const now = await clock.now(node);
     return core.planExpiry(target, policy, vmStatus, snapshots, now);
   };

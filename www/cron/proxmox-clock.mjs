@@ -17,13 +17,13 @@ const SKEW_WARNING_MS = 5 * 60_000;
  */
 
 /**
- * @param {{pve: {request: (d: object, o?: object) => Promise<any>}, fixedNow?: number|null,
- *   warn: (message: string) => void, localNow?: () => number, signal?: AbortSignal}} options
+ * @param {{pve: {request: (d: object) => Promise<any>}, fixedNow?: number|null,
+ *   warn: (message: string) => void, localNow?: () => number}} options
  * @returns {{now: (node: string) => Promise<number>, info: () => ClockInfo}}
  *   `now` rejects (the caller reports that VM and moves on) when the node
  *   cannot say its time for a passing reason
  */
-export function createProxmoxClock({ pve, fixedNow = null, warn, localNow = Date.now, signal }) {
+export function createProxmoxClock({ pve, fixedNow = null, warn, localNow = Date.now }) {
   /** @type {Map<string, number>} */
   const offsets = new Map();
   /** @type {Map<string, Promise<number>>} */
@@ -36,7 +36,7 @@ export function createProxmoxClock({ pve, fixedNow = null, warn, localNow = Date
     const sentAt = localNow();
     let data;
     try {
-      data = await pve.request({ method: 'GET', path: `/nodes/${encodeURIComponent(node)}/time`, params: {} }, { signal });
+      data = await pve.request({ method: 'GET', path: `/nodes/${encodeURIComponent(node)}/time`, params: {} });
     } catch (err) {
       if (err?.code === 'PVE_NOT_IMPLEMENTED' || err?.code === 'PVE_FORBIDDEN') {
         // The endpoint is missing or the token may not read it: a permanent
