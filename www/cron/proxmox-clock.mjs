@@ -33,7 +33,6 @@ export function createProxmoxClock({ pve, fixedNow = null, warn, localNow = Date
   /** @param {string} node */
   async function measure(node) {
     if (!NODE_RE.test(node)) throw Object.assign(new Error(`invalid node name ${JSON.stringify(node)}`), { code: 'INVALID_TARGET' });
-    const sentAt = localNow();
     let data;
     try {
       data = await pve.request({ method: 'GET', path: `/nodes/${encodeURIComponent(node)}/time`, params: {} });
@@ -53,9 +52,10 @@ export function createProxmoxClock({ pve, fixedNow = null, warn, localNow = Date
     if (!Number.isSafeInteger(seconds) || seconds <= 0) {
       throw Object.assign(new Error(`GET /nodes/${node}/time answered without a usable "time" (${JSON.stringify(data?.time)})`), { code: 'PVE_SERVER' });
     }
-    // Whole seconds, compared with when we asked: the estimate errs early,
-    // which only ever delays an expiry, never brings one forward.
-    const offset = seconds * 1000 - sentAt;
+    // The node read its clock before we got the answer, and in whole seconds:
+    // comparing with the arrival time can only make "now" look earlier than it
+    // is, which delays an expiry by a moment and never brings one forward.
+    const offset = seconds * 1000 - localNow();
     if (Math.abs(offset) > SKEW_WARNING_MS) {
       warn(`the clock of node ${node} differs from this machine's by ${Math.round(offset / 1000)} s; expiry follows the node's clock`);
     }
