@@ -61,17 +61,18 @@ function seed() {
 }
 
 /**
- * The shortest possible run under the job's limits. Per VM the job cannot
- * do with less than one read of status and list (sent together: one
- * latency) and, per delete, a fresh re-read (one latency), the DELETE (one),
- * the task itself and one status read after it ends (one). Work is spread
- * over min(concurrency, perNode × nodes) slots, and no node can go faster
- * than perNode slots allow.
- * @param {number[]} deletesPerVm
- * @param {string[]} nodeOfVm
+ * The shortest possible run under the job's limits. The simulator waits
+ * its latency before handling a request, so a task starts one latency after
+ * its DELETE was sent, and the earliest answer that can report it finished
+ * arrives one latency after it ends (a poll sent exactly on time). Per VM
+ * the job then cannot do with less than one read of status and list (sent
+ * together: one latency) and, per delete, a fresh re-read (one latency)
+ * plus DELETE-to-outcome (one latency + the task). Work is spread over
+ * min(concurrency, perNode × nodes) slots, and no node can go faster than
+ * its perNode slots allow.
  */
 function idealMs(deletesPerVm, nodeOfVm) {
-  const vmMs = deletesPerVm.map((d) => LATENCY_MS + d * (3 * LATENCY_MS + TASK_MS + LATENCY_MS));
+  const vmMs = deletesPerVm.map((d) => LATENCY_MS + d * (2 * LATENCY_MS + TASK_MS));
   const taskOnly = deletesPerVm.map((d) => d * TASK_MS);
   const bound = (per) => {
     const slots = Math.min(CONCURRENCY, PER_NODE * NODES.length);

@@ -3,6 +3,8 @@
 // measures itself with performance.now() around import + instantiate; the
 // parent also times whole processes against `node -e ''`, alternating, so
 // the difference is what loading the core adds to a CLI such as the job.
+// A third set of processes instantiates with initSync instead of the async
+// init() that www/core.mjs uses, to show what that choice costs.
 // Usage: node bench/startup.mjs [--runs N]
 
 import { spawn } from 'node:child_process';
@@ -32,6 +34,17 @@ const t4 = performance.now();
 process.stdout.write(JSON.stringify({ total: t3 - t0, importGlue: t1 - t0, read: t2 - t1, init: t3 - t2, firstCall: t4 - t3, sinceProcessStart: t3 }));
 `;
 
+// The synchronous alternative: read the bytes and instantiate with initSync.
+const childSync = `
+const t0 = performance.now();
+const { readFileSync } = await import('node:fs');
+const mod = await import(${JSON.stringify(pkgJs)});
+mod.initSync({ module: readFileSync(${JSON.stringify(pkgWasm)}) });
+const t1 = performance.now();
+mod.validatePolicy({ maxSnapshots: 3, lifetimeDays: 1 });
+process.stdout.write(JSON.stringify({ total: t1 - t0 }));
+`;
+
 /**
  * Runs node with args; resolves with stdout and the wall time from spawn to exit.
  * @param {string[]} args
@@ -59,6 +72,8 @@ for (let i = 0; i < RUNS; i++) {
     : [() => runNode(['--input-type=module', '-e', child]).then((r) => { withCore.push(r.ms); inner.push(JSON.parse(r.out)); }), () => runNode(['-e', '']).then((r) => empty.push(r.ms))];
   for (const step of pair) await step();
 }
+const sync = [];
+for (let i = 0; i < RUNS; i++) sync.push(JSON.parse((await runNode(['--input-type=module', '-e', childSync])).out).total);
 const pick = (k) => summarize(inner.map((x) => x[k]));
 const total = pick('total');
 printTable(`Start-up in Node: ${RUNS} cold processes each`, [
@@ -66,6 +81,7 @@ printTable(`Start-up in Node: ${RUNS} cold processes each`, [
   { figure: '  of which: import pkg/pve_snapshots.js', unit: 'ms', summary: pick('importGlue') },
   { figure: '  of which: readFile .wasm', unit: 'ms', summary: pick('read') },
   { figure: '  of which: init (compile + instantiate)', unit: 'ms', summary: pick('init') },
+  { figure: 'same with initSync({module: readFileSync(…)})', unit: 'ms', target: '≤ 20', summary: summarize(sync), met: summarize(sync).median <= 20, note: 'not what www/core.mjs does today' },
   { figure: 'first call after init (validatePolicy)', unit: 'ms', summary: pick('firstCall') },
   { figure: 'process start → core ready (performance.now)', unit: 'ms', summary: pick('sinceProcessStart') },
   { figure: "whole process: node -e '' (baseline)", unit: 'ms', summary: summarize(empty) },
