@@ -16,6 +16,9 @@ export const JOB_DEFAULTS = Object.freeze({
   // A run stops starting new deletes after this long, and its lock file counts
   // as stale once it is older than maxRunMs + taskTimeoutMs (see cron/README.md).
   maxRunMs: 3_600_000,
+  // A node whose clock is further than this from the job host's is not
+  // trusted to say what has expired (see cron/README.md, "Which clock").
+  maxClockSkewMs: 3_600_000,
   stateDir: '/var/lib/pve-snapshots',
 });
 
@@ -78,6 +81,7 @@ export class ConfigError extends Error {
  * @property {number} perNode
  * @property {number} taskTimeoutMs
  * @property {number} maxRunMs
+ * @property {number} maxClockSkewMs
  * @property {string} stateDir
  *
  * @typedef {object} Config
@@ -423,10 +427,11 @@ function checkJob(raw, problems) {
   const perNode = integerIn(raw.perNode, 'job.perNode', problems, { min: 1, max: 64, fallback: JOB_DEFAULTS.perNode });
   const taskTimeoutMs = integerIn(raw.taskTimeoutMs, 'job.taskTimeoutMs', problems, { min: 100, max: 86_400_000, fallback: JOB_DEFAULTS.taskTimeoutMs });
   const maxRunMs = integerIn(raw.maxRunMs, 'job.maxRunMs', problems, { min: 1000, max: 7 * 86_400_000, fallback: JOB_DEFAULTS.maxRunMs });
+  const maxClockSkewMs = integerIn(raw.maxClockSkewMs, 'job.maxClockSkewMs', problems, { min: 1000, max: 3650 * 86_400_000, fallback: JOB_DEFAULTS.maxClockSkewMs });
   let stateDir = JOB_DEFAULTS.stateDir;
   if (raw.stateDir !== undefined) {
     if (!isNonEmptyString(raw.stateDir)) problems.add('job.stateDir', 'must be a directory path');
     else stateDir = /** @type {string} */ (raw.stateDir);
   }
-  return { concurrency, perNode, taskTimeoutMs, maxRunMs, stateDir };
+  return { concurrency, perNode, taskTimeoutMs, maxRunMs, maxClockSkewMs, stateDir };
 }

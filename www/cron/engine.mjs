@@ -159,7 +159,10 @@ export async function runExpiry(options) {
   const read = (desc) => (signal?.aborted
     ? Promise.reject(Object.assign(new Error('the run was interrupted'), { code: 'ABORTED' }))
     : pve.request(desc, { signal }));
-  const clock = createProxmoxClock({ pve: { request: read }, fixedNow: options.now ?? null, warn: (message) => emit({ type: 'warning', message }) });
+  const clock = createProxmoxClock({
+    pve: { request: read }, fixedNow: options.now ?? null, maxSkewMs: job.maxClockSkewMs ?? Infinity,
+    warn: (message) => emit({ type: 'warning', message }),
+  });
   try {
     const deadline = started + job.maxRunMs;
     const fatal = await expireAll({ config, services, scope, concurrency, perNode, dryRun, pve, read, clock, deadline, signal, emit, summary });

@@ -17,13 +17,14 @@ const SKEW_WARNING_MS = 5 * 60_000;
  */
 
 /**
- * @param {{pve: {request: (d: object) => Promise<any>}, fixedNow?: number|null,
+ * @param {{pve: {request: (d: object) => Promise<any>}, fixedNow?: number|null, maxSkewMs?: number,
  *   warn: (message: string) => void, localNow?: () => number}} options
+ *   maxSkewMs: a node further off than this is not trusted (its VMs fail with CLOCK_SKEW)
  * @returns {{now: (node: string) => Promise<number>, info: () => ClockInfo}}
  *   `now` rejects (the caller reports that VM and moves on) when the node
  *   cannot say its time for a passing reason
  */
-export function createProxmoxClock({ pve, fixedNow = null, warn, localNow = Date.now }) {
+export function createProxmoxClock({ pve, fixedNow = null, maxSkewMs = Infinity, warn, localNow = Date.now }) {
   /** @type {Map<string, number>} */
   const offsets = new Map();
   /** @type {Map<string, Promise<number>>} */
@@ -71,7 +72,14 @@ export function createProxmoxClock({ pve, fixedNow = null, warn, localNow = Date
         if (!pending.has(node)) pending.set(node, measure(node).finally(() => pending.delete(node)));
         await pending.get(node);
       }
-      return localNow() + (offsets.get(node) ?? 0);
+      const offset = offsets.get(node) ?? 0;
+      if (Math.abs(offset) > maxSkewMs) {
+        // Either clock may be the wrong one; a node far ahead would make every
+        // snapshot look expired. Refuse loudly rather than delete.
+        throw Object.assign(new Error(`the clock of node ${node} is ${Math.round(offset / 1000)} s off this machine's, more than `
+          + `job.maxClockSkewMs (${maxSkewMs} ms): not deleting on it until the clocks agree (NTP), or judge by --now`), { code: 'CLOCK_SKEW' });
+      }
+      return localNow() + offset;
     },
     info: () => ({ source, skewMs: Object.fromEntries(offsets) }),
   };

@@ -79,3 +79,23 @@ test('each node is asked for its own clock, and a node far off is named', async 
   assert.deepEqual(names(sim, 202), ['vzdump']);
   assert.deepEqual(names(sim, 101), ['admin', managed(1)]);
 });
+
+test('a node whose clock is further off than job.maxClockSkewMs is not trusted: nothing deleted there, exit 1', async () => {
+  const sim = await startSim(seed(), { faults: { nodeClockSkewMs: { pve2: 2 * DAY_MS } } });
+  const tmp = await tempDir('cron-clock-');
+  cleanups.push(() => sim.close(), tmp.cleanup);
+  // The shipped default (one hour), not the harness's generous test value.
+  const config = await writeConfig(tmp.dir, { url: sim.url, services: [service(101), service(202, 'lxc')], job: { maxClockSkewMs: 3_600_000 } });
+  const r = await runJob(['--config', config, '--json']);
+  assert.equal(r.code, 1, r.stderr);
+  const failure = r.json.failures.find((f) => f.vmid === 202);
+  assert.equal(failure.code, 'CLOCK_SKEW');
+  assert.match(failure.message, /the clock of node pve2 is 17\d{4} s off this machine's, more than job\.maxClockSkewMs/);
+  assert.deepEqual(names(sim, 202), [managed(1), 'vzdump'], 'nothing deleted on the untrusted node');
+  assert.equal(r.json.failures.length, 1, 'pve1 is fine');
+  // An administrator who has checked can still judge by an explicit time.
+  const forced = await runJob(['--config', config, '--json', '--now', String(sim.clock.now() + 1.5 * DAY_MS)]);
+  assert.equal(forced.code, 0, forced.stderr);
+  assert.deepEqual(names(sim, 202), ['vzdump']);
+  assert.deepEqual(names(sim, 101), ['admin', managed(1)], '2.5 days old at that time: kept');
+});

@@ -51,7 +51,8 @@ export async function writeConfig(dir, { url, services, products, job = {}, pve 
     pve: { url, tokenId: TOKEN_ID, timeoutMs: 5000, ...pve },
     products: products ?? { s: { maxSnapshots: 5, lifetimeDays: 3 } },
     services,
-    job: { stateDir: join(dir, 'state'), taskTimeoutMs: 10_000, concurrency: 4, perNode: 2, ...job },
+    // The tests move the simulator's clock by days: allow that much skew.
+    job: { stateDir: join(dir, 'state'), taskTimeoutMs: 10_000, concurrency: 4, perNode: 2, maxClockSkewMs: 365 * DAY_MS, ...job },
   };
   await writeFile(path, JSON.stringify(config, null, 2));
   return path;
