@@ -5,7 +5,7 @@
 // coded error naming the field, or the exact correct result.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { core, check, fails, gives, valid, assertAlive, stats, NOW, S, DAY } from './hostile-harness.mjs';
+import { core, check, fails, gives, either, refused, valid, assertAlive, stats, NOW, S, DAY } from './hostile-harness.mjs';
 
 after(() => console.log(`hostile-fields: ${stats.cases} cases`));
 
@@ -67,7 +67,7 @@ test('policy fields', () => table(core.validatePolicy, [
   ['namePrefix 21 characters', [policy({ namePrefix: 'a'.repeat(21) })], badPolicy('namePrefix')],
   ['namePrefix 1 MB', [policy({ namePrefix: MB })], badPolicy('namePrefix')],
   ['namePrefix 5', [policy({ namePrefix: 5 })], badPolicy('namePrefix')],
-  ['namePrefix lone surrogate', [policy({ namePrefix: `snap${LONE}` })], field('INVALID_INPUT', 'policy.namePrefix')],
+  ['namePrefix lone surrogate', [policy({ namePrefix: `snap${LONE}` })], refused('policy.namePrefix')],
   ['namePrefix 20 characters', [policy({ namePrefix: 'a'.repeat(20) })], gives(normalised({ namePrefix: 'a'.repeat(20) }))],
   ['namePrefix "auto-"', [policy({ namePrefix: 'auto-' })], gives(normalised({ namePrefix: 'auto-' }))],
   ['extra host fields are ignored', [policy({ productId: 17, notes: 'gold' })], gives(normalised())],
@@ -105,7 +105,7 @@ test('target fields', () => table(core.listSnapshotsRequest, [
   ['node 1 MB', [target({ node: MB })], badTarget('node')],
   ['node 5', [target({ node: 5 })], badTarget('node')],
   ['node missing', [{ vmid: 101 }], badTarget('node')],
-  ['node lone surrogate', [target({ node: `pve1${LONE}` })], field('INVALID_INPUT', 'target.node')],
+  ['node lone surrogate', [target({ node: `pve1${LONE}` })], refused('target.node')],
   ['node 63 characters', [target({ node: 'a'.repeat(63) })], list('a'.repeat(63), 101)],
   ['node "PVE-1"', [target({ node: 'PVE-1' })], list('PVE-1', 101)],
   ['vmid 99', [target({ vmid: 99 })], badTarget('vmid')],
@@ -244,7 +244,8 @@ test('create options', () => table(core.planCreate, [
   ['description 8193 characters', create({ description: 'x'.repeat(8193) }), badDescription],
   ['description 1 MB', create({ description: MB }), badDescription],
   ['description 5', create({ description: 5 }), badDescription],
-  ['description lone surrogate', create({ description: `ok${LONE}` }), field('INVALID_INPUT', 'options.description')],
+  // INVALID_DESCRIPTION is what any other wrong description gets: see the todo test below.
+  ['description lone surrogate', create({ description: `ok${LONE}` }), either(badDescription, field('INVALID_INPUT', 'options.description'))],
   ['description CRLF becomes LF', create({ description: 'a\r\nb\tc' }), params({ snapname: NAME, description: 'a\nb\tc', vmstate: 1 })],
   ['description 8192 characters', create({ description: 'é'.repeat(8192) }), params({ snapname: NAME, description: 'é'.repeat(8192), vmstate: 1 })],
   ['description markup is data', create({ description: '<script>x</script>' }), params({ snapname: NAME, description: '<script>x</script>', vmstate: 1 })],
@@ -255,6 +256,10 @@ test('create options', () => table(core.planCreate, [
   ['includeRam false', create({ includeRam: false }), params({ snapname: NAME })],
   ['unknown options are ignored', create({ name: '../x', snapname: 'evil', vmstate: 1 }), params({ snapname: NAME, vmstate: 1 })],
 ]));
+
+test('a description with a lone surrogate is INVALID_DESCRIPTION like any other bad description', { todo: 'bug: options.description with a lone surrogate is INVALID_INPUT, while a number or a control character there is INVALID_DESCRIPTION (bindings recode policy/target/upid/name, not options.description)' }, () => {
+  check(core.planCreate, create({ description: `ok${LONE}` }), badDescription);
+});
 
 // --- names for rollback and remove ---------------------------------------------------
 const named = (name, over = {}) => { const v = valid(); return [{ ...v.target, ...over }, v.policy, v.vmStatus, v.snapshots, name]; };
@@ -281,7 +286,7 @@ const NAMES = [
   ['41 characters', 'a'.repeat(41), badName],
   ['1 MB', MB, badName],
   ['"snäp"', 'snäp', badName],
-  ['lone surrogate', `snap${LONE}`, field('INVALID_INPUT', 'name')],
+  ['lone surrogate', `snap${LONE}`, refused('name')],
   ['other case is another snapshot', 'SNAP20261125T090000', fails('NOT_FOUND', undefined, { details: { name: 'SNAP20261125T090000', snapstate: null } })],
   ['absent', 'snap20261125T090001', fails('NOT_FOUND')],
   ['foreign', 'before-migration', fails('NOT_MANAGED', undefined, { details: { name: 'before-migration', snapstate: null } })],
@@ -342,7 +347,7 @@ const UPIDS = [
   ['user with NUL', UPID.replace('root@pam!panel', 'root\0'), badUpid('upid.user')],
   ['1 MB', `UPID:${MB}`, badUpid()],
   ['empty', '', badUpid()],
-  ['lone surrogate', UPID.replace('root', `r${LONE}`), field('INVALID_INPUT', 'upid')],
+  ['lone surrogate', UPID.replace('root', `r${LONE}`), refused('upid')],
 ];
 
 test('UPIDs for parseUpid', () => table(core.parseUpid, [

@@ -43,6 +43,19 @@ export function valid() {
   };
 }
 
+/**
+ * The code every refusal about this field carries: the argument's own code
+ * (a wrong policy is INVALID_POLICY, whether a number is out of range or a
+ * getter threw), INVALID_INPUT for Proxmox data, options and times.
+ */
+export function codeFor(field) {
+  const arg = field.split(/[.[]/)[0];
+  return { policy: 'INVALID_POLICY', target: 'INVALID_TARGET', upid: 'INVALID_TARGET', name: 'INVALID_NAME' }[arg] ?? 'INVALID_INPUT';
+}
+
+/** Expected: the refusal of a wrong value at exactly this field. */
+export const refused = (field) => ({ code: codeFor(field), field, exact: true });
+
 /** Expected: a coded error. `field` is the field path the message must start with. */
 export const fails = (code, field, extra = {}) => ({ code, field, ...extra });
 /** Expected: a result; `want` is a value to deep-equal or a function that asserts on it. */
