@@ -210,3 +210,15 @@ test('faults.set refuses unknown knobs and bad values', () => {
   assert.throws(() => sim.faults.set({ latency: 5 }), { code: 'INVALID_INPUT' });
   assert.throws(() => sim.faults.set({ errorRate: 2 }), { code: 'INVALID_INPUT' });
 });
+
+test('authFailDelayMs holds a 401 back like Proxmox\'s 3-second delay; good tokens are not delayed', async () => {
+  const s = await startSimulator({ authFailDelayMs: 60_000 });
+  try {
+    const slow = fetch(`${s.url}/api2/json/version`, { headers: { Authorization: 'PVEAPIToken=root@pam!panel=WRONG' }, signal: AbortSignal.timeout(300) })
+      .then(() => 'answered', (err) => err.name);
+    assert.equal(await slow, 'TimeoutError');
+    assert.equal((await call(s, 'GET', '/version')).status, 200);
+  } finally {
+    await s.close();
+  }
+});
