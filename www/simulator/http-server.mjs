@@ -1,6 +1,6 @@
 // The HTTP(S) face of the simulator: pve-http-server's request handling order
-// (method, body rules, auth, route, permissions, parameter verification),
-// envelope and error shapes, plus the request-level faults and request log.
+// (method, transfer encoding, auth, body rules, route, permissions, parameter
+// verification), envelope and error shapes, request-level faults, request log.
 import http from 'node:http';
 import https from 'node:https';
 import { gzipSync } from 'node:zlib';

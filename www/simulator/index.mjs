@@ -6,6 +6,7 @@ import { createFaults } from './faults.mjs';
 import { guestCopy } from './guest-views.mjs';
 import { buildState, readSeed } from './guests.mjs';
 import { createRandom } from './random.mjs';
+import { deleteOperation } from './snapshot-ops.mjs';
 import { createTaskRunner } from './tasks.mjs';
 import { tokenRegistry } from './tokens.mjs';
 
@@ -186,13 +187,14 @@ export async function startSimulator(options = {}) {
       if (!snap) throw simError(`no snapshot '${name}' on ${vmid}`, 'NOT_FOUND', { vmid, name });
       snap.snapstate = 'delete';
       g.lock = 'snapshot-delete';
+      const op = deleteOperation(g, { snapname: name });
       const [firstToken] = tokens.keys();
       return tasks.record({
         node: g.node,
         vmid: g.vmid,
         user: firstToken ?? 'root@pam',
-        type: g.type === 'lxc' ? 'vzdelsnapshot' : 'qmdelsnapshot',
-        exitstatus: g.storage === 'zfs' ? 'zfs error: could not find any snapshots to destroy; check the dataset names.' : `lvremove snapshot 'pve/snap_vm-${g.vmid}-disk-0_${name}' error:   Logical volume pve/snap_vm-${g.vmid}-disk-0_${name} in use.`,
+        type: op.taskType,
+        exitstatus: op.stuckError ?? 'snapshot delete failed',
       });
     },
     /** @returns {{upid: string, status: string, exitstatus?: string, type: string, vmid: number, node: string, user: string}[]} */
