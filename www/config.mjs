@@ -152,7 +152,7 @@ function isPlainObject(v) {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
-/** @param {unknown} v */
+/** @param {unknown} v @returns {v is string} */
 function isNonEmptyString(v) {
   return typeof v === 'string' && v.trim() !== '';
 }
@@ -168,11 +168,12 @@ function keyPath(base, key) {
  */
 function integerIn(value, path, problems, { min, max, fallback }) {
   if (value === undefined) return fallback;
-  if (!Number.isSafeInteger(value) || value < min || value > max) {
+  const n = /** @type {number} */ (value);
+  if (!Number.isSafeInteger(n) || n < min || n > max) {
     problems.add(path, `must be an integer from ${min} to ${max}`);
     return fallback;
   }
-  return /** @type {number} */ (value);
+  return n;
 }
 
 /** @param {unknown} raw @param {Record<string, string|undefined>} env @param {Problems} problems */
@@ -229,7 +230,7 @@ async function checkPve(raw, env, problems) {
     }
   }
 
-  let insecure = PVE_DEFAULTS.insecure;
+  let insecure = /** @type {boolean} */ (PVE_DEFAULTS.insecure);
   if (section.insecure !== undefined) {
     if (typeof section.insecure !== 'boolean') problems.add('pve.insecure', 'must be true or false');
     else insecure = section.insecure;
@@ -337,7 +338,7 @@ async function checkProducts(raw, problems) {
       continue;
     }
     try {
-      products[id] = core.validatePolicy(policy);
+      products[id] = core.validatePolicy(/** @type {any} */ (policy));
     } catch (err) {
       problems.add(...policyProblem(path, err));
     }
@@ -385,8 +386,8 @@ function checkServices(raw, products, problems, declaredProducts) {
     for (const key of Object.keys(entry)) {
       if (!SERVICE_KEYS.includes(key)) problems.add(keyPath(path, key), `unknown setting (known: ${SERVICE_KEYS.join(', ')})`);
     }
-    const { id, customer, vmid, product, name } = entry;
-    const type = entry.type ?? 'qemu';
+    const { id, customer, vmid, product, name } = /** @type {Record<string, any>} */ (entry);
+    const type = /** @type {'qemu'|'lxc'} */ (entry.type ?? 'qemu');
     if (!isNonEmptyString(id)) problems.add(`${path}.id`, 'must be a non-empty string');
     else if (ids.has(id)) problems.add(`${path}.id`, `duplicate service id ${JSON.stringify(id)} (also services[${ids.get(id)}])`);
     else ids.set(id, i);
@@ -428,7 +429,7 @@ function checkJob(raw, problems) {
   const taskTimeoutMs = integerIn(raw.taskTimeoutMs, 'job.taskTimeoutMs', problems, { min: 100, max: 86_400_000, fallback: JOB_DEFAULTS.taskTimeoutMs });
   const maxRunMs = integerIn(raw.maxRunMs, 'job.maxRunMs', problems, { min: 1000, max: 7 * 86_400_000, fallback: JOB_DEFAULTS.maxRunMs });
   const maxClockSkewMs = integerIn(raw.maxClockSkewMs, 'job.maxClockSkewMs', problems, { min: 1000, max: 3650 * 86_400_000, fallback: JOB_DEFAULTS.maxClockSkewMs });
-  let stateDir = JOB_DEFAULTS.stateDir;
+  let stateDir = /** @type {string} */ (JOB_DEFAULTS.stateDir);
   if (raw.stateDir !== undefined) {
     if (!isNonEmptyString(raw.stateDir)) problems.add('job.stateDir', 'must be a directory path');
     else stateDir = /** @type {string} */ (raw.stateDir);

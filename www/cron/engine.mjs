@@ -120,7 +120,7 @@ export async function runExpiry(options) {
   }
   const concurrency = options.concurrency ?? job.concurrency;
   const perNode = options.perNode ?? job.perNode;
-  for (const [flag, v] of [['--concurrency', concurrency], ['--per-node', perNode]]) {
+  for (const [flag, v] of /** @type {[string, number][]} */ ([['--concurrency', concurrency], ['--per-node', perNode]])) {
     if (!Number.isSafeInteger(v) || v < 1 || v > 256) {
       return finish(EXIT.CONFIG, { code: 'CONFIG_INVALID', message: `${flag}: must be an integer from 1 to 256, got ${v}` });
     }
@@ -229,7 +229,7 @@ async function expireAll(ctx) {
     worker: async ({ service, resource }) => {
       const result = await expireVm(ctx, service, resource).catch((err) => {
         // A bug or an unexpected answer: this VM is reported, the others go on.
-        const r = { ...vmBase(service, String(resource.node)), outcome: 'failed' };
+        const r = vmBase(service, String(resource.node));
         r.failures.push(entryOf(service, resource.node, null, err?.code ?? 'INTERNAL', String(err?.message ?? err)));
         return r;
       });

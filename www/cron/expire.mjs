@@ -81,7 +81,9 @@ async function main() {
   const concurrency = positiveInt(args.concurrency, '--concurrency');
   const perNode = positiveInt(args['per-node'], '--per-node');
   const now = parseNow(args.now);
-  for (const v of [concurrency, perNode, now]) if (v instanceof Error) return usageError(v.message);
+  if (concurrency instanceof Error) return usageError(concurrency.message);
+  if (perNode instanceof Error) return usageError(perNode.message);
+  if (now instanceof Error) return usageError(now.message);
   const configPath = args.config ?? process.env.PVE_SNAPSHOTS_CONFIG;
   if (!configPath) return usageError('--config FILE is required');
 

@@ -8,7 +8,8 @@ const LABEL = {
 };
 
 /**
- * @param {{json: boolean, dryRun: boolean, out?: NodeJS.WriteStream, err?: NodeJS.WriteStream}} options
+ * @param {{json: boolean, dryRun: boolean, out?: {write: (s: string) => unknown},
+ *   err?: {write: (s: string) => unknown, isTTY?: boolean}}} options
  * @returns {{event: (e: any) => void, line: (text: string) => void, finish: (summary: import('./engine.mjs').RunSummary) => void}}
  */
 export function createReporter({ json, dryRun, out = process.stdout, err = process.stderr }) {

@@ -24,7 +24,8 @@ export const LOCK_NAME = 'expire.lock';
  * @typedef {object} HeldLock
  * @property {string} path
  * @property {LockInfo} info
- * @property {LockInfo|null} tookOver  the stale lock this run replaced, if any
+ * @property {(Partial<LockInfo> & {staleReason: string, unreadable?: boolean})|null} tookOver
+ *   the stale lock this run replaced (`unreadable` when it was debris), if any
  * @property {() => Promise<void>} release  removes the lock if it is still ours
  */
 
