@@ -82,7 +82,6 @@ const HANDLERS = {
     if (snap.parent) conf.parent = snap.parent;
     if (snap.snapstate) conf.snapstate = snap.snapstate;
     if (snap.vmstate) conf.vmstate = `${storageId(guest)}:vm-${guest.vmid}-state-${snap.name}`;
-    if (guest.type === 'lxc') delete conf.lxc;
     return conf;
   },
   'PUT /nodes/{node}/{type}/{vmid}/snapshot/{snapname}/config': (ctx) => {
@@ -109,7 +108,7 @@ const HANDLERS = {
   'GET /nodes/{node}/{type}/{vmid}/config': (ctx) => {
     const guest = loadConfig(ctx);
     if (ctx.params.snapshot !== undefined) {
-      if (ctx.params.snapshot === 'current') throw paramError({ snapshot: "cannot use 'snapshot' parameter with 'current'" });
+      if (isTrue(ctx.params.current)) throw paramError({ snapshot: "cannot use 'snapshot' parameter with 'current'", current: "cannot use 'snapshot' parameter with 'current'" });
       const snap = findSnapshot(guest, ctx.params.snapshot);
       const conf = { ...configView(guest), snaptime: snap.snaptime };
       if (snap.description) conf.description = snap.description;
