@@ -23,7 +23,7 @@ const MAX_POST_BYTES = 512 * 1024; // pve-http-server $limit_max_post
 
 /**
  * @param {import('./index.mjs').SimInternals} sim
- * @param {{tls?: {key: string|Buffer, cert: string|Buffer}|false, authFailDelayMs?: number}} opts
+ * @param {{tls?: {key: string|Buffer, cert: string|Buffer}|false, authFailDelayMs?: number, requestLogLimit: number}} opts
  */
 export function createApiServer(sim, opts) {
   /** @type {Set<import('node:net').Socket>} */
@@ -118,6 +118,7 @@ export function createApiServer(sim, opts) {
     /** @type {RequestLogEntry} */
     const entry = { method, path, query, body: undefined, status: null };
     sim.requests.push(entry);
+    if (sim.requests.length > opts.requestLogLimit) sim.requests.splice(0, sim.requests.length - opts.requestLogLimit);
     res.on('finish', () => {
       entry.status = res.statusCode;
     });

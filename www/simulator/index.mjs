@@ -11,7 +11,7 @@ import { createTaskRunner } from './tasks.mjs';
 import { tokenRegistry } from './tokens.mjs';
 
 const CONFIGID_RE = /^[a-z][a-z0-9_-]+$/i;
-const KNOWN_OPTIONS = new Set(['port', 'host', 'seed', 'tokens', 'tls', 'taskDurationMs', 'latencyMs', 'clockMs', 'random', 'authFailDelayMs', 'faults']);
+const KNOWN_OPTIONS = new Set(['port', 'host', 'seed', 'tokens', 'tls', 'taskDurationMs', 'latencyMs', 'clockMs', 'random', 'authFailDelayMs', 'faults', 'requestLogLimit']);
 
 /**
  * @typedef {object} SimulatorOptions
@@ -26,6 +26,8 @@ const KNOWN_OPTIONS = new Set(['port', 'host', 'seed', 'tokens', 'tls', 'taskDur
  * @property {number|string} [random]  PRNG seed for faults, jitter, list order, pids (default 42)
  * @property {number} [authFailDelayMs]  Proxmox waits 3000 ms before a 401; default 0
  * @property {import('./faults.mjs').FaultSettings} [faults]  initial fault settings
+ * @property {number} [requestLogLimit]  keep at most this many entries in `requests` (default 50000;
+ *   the oldest go first, so a long-running demo does not grow without bound)
  */
 
 /**
@@ -88,7 +90,9 @@ export async function startSimulator(options = {}) {
   const tasks = createTaskRunner({ nodeSeconds, random, faults, durationMs: (kind) => durations[kind] ?? 300 });
   /** @type {SimInternals} */
   const internals = { state, clock, nodeSeconds, random, faults, tasks, tokens, requests: [] };
-  const api = createApiServer(internals, { tls: options.tls, authFailDelayMs: options.authFailDelayMs ?? 0 });
+  const requestLogLimit = options.requestLogLimit ?? 50_000;
+  if (!(Number.isInteger(requestLogLimit) && requestLogLimit > 0)) throw simError(`requestLogLimit must be a positive integer, got ${requestLogLimit}`, 'INVALID_INPUT');
+  const api = createApiServer(internals, { tls: options.tls, authFailDelayMs: options.authFailDelayMs ?? 0, requestLogLimit });
   const address = await api.listen(options.port ?? 0, options.host ?? '127.0.0.1');
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
 

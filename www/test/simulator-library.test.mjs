@@ -182,3 +182,13 @@ test("the simulator's answers fit the rules core (status, list, plans, task outc
     await sim.close();
   }
 });
+
+test('the request log keeps only the newest requestLogLimit entries', async () => {
+  const sim = await startSimulator({ requestLogLimit: 3 });
+  try {
+    for (let i = 0; i < 5; i++) await call(sim, 'GET', '/version', { query: { i } });
+    assert.deepEqual(sim.requests.map((r) => r.query.i), ['2', '3', '4']);
+  } finally {
+    await sim.close();
+  }
+});
