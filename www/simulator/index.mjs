@@ -61,9 +61,11 @@ export async function startSimulator(options = {}) {
   const unknown = Object.keys(options).filter((k) => !KNOWN_OPTIONS.has(k));
   if (unknown.length) throw simError(`unknown simulator option(s): ${unknown.join(', ')} (known: ${[...KNOWN_OPTIONS].join(', ')})`, 'INVALID_INPUT', { unknown });
   const clock = createClock(options.clockMs ?? Date.now());
+  // Seed ages count from the start time itself, however long the seed takes to read.
+  const startMs = clock.now();
   const random = createRandom(options.random ?? 42);
   const faults = createFaults({ ...(options.latencyMs !== undefined ? { latencyMs: options.latencyMs } : {}), ...(options.faults ?? {}) }, random);
-  const state = buildState(await readSeed(options.seed ?? 'demo'), clock.now());
+  const state = buildState(await readSeed(options.seed ?? 'demo'), startMs);
   const tokens = tokenRegistry(options.tokens ?? [{ id: 'root@pam!panel', secret: 'SECRET' }]);
 
   /** @type {{create: number, delete: number, rollback: number}} */
@@ -203,6 +205,12 @@ export async function startSimulator(options = {}) {
     },
     /** @returns {{upid: string, status: string, exitstatus?: string, type: string, vmid: number, node: string, user: string}[]} */
     tasks: () => tasks.all().map((t) => ({ upid: t.upid, status: t.status, exitstatus: t.exitstatus, type: t.type, vmid: t.vmid, node: t.node, user: t.user })),
+    /**
+     * End running tasks now (hung ones too), as if their duration had passed.
+     * @param {number} [vmid] only this guest's tasks
+     * @returns {number} how many tasks ended
+     */
+    finishTasks: (vmid) => tasks.finishNow(vmid === undefined ? undefined : (t) => t.vmid === Number(vmid)),
     /** Resolves when no task is running (tasks hung on purpose do not count). */
     idle: () => tasks.idle(),
     /** Close the server, every socket and every timer. Safe to call twice. */

@@ -42,29 +42,36 @@ describe('snapshot list', () => {
   });
 
   test('lxc entries have no vmstate', async () => {
-    sim.addSnapshot(202, { name: 'ctsnap', ageSeconds: 60, vmstate: 1 });
+    sim.addSnapshot(202, { name: 'ctsnap', snaptime: CLOCK / 1000 - 60, vmstate: 1 });
     const snaps = await snapshots(sim, 'pve2', 202, 'lxc');
-    assert.deepEqual(snaps.get('ctsnap'), { name: 'ctsnap', snaptime: Math.floor(sim.clock.now() / 1000) - 60, description: '' });
+    assert.deepEqual(snaps.get('ctsnap'), { name: 'ctsnap', snaptime: CLOCK / 1000 - 60, description: '' });
   });
 });
 
 describe('create → task → snapshot', () => {
   test('create returns a UPID at once, the task locks the VM, then the snapshot appears with snaptime from the simulated clock', async () => {
     sim.clock.set(CLOCK + 3600_000);
+    // Hold the task so its in-progress state can be read without racing its timer.
+    sim.faults.set({ hangTasks: [101] });
     const upid = await data(sim, 'POST', '/nodes/pve1/qemu/101/snapshot', { form: { snapname: 'snapA', description: 'first', vmstate: 1 } });
+    sim.faults.clear();
     const m = UPID_RE.exec(upid);
     assert.ok(m, `UPID format: ${upid}`);
     assert.equal(m[1], 'pve1');
     assert.equal(m[6], 'qmsnapshot');
     assert.equal(m[7], '101');
     assert.equal(m[8], 'root@pam!panel');
-    assert.equal(parseInt(m[5], 16), CLOCK / 1000 + 3600);
+    // The simulated clock keeps running from where it was set: allow a few seconds.
+    const started = parseInt(m[5], 16) - (CLOCK / 1000 + 3600);
+    assert.ok(started >= 0 && started <= 5, `UPID start ${started} s after the set time`);
 
     const status = await data(sim, 'GET', '/nodes/pve1/qemu/101/status/current');
     assert.equal(status.lock, 'snapshot');
     const during = await snapshots(sim, 'pve1', 101);
     assert.equal(during.get('snapA').snapstate, 'prepare');
+    assert.equal((await data(sim, 'GET', `/nodes/pve1/tasks/${encodeURIComponent(upid)}/status`)).status, 'running');
 
+    assert.equal(sim.finishTasks(101), 1);
     const st = await waitTask(sim, upid);
     assert.equal(st.exitstatus, 'OK');
     assert.equal(st.user, 'root@pam');
@@ -77,7 +84,7 @@ describe('create → task → snapshot', () => {
 
     const after = await snapshots(sim, 'pve1', 101);
     const snap = after.get('snapA');
-    assert.deepEqual(snap, { name: 'snapA', snaptime: CLOCK / 1000 + 3600, vmstate: 1, description: 'first', parent: 'snap20261124T090000' });
+    assert.deepEqual(snap, { name: 'snapA', snaptime: parseInt(m[5], 16), vmstate: 1, description: 'first', parent: 'snap20261124T090000' });
     const current = (await data(sim, 'GET', '/nodes/pve1/qemu/101/snapshot')).at(-1);
     assert.equal(current.parent, 'snapA');
     assert.equal((await data(sim, 'GET', '/nodes/pve1/qemu/101/status/current')).lock, undefined);
@@ -101,9 +108,13 @@ describe('create → task → snapshot', () => {
   });
 
   test('a second create while the first runs fails with the snapshot lock', async () => {
+    sim.faults.set({ hangTasks: [202] });
     const first = await data(sim, 'POST', '/nodes/pve2/lxc/202/snapshot', { form: { snapname: 'race1' } });
     const second = await data(sim, 'POST', '/nodes/pve2/lxc/202/snapshot', { form: { snapname: 'race2' } });
+    sim.faults.clear();
+    // A worker that fails its checks ends at once, even while tasks are held.
     assert.equal((await waitTask(sim, second)).exitstatus, 'CT is locked (snapshot)');
+    sim.finishTasks(202);
     assert.equal((await waitTask(sim, first)).exitstatus, 'OK');
     const snaps = await snapshots(sim, 'pve2', 202, 'lxc');
     assert.ok(snaps.has('race1'));
@@ -198,10 +209,13 @@ describe('rollback', () => {
   });
 
   test('rollback stops the VM; a RAM snapshot starts it again', async () => {
+    sim.faults.set({ hangTasks: [101] });
     const upid = await data(sim, 'POST', '/nodes/pve1/qemu/101/snapshot/snap20261124T090000/rollback');
+    sim.faults.clear();
     const during = await data(sim, 'GET', '/nodes/pve1/qemu/101/status/current');
     assert.equal(during.status, 'stopped');
     assert.equal(during.lock, 'rollback');
+    sim.finishTasks(101);
     assert.equal((await waitTask(sim, upid)).exitstatus, 'OK');
     const after = await data(sim, 'GET', '/nodes/pve1/qemu/101/status/current');
     assert.equal(after.status, 'running');
@@ -229,9 +243,12 @@ describe('delete', () => {
     sim.addSnapshot(201, { name: 'chainA', ageSeconds: 300 });
     sim.addSnapshot(201, { name: 'chainB', ageSeconds: 200 });
     assert.equal(sim.vm(201).snapshots.find((s) => s.name === 'chainB').parent, 'chainA');
+    sim.faults.set({ hangTasks: [201] });
     const upid = await data(sim, 'DELETE', '/nodes/pve2/qemu/201/snapshot/chainA');
+    sim.faults.clear();
     assert.equal((await snapshots(sim, 'pve2', 201)).get('chainA').snapstate, 'delete');
     assert.equal((await data(sim, 'GET', '/nodes/pve2/qemu/201/status/current')).lock, 'snapshot-delete');
+    sim.finishTasks(201);
     assert.equal((await waitTask(sim, upid)).exitstatus, 'OK');
     const snaps = await snapshots(sim, 'pve2', 201);
     assert.ok(!snaps.has('chainA'));

@@ -104,9 +104,12 @@ test('state copies are detached; direct changes show in the API', async () => {
     assert.equal((await data(sim, 'GET', '/nodes/pve1/qemu/101/status/current')).status, 'stopped');
     assert.equal((await data(sim, 'GET', '/nodes/pve1/qemu/101/snapshot')).at(-1).running, 0);
 
+    const before = Math.floor(sim.clock.now() / 1000);
     sim.addSnapshot(101, { name: 'planted', ageSeconds: 60, snapstate: 'prepare', description: 'half done' });
+    const after = Math.floor(sim.clock.now() / 1000);
     const planted = (await data(sim, 'GET', '/nodes/pve1/qemu/101/snapshot')).find((e) => e.name === 'planted');
-    assert.deepEqual(planted, { name: 'planted', snaptime: Math.floor(sim.clock.now() / 1000) - 60, vmstate: 0, description: 'half done', parent: 'snap20261124T090000', snapstate: 'prepare' });
+    assert.ok(planted.snaptime >= before - 60 && planted.snaptime <= after - 60, `ageSeconds is relative to the simulated clock: ${planted.snaptime}`);
+    assert.deepEqual(planted, { name: 'planted', snaptime: planted.snaptime, vmstate: 0, description: 'half done', parent: 'snap20261124T090000', snapstate: 'prepare' });
     assert.throws(() => sim.addSnapshot(101, { name: 'planted' }), { code: 'INVALID_INPUT' });
     assert.throws(() => sim.addSnapshot(101, { name: 'x' }), { code: 'INVALID_NAME' });
     assert.throws(() => sim.migrate(101, 'pve7'), { code: 'INVALID_INPUT' });
