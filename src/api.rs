@@ -2,10 +2,12 @@
 //! passes them and returning serialisable results. The bindings only convert
 //! between JS and these; everything here is testable without a JS engine.
 
+use serde::Serialize;
+
 use crate::description;
-use crate::error::{Result, SnapshotError};
+use crate::error::{Details, Result, SnapshotError};
 use crate::guest::{self, Snapshot, VmStatus};
-use crate::input::{string_value, Obj, Value};
+use crate::input::{array_value, string_value, Obj, Value};
 use crate::lifetime::{self, Remaining};
 use crate::page::{self, Page};
 use crate::plan::{self, Expiry};
@@ -40,7 +42,7 @@ impl Facts {
     }
 }
 
-fn name_arg(value: &Value) -> Result<&str> {
+fn name_arg<'a>(value: &'a Value<'a>) -> Result<&'a str> {
     string_value("name", value)
         .map_err(|e| e.recode(|field, reason| SnapshotError::InvalidName { field, reason }))
 }
@@ -122,6 +124,70 @@ pub fn plan_expiry(
     let facts = Facts::read(policy, vm_status, snapshots)?;
     let now = lifetime::now_from_value(now_ms)?;
     Ok(plan::expiry(&target, &facts.guest(), now))
+}
+
+/// One VM's expiry plan in a batch, or why that VM could not be planned.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(untagged)]
+pub enum BatchPlan {
+    Plan(Expiry),
+    Failed { error: BatchError },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct BatchError {
+    pub code: &'static str,
+    pub message: String,
+    pub details: Option<Details>,
+}
+
+/// [`plan_expiry`] for a whole fleet in one call: each entry of `vms` is
+/// `{target, vmStatus, snapshots}` (or the error met while reading it). One
+/// VM's bad data fails only its own entry; results are in input order.
+pub fn plan_expiry_batch<'v>(
+    policy: &Value,
+    vms: impl IntoIterator<Item = Result<Value<'v>>>,
+    now_ms: &Value,
+) -> Result<Vec<BatchPlan>> {
+    let policy = Policy::from_value(policy)?;
+    let now = lifetime::now_from_value(now_ms)?;
+    Ok(vms
+        .into_iter()
+        .map(|vm| match vm.and_then(|vm| plan_one(&policy, &vm, now)) {
+            Ok(plan) => BatchPlan::Plan(plan),
+            Err(e) => BatchPlan::Failed {
+                error: BatchError {
+                    code: e.code(),
+                    message: e.to_string(),
+                    details: e.details(),
+                },
+            },
+        })
+        .collect())
+}
+
+/// Splits the batch argument into its entries.
+pub fn batch_entries<'v>(vms: Value<'v>) -> Result<Vec<Result<Value<'v>>>> {
+    match vms {
+        Value::Array(items) => Ok(items.into_iter().map(Ok).collect()),
+        other => array_value("vms", &other).map(|_| Vec::new()),
+    }
+}
+
+fn plan_one(policy: &Policy, vm: &Value, now: i64) -> Result<Expiry> {
+    let o = Obj::new("vm", vm, false)?;
+    let target = Target::from_value(o.get("target").unwrap_or(&Value::Null))?;
+    let status = VmStatus::from_value(o.get("vmStatus").unwrap_or(&Value::Null))?;
+    let snapshots = guest::snapshots_from_value(o.get("snapshots").unwrap_or(&Value::Null))?;
+    Ok(plan::expiry(
+        &target,
+        &Guest {
+            policy,
+            vm: &status,
+            snapshots: &snapshots,
+        },
+        now,
+    ))
 }
 
 pub fn list_snapshots_request(target: &Value) -> Result<Request> {

@@ -1,18 +1,24 @@
 //! The WebAssembly boundary: the only module that knows about JS values.
 //!
-//! Arguments are read into [`Value`] by a walk that cannot trap (getters and
-//! proxies that throw, symbols, bigints, lone surrogates and oversized or
-//! cyclic input all become `INVALID_INPUT`), then handed to [`crate::api`].
-//! Results go out as plain objects; refusals as `Error`s carrying `code`,
-//! `message` and `details`.
+//! Arguments cross as JSON text: the engine's native `JSON.stringify`, one
+//! copy, and a parse in Rust — much cheaper than one boundary crossing per
+//! field. Whatever JSON cannot carry faithfully (NaN, ±Infinity, functions,
+//! symbols, bigints, getters or proxies that throw, cycles, lone
+//! surrogates, fractions, very deep input: see [`crate::json`]) is read
+//! instead by a field-by-field walk that cannot trap and names the
+//! offending field. `undefined` counts as absent either way; objects with a
+//! `toJSON` method (such as `Date`) and boxed primitives are read as JSON
+//! writes them. Results leave as JSON text parsed by the engine; refusals as
+//! `Error`s carrying `code`, `message` and `details`.
 
-use js_sys::{Array, Reflect};
+use js_sys::{Array, Reflect, JSON};
 use serde::Serialize;
 use wasm_bindgen::prelude::*;
 
 use crate::api;
 use crate::error::SnapshotError;
 use crate::input::Value;
+use crate::json;
 
 #[wasm_bindgen(typescript_custom_section)]
 const TYPES: &'static str = r#"
@@ -183,6 +189,28 @@ export interface RemainingLifetime {
 const MAX_DEPTH: usize = 32;
 const MAX_VALUES: usize = 4_000_000;
 
+// A module snippet rather than `new Function`, which a page CSP without
+// 'unsafe-eval' forbids. The replacer refuses what JSON would silently
+// change: NaN and ±Infinity (written as null), functions and symbols
+// (dropped), bigints.
+#[wasm_bindgen(inline_js = "
+const refuse = new Error('not JSON');
+function strict(key, value) {
+  switch (typeof value) {
+    case 'number': if (value - value !== 0) throw refuse; return value;
+    case 'function': case 'symbol': case 'bigint': throw refuse;
+    default: return value;
+  }
+}
+export function faithfulJson(value) {
+  try { return JSON.stringify(value, strict); } catch { return undefined; }
+}
+")]
+extern "C" {
+    #[wasm_bindgen(js_name = faithfulJson)]
+    fn faithful_json(value: &JsValue) -> Option<String>;
+}
+
 #[wasm_bindgen]
 extern "C" {
     #[wasm_bindgen(catch, js_namespace = Object, js_name = keys)]
@@ -205,7 +233,7 @@ impl Reader {
         js: &JsValue,
         depth: usize,
         path: &dyn Fn() -> String,
-    ) -> Result<Value, SnapshotError> {
+    ) -> Result<Value<'static>, SnapshotError> {
         self.visited += 1;
         if self.visited > MAX_VALUES {
             return Err(Self::fail(path, "input is too large"));
@@ -228,7 +256,7 @@ impl Reader {
                     "contains invalid UTF-16 (a lone surrogate)",
                 ));
             }
-            return Ok(Value::String(s));
+            return Ok(Value::String(s.into()));
         }
         if !js.is_object() {
             return Err(Self::fail(
@@ -262,7 +290,7 @@ impl Reader {
                 Self::fail(&field_path, "could not be read (a getter or proxy threw)")
             })?;
             let value = self.read(&item, depth + 1, &field_path)?;
-            fields.push((k, value));
+            fields.push((k.into(), value));
         }
         Ok(Value::Object(fields))
     }
@@ -276,10 +304,61 @@ fn join(path: &str, key: &str) -> String {
     }
 }
 
-fn arg(js: &JsValue, name: &str) -> Result<Value, JsValue> {
-    Reader { visited: 0 }
-        .read(js, 0, &|| name.to_owned())
-        .map_err(|e| to_js_error(&e))
+/// One argument: its JSON text when the engine could write it faithfully,
+/// else the JS value itself for the exact walk. The parsed [`Value`]
+/// borrows its strings from the text.
+struct Arg<'j> {
+    js: &'j JsValue,
+    name: &'static str,
+    text: Option<String>,
+}
+
+impl<'j> Arg<'j> {
+    fn fast(&self) -> Option<Value<'_>> {
+        if self.js.is_undefined() {
+            return Some(Value::Null);
+        }
+        self.text.as_deref().and_then(json::parse)
+    }
+
+    fn new(js: &'j JsValue, name: &'static str) -> Self {
+        Arg {
+            js,
+            name,
+            text: faithful_json(js),
+        }
+    }
+
+    fn value(&self) -> Result<Value<'_>, JsValue> {
+        if let Some(value) = self.fast() {
+            return Ok(value);
+        }
+        let read = Reader { visited: 0 }.read(self.js, 0, &|| self.name.to_owned());
+        // The same code the rules would give a wrong value in this argument.
+        read.map_err(|e| {
+            let e = match self.name {
+                "policy" => {
+                    e.recode(|field, reason| SnapshotError::InvalidPolicy { field, reason })
+                }
+                "target" | "upid" => {
+                    e.recode(|field, reason| SnapshotError::InvalidTarget { field, reason })
+                }
+                "name" => e.recode(|field, reason| SnapshotError::InvalidName { field, reason }),
+                "options" if matches!(&e, SnapshotError::InvalidInput { field, .. } if field == "options.description") => {
+                    e.recode(|field, reason| SnapshotError::InvalidDescription { field, reason })
+                }
+                _ => e,
+            };
+            to_js_error(&e)
+        })
+    }
+}
+
+/// Hands a result to JS as JSON text for the engine's native parser.
+fn to_js<T: Serialize>(value: &T) -> Option<JsValue> {
+    serde_json::to_string(value)
+        .ok()
+        .and_then(|text| JSON::parse(&text).ok())
 }
 
 fn to_js_error(err: &SnapshotError) -> JsValue {
@@ -287,7 +366,7 @@ fn to_js_error(err: &SnapshotError) -> JsValue {
     e.set_name("SnapshotError");
     let details = err
         .details()
-        .and_then(|d| d.serialize(&serializer()).ok())
+        .and_then(|d| to_js(&d))
         .unwrap_or(JsValue::NULL);
     // Setting own properties on a fresh Error cannot fail.
     let _ = Reflect::set(
@@ -299,18 +378,10 @@ fn to_js_error(err: &SnapshotError) -> JsValue {
     e.into()
 }
 
-fn serializer() -> serde_wasm_bindgen::Serializer {
-    serde_wasm_bindgen::Serializer::json_compatible()
-}
-
 fn out<T: Serialize>(result: Result<T, SnapshotError>) -> Result<JsValue, JsValue> {
     let value = result.map_err(|e| to_js_error(&e))?;
-    value.serialize(&serializer()).map_err(|e| {
-        to_js_error(&SnapshotError::input(
-            "result",
-            format!("could not be converted: {e}"),
-        ))
-    })
+    to_js(&value)
+        .ok_or_else(|| to_js_error(&SnapshotError::input("result", "could not be converted")))
 }
 
 /// Validates a policy and fills in its defaults.
@@ -318,7 +389,7 @@ fn out<T: Serialize>(result: Result<T, SnapshotError>) -> Result<JsValue, JsValu
 pub fn validate_policy(
     #[wasm_bindgen(unchecked_param_type = "PolicyInput")] policy: JsValue,
 ) -> Result<JsValue, JsValue> {
-    out(api::validate_policy(&arg(&policy, "policy")?))
+    out(api::validate_policy(&Arg::new(&policy, "policy").value()?))
 }
 
 /// Everything the Snapshots page shows for one guest at `nowMs`.
@@ -330,10 +401,10 @@ pub fn snapshot_page(
     #[wasm_bindgen(js_name = nowMs, unchecked_param_type = "number")] now_ms: JsValue,
 ) -> Result<JsValue, JsValue> {
     out(api::snapshot_page(
-        &arg(&policy, "policy")?,
-        &arg(&vm_status, "vmStatus")?,
-        &arg(&snapshots, "snapshots")?,
-        &arg(&now_ms, "nowMs")?,
+        &Arg::new(&policy, "policy").value()?,
+        &Arg::new(&vm_status, "vmStatus").value()?,
+        &Arg::new(&snapshots, "snapshots").value()?,
+        &Arg::new(&now_ms, "nowMs").value()?,
     ))
 }
 
@@ -348,12 +419,12 @@ pub fn plan_create(
     #[wasm_bindgen(js_name = nowMs, unchecked_param_type = "number")] now_ms: JsValue,
 ) -> Result<JsValue, JsValue> {
     out(api::plan_create(
-        &arg(&target, "target")?,
-        &arg(&policy, "policy")?,
-        &arg(&vm_status, "vmStatus")?,
-        &arg(&snapshots, "snapshots")?,
-        &arg(&options, "options")?,
-        &arg(&now_ms, "nowMs")?,
+        &Arg::new(&target, "target").value()?,
+        &Arg::new(&policy, "policy").value()?,
+        &Arg::new(&vm_status, "vmStatus").value()?,
+        &Arg::new(&snapshots, "snapshots").value()?,
+        &Arg::new(&options, "options").value()?,
+        &Arg::new(&now_ms, "nowMs").value()?,
     ))
 }
 
@@ -368,12 +439,12 @@ pub fn plan_rollback(
     #[wasm_bindgen(unchecked_param_type = "RollbackOptions | undefined")] options: JsValue,
 ) -> Result<JsValue, JsValue> {
     out(api::plan_rollback(
-        &arg(&target, "target")?,
-        &arg(&policy, "policy")?,
-        &arg(&vm_status, "vmStatus")?,
-        &arg(&snapshots, "snapshots")?,
-        &arg(&name, "name")?,
-        &arg(&options, "options")?,
+        &Arg::new(&target, "target").value()?,
+        &Arg::new(&policy, "policy").value()?,
+        &Arg::new(&vm_status, "vmStatus").value()?,
+        &Arg::new(&snapshots, "snapshots").value()?,
+        &Arg::new(&name, "name").value()?,
+        &Arg::new(&options, "options").value()?,
     ))
 }
 
@@ -387,11 +458,11 @@ pub fn plan_remove(
     #[wasm_bindgen(unchecked_param_type = "string")] name: JsValue,
 ) -> Result<JsValue, JsValue> {
     out(api::plan_remove(
-        &arg(&target, "target")?,
-        &arg(&policy, "policy")?,
-        &arg(&vm_status, "vmStatus")?,
-        &arg(&snapshots, "snapshots")?,
-        &arg(&name, "name")?,
+        &Arg::new(&target, "target").value()?,
+        &Arg::new(&policy, "policy").value()?,
+        &Arg::new(&vm_status, "vmStatus").value()?,
+        &Arg::new(&snapshots, "snapshots").value()?,
+        &Arg::new(&name, "name").value()?,
     ))
 }
 
@@ -405,12 +476,57 @@ pub fn plan_expiry(
     #[wasm_bindgen(js_name = nowMs, unchecked_param_type = "number")] now_ms: JsValue,
 ) -> Result<JsValue, JsValue> {
     out(api::plan_expiry(
-        &arg(&target, "target")?,
-        &arg(&policy, "policy")?,
-        &arg(&vm_status, "vmStatus")?,
-        &arg(&snapshots, "snapshots")?,
-        &arg(&now_ms, "nowMs")?,
+        &Arg::new(&target, "target").value()?,
+        &Arg::new(&policy, "policy").value()?,
+        &Arg::new(&vm_status, "vmStatus").value()?,
+        &Arg::new(&snapshots, "snapshots").value()?,
+        &Arg::new(&now_ms, "nowMs").value()?,
     ))
+}
+
+/// `planExpiry` for many VMs in one call (much faster for a whole fleet):
+/// one result per entry, in order, either a plan or `{error: {code, message, details}}`.
+#[wasm_bindgen(js_name = planExpiryBatch, unchecked_return_type = "Array<ExpiryPlan | {error: {code: ErrorCode; message: string; details: Record<string, unknown> | null}}>")]
+pub fn plan_expiry_batch(
+    #[wasm_bindgen(unchecked_param_type = "PolicyInput")] policy: JsValue,
+    #[wasm_bindgen(
+        unchecked_param_type = "Array<{target: Target; vmStatus: PveVmStatus; snapshots: PveSnapshot[]}>"
+    )]
+    vms: JsValue,
+    #[wasm_bindgen(js_name = nowMs, unchecked_param_type = "number")] now_ms: JsValue,
+) -> Result<JsValue, JsValue> {
+    let list = Arg::new(&vms, "vms");
+    let entries = match list.fast() {
+        Some(value) => api::batch_entries(value).map_err(|e| to_js_error(&e))?,
+        None if is_array(&vms).unwrap_or(false) => entries_one_by_one(&vms)?,
+        None => api::batch_entries(list.value()?).map_err(|e| to_js_error(&e))?,
+    };
+    out(api::plan_expiry_batch(
+        &Arg::new(&policy, "policy").value()?,
+        entries,
+        &Arg::new(&now_ms, "nowMs").value()?,
+    ))
+}
+
+/// Something in the fleet is unreadable: read it entry by entry, so only the
+/// VMs with bad data fail.
+fn entries_one_by_one(
+    vms: &JsValue,
+) -> Result<Vec<Result<Value<'static>, SnapshotError>>, JsValue> {
+    let len = Reflect::get(vms, &JsValue::from_str("length"))
+        .ok()
+        .and_then(|n| n.as_f64())
+        .filter(|n| *n >= 0.0 && *n <= MAX_VALUES as f64)
+        .ok_or_else(|| to_js_error(&SnapshotError::input("vms", "array is too large")))?;
+    Ok((0..len as u32)
+        .map(|i| {
+            let path = || format!("vms[{i}]");
+            let item = Reflect::get(vms, &JsValue::from(i)).map_err(|_| {
+                SnapshotError::input(path(), "could not be read (a getter or proxy threw)")
+            })?;
+            Reader { visited: 0 }.read(&item, 1, &path)
+        })
+        .collect())
 }
 
 /// `GET /nodes/{node}/{type}/{vmid}/snapshot`
@@ -418,7 +534,9 @@ pub fn plan_expiry(
 pub fn list_snapshots_request(
     #[wasm_bindgen(unchecked_param_type = "Target")] target: JsValue,
 ) -> Result<JsValue, JsValue> {
-    out(api::list_snapshots_request(&arg(&target, "target")?))
+    out(api::list_snapshots_request(
+        &Arg::new(&target, "target").value()?,
+    ))
 }
 
 /// `GET /nodes/{node}/{type}/{vmid}/status/current`
@@ -426,7 +544,9 @@ pub fn list_snapshots_request(
 pub fn vm_status_request(
     #[wasm_bindgen(unchecked_param_type = "Target")] target: JsValue,
 ) -> Result<JsValue, JsValue> {
-    out(api::vm_status_request(&arg(&target, "target")?))
+    out(api::vm_status_request(
+        &Arg::new(&target, "target").value()?,
+    ))
 }
 
 /// `GET /nodes/{node}/tasks/{upid}/status`, polling the node named in the UPID.
@@ -434,7 +554,7 @@ pub fn vm_status_request(
 pub fn task_status_request(
     #[wasm_bindgen(unchecked_param_type = "string")] upid: JsValue,
 ) -> Result<JsValue, JsValue> {
-    out(api::task_status_request(&arg(&upid, "upid")?))
+    out(api::task_status_request(&Arg::new(&upid, "upid").value()?))
 }
 
 /// `GET /cluster/resources?type=vm`: every guest with its current node and lock.
@@ -448,7 +568,7 @@ pub fn cluster_vms_request() -> Result<JsValue, JsValue> {
 pub fn parse_upid(
     #[wasm_bindgen(unchecked_param_type = "string")] upid: JsValue,
 ) -> Result<JsValue, JsValue> {
-    out(api::parse_upid(&arg(&upid, "upid")?))
+    out(api::parse_upid(&Arg::new(&upid, "upid").value()?))
 }
 
 /// What a task status means: running, ok (also with warnings) or failed.
@@ -456,7 +576,7 @@ pub fn parse_upid(
 pub fn task_outcome(
     #[wasm_bindgen(unchecked_param_type = "PveTaskStatus")] status: JsValue,
 ) -> Result<JsValue, JsValue> {
-    out(api::task_outcome(&arg(&status, "status")?))
+    out(api::task_outcome(&Arg::new(&status, "status").value()?))
 }
 
 /// The countdown for a snapshot created at `snaptimeSeconds` (Proxmox's `snaptime`).
@@ -468,8 +588,8 @@ pub fn remaining_lifetime(
     #[wasm_bindgen(js_name = nowMs, unchecked_param_type = "number")] now_ms: JsValue,
 ) -> Result<JsValue, JsValue> {
     out(api::remaining_lifetime(
-        &arg(&policy, "policy")?,
-        &arg(&snaptime_seconds, "snaptimeSeconds")?,
-        &arg(&now_ms, "nowMs")?,
+        &Arg::new(&policy, "policy").value()?,
+        &Arg::new(&snaptime_seconds, "snaptimeSeconds").value()?,
+        &Arg::new(&now_ms, "nowMs").value()?,
     ))
 }

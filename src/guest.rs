@@ -28,18 +28,33 @@ pub fn is_snapshot_lock(lock: &str) -> bool {
 impl VmStatus {
     pub fn from_value(value: &Value) -> Result<Self> {
         let o = Obj::new("vmStatus", value, false)?;
-        let status = o.required_string("status")?;
-        let lock = o
-            .string("lock")?
-            .filter(|l| !l.is_empty())
-            .map(str::to_owned);
+        o.required_string("status")?;
+        let status = state_word(&o, "status")?.unwrap_or_default();
         Ok(VmStatus {
             running: status == "running",
-            status: status.to_owned(),
-            lock,
+            lock: state_word(&o, "lock")?,
+            status,
             template: o.perl_bool("template")?,
         })
     }
+}
+
+/// A status, lock or snapstate: Proxmox writes short lowercase words
+/// (`running`, `snapshot-delete`, `prepare`). Anything else is refused
+/// rather than echoed into messages and the page. Empty means none.
+fn state_word(o: &Obj, key: &str) -> Result<Option<String>> {
+    const MAX: usize = 32;
+    let Some(word) = o.string(key)?.filter(|w| !w.is_empty()) else {
+        return Ok(None);
+    };
+    if word.len() > MAX
+        || !word
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_')
+    {
+        return Err(SnapshotError::input(o.field_path(key), format!("{} is not a Proxmox state word (lowercase letters, digits, '-', '_', at most {MAX})", quote(word))));
+    }
+    Ok(Some(word.to_owned()))
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -67,11 +82,8 @@ pub fn snapshots_from_value(value: &Value) -> Result<Vec<Snapshot>> {
         ));
     }
     let mut out: Vec<Snapshot> = Vec::with_capacity(items.len());
-    let mut paths = String::new();
     for (i, item) in items.iter().enumerate() {
-        paths.clear();
-        paths.push_str(&format!("snapshots[{i}]"));
-        let o = Obj::new(&paths, item, false)?;
+        let o = Obj::item("snapshots", i, item)?;
         let name = o.required_string("name")?;
         if name == "current" {
             continue;
@@ -82,10 +94,7 @@ pub fn snapshots_from_value(value: &Value) -> Result<Vec<Snapshot>> {
             snaptime: o.integer("snaptime", 0, MAX_EPOCH_SECONDS)?.unwrap_or(0),
             ram: o.perl_bool("vmstate")?,
             parent: o.string("parent")?.map(str::to_owned),
-            snapstate: o
-                .string("snapstate")?
-                .filter(|s| !s.is_empty())
-                .map(str::to_owned),
+            snapstate: state_word(&o, "snapstate")?,
         });
     }
     let mut names: Vec<&str> = out.iter().map(|s| s.name.as_str()).collect();
@@ -101,16 +110,16 @@ pub fn snapshots_from_value(value: &Value) -> Result<Vec<Snapshot>> {
 
 #[cfg(test)]
 mod tests {
-    // The same unit tests run on wasm32 (Node and Chromium) via wasm-pack test.
     use super::*;
+    // The same unit tests run on wasm32 (Node and Chromium) via wasm-pack test.
     #[cfg(target_arch = "wasm32")]
     use wasm_bindgen_test::wasm_bindgen_test as test;
 
-    fn obj(fields: Vec<(&str, Value)>) -> Value {
+    fn obj<'a>(fields: Vec<(&'a str, Value<'a>)>) -> Value<'a> {
         Value::Object(
             fields
                 .into_iter()
-                .map(|(k, v)| (k.to_string(), v))
+                .map(|(k, v)| (k.to_string().into(), v))
                 .collect(),
         )
     }
@@ -167,6 +176,33 @@ mod tests {
         ]);
         assert!(snapshots_from_value(&dup).is_err());
         assert!(snapshots_from_value(&Value::Null).is_err());
+    }
+
+    #[test]
+    fn odd_state_words_are_refused_with_a_short_message() {
+        let huge = "x".repeat(1 << 20);
+        for (key, value) in [
+            ("lock", huge.as_str()),
+            ("lock", "Backup"),
+            ("status", "running\n"),
+            ("lock", "a b"),
+        ] {
+            let mut fields = vec![("status", "running".into())];
+            fields.retain(|(k, _)| *k != key);
+            fields.push((key, value.into()));
+            let err = VmStatus::from_value(&obj(fields)).unwrap_err();
+            assert_eq!(err.code(), "INVALID_INPUT");
+            assert!(
+                err.to_string().starts_with(&format!("vmStatus.{key}: ")),
+                "{err}"
+            );
+            assert!(err.to_string().len() < 200);
+        }
+        let list = Value::Array(vec![obj(vec![
+            ("name", "a".into()),
+            ("snapstate", huge.as_str().into()),
+        ])]);
+        assert!(snapshots_from_value(&list).unwrap_err().to_string().len() < 200);
     }
 
     #[test]

@@ -5,24 +5,28 @@
 //! arguments through [`Obj`] so a wrong type becomes `INVALID_INPUT` with a
 //! path such as `snapshots[2].snaptime`, never a panic or serde's wording.
 
+use std::borrow::Cow;
+
 use crate::error::{Result, SnapshotError};
 
 /// Largest integer a JS number holds exactly (2^53 − 1).
 pub const MAX_SAFE_INTEGER: f64 = 9_007_199_254_740_991.0;
 
 /// A JSON-like value. Objects keep their own keys in order; `undefined` and
-/// `null` are both `Null` (a missing optional field).
+/// `null` are both `Null` (a missing optional field). Strings borrow from the
+/// boundary's JSON text where they can: a fleet-sized argument then costs
+/// almost no allocations.
 #[derive(Debug, Clone, PartialEq)]
-pub enum Value {
+pub enum Value<'a> {
     Null,
     Bool(bool),
     Number(f64),
-    String(String),
-    Array(Vec<Value>),
-    Object(Vec<(String, Value)>),
+    String(Cow<'a, str>),
+    Array(Vec<Value<'a>>),
+    Object(Vec<(Cow<'a, str>, Value<'a>)>),
 }
 
-impl Value {
+impl Value<'_> {
     fn kind(&self) -> &'static str {
         match self {
             Value::Null => "null",
@@ -41,13 +45,13 @@ impl Value {
     }
 }
 
-impl From<&str> for Value {
-    fn from(s: &str) -> Self {
-        Value::String(s.to_owned())
+impl<'a> From<&'a str> for Value<'a> {
+    fn from(s: &'a str) -> Self {
+        Value::String(Cow::Borrowed(s))
     }
 }
 
-impl From<f64> for Value {
+impl From<f64> for Value<'_> {
     fn from(n: f64) -> Self {
         Value::Number(n)
     }
@@ -57,42 +61,75 @@ fn wrong(path: &str, expected: &str, got: &Value) -> SnapshotError {
     SnapshotError::input(path, format!("expected {expected}, got {}", got.kind()))
 }
 
-/// An object argument together with the path used in error messages.
+/// An object argument together with the path used in error messages; the
+/// path is only spelled out when there is an error to report.
 #[derive(Debug, Clone, Copy)]
 pub struct Obj<'a> {
-    path: &'a str,
-    fields: &'a [(String, Value)],
+    name: &'a str,
+    index: Option<usize>,
+    fields: &'a [(Cow<'a, str>, Value<'a>)],
 }
 
-static EMPTY: [(String, Value); 0] = [];
+static EMPTY: [(Cow<'static, str>, Value<'static>); 0] = [];
 
 impl<'a> Obj<'a> {
     /// Reads `value` as an object; `null`/`undefined` only when `optional`.
-    pub fn new(path: &'a str, value: &'a Value, optional: bool) -> Result<Self> {
+    pub fn new(name: &'a str, value: &'a Value<'a>, optional: bool) -> Result<Self> {
+        Self::at(name, None, value, optional)
+    }
+
+    /// Element `index` of the array argument `name`, e.g. `snapshots[2]`.
+    pub fn item(name: &'a str, index: usize, value: &'a Value<'a>) -> Result<Self> {
+        Self::at(name, Some(index), value, false)
+    }
+
+    fn at(
+        name: &'a str,
+        index: Option<usize>,
+        value: &'a Value<'a>,
+        optional: bool,
+    ) -> Result<Self> {
         match value {
-            Value::Object(fields) => Ok(Obj { path, fields }),
+            Value::Object(fields) => Ok(Obj {
+                name,
+                index,
+                fields,
+            }),
             Value::Null if optional => Ok(Obj {
-                path,
+                name,
+                index,
                 fields: &EMPTY,
             }),
-            other => Err(wrong(path, "an object", other)),
+            other => Err(wrong(
+                &Obj {
+                    name,
+                    index,
+                    fields: &EMPTY,
+                }
+                .path(),
+                "an object",
+                other,
+            )),
         }
     }
 
-    pub fn path(&self) -> &'a str {
-        self.path
+    pub fn path(&self) -> String {
+        match self.index {
+            Some(i) => format!("{}[{i}]", self.name),
+            None => self.name.to_owned(),
+        }
     }
 
     pub fn field_path(&self, key: &str) -> String {
-        if self.path.is_empty() {
+        if self.name.is_empty() {
             key.to_owned()
         } else {
-            format!("{}.{key}", self.path)
+            format!("{}.{key}", self.path())
         }
     }
 
     /// The last own field called `key`; absent and `null` read the same.
-    pub fn get(&self, key: &str) -> Option<&'a Value> {
+    pub fn get(&self, key: &str) -> Option<&'a Value<'a>> {
         self.fields
             .iter()
             .rev()
@@ -104,7 +141,7 @@ impl<'a> Obj<'a> {
     pub fn string(&self, key: &str) -> Result<Option<&'a str>> {
         match self.get(key) {
             None => Ok(None),
-            Some(Value::String(s)) => Ok(Some(s)),
+            Some(Value::String(s)) => Ok(Some(s.as_ref())),
             Some(other) => Err(wrong(&self.field_path(key), "a string", other)),
         }
     }
@@ -119,7 +156,9 @@ impl<'a> Obj<'a> {
     pub fn integer(&self, key: &str, min: i64, max: i64) -> Result<Option<i64>> {
         match self.get(key) {
             None => Ok(None),
-            Some(v) => integer_value(&self.field_path(key), v, min, max).map(Some),
+            Some(v) => integer_of(v, min, max)
+                .map(Some)
+                .map_err(|reason| SnapshotError::input(self.field_path(key), reason)),
         }
     }
 
@@ -154,36 +193,28 @@ impl<'a> Obj<'a> {
         }
     }
 
-    pub fn array(&self, key: &str) -> Result<Option<&'a [Value]>> {
+    pub fn array(&self, key: &str) -> Result<Option<&'a [Value<'a>]>> {
         match self.get(key) {
             None => Ok(None),
             Some(Value::Array(items)) => Ok(Some(items)),
             Some(other) => Err(wrong(&self.field_path(key), "an array", other)),
         }
     }
-
-    pub fn object(&self, key: &str, path: &'a str) -> Result<Obj<'a>> {
-        match self.get(key) {
-            None => Ok(Obj {
-                path,
-                fields: &EMPTY,
-            }),
-            Some(v) => Obj::new(path, v, true),
-        }
-    }
 }
 
 /// Reads a number that must be a whole number in `min..=max`.
 pub fn integer_value(path: &str, v: &Value, min: i64, max: i64) -> Result<i64> {
+    integer_of(v, min, max).map_err(|reason| SnapshotError::input(path, reason))
+}
+
+/// The integer in `v`, or why it is not one in range.
+fn integer_of(v: &Value, min: i64, max: i64) -> Result<i64, String> {
     let n = match v {
         Value::Number(n) if n.is_finite() => *n,
-        other => return Err(wrong(path, "an integer", other)),
+        other => return Err(format!("expected an integer, got {}", other.kind())),
     };
     if n.fract() != 0.0 {
-        return Err(SnapshotError::input(
-            path,
-            "expected an integer, got a fraction",
-        ));
+        return Err("expected an integer, got a fraction".into());
     }
     if n.abs() > MAX_SAFE_INTEGER || n < min as f64 || n > max as f64 {
         // Printed as an integer: formatting floats would double the size of
@@ -193,17 +224,14 @@ pub fn integer_value(path: &str, v: &Value, min: i64, max: i64) -> Result<i64> {
         } else {
             (n as i64).to_string()
         };
-        return Err(SnapshotError::input(
-            path,
-            format!("must be from {min} to {max}, got {shown}"),
-        ));
+        return Err(format!("must be from {min} to {max}, got {shown}"));
     }
     // Exact: n is whole and within ±2^53.
     Ok(n as i64)
 }
 
 /// Reads an array argument; `null`/`undefined` are refused.
-pub fn array_value<'a>(path: &str, v: &'a Value) -> Result<&'a [Value]> {
+pub fn array_value<'a>(path: &str, v: &'a Value<'a>) -> Result<&'a [Value<'a>]> {
     match v {
         Value::Array(items) => Ok(items),
         other => Err(wrong(path, "an array", other)),
@@ -211,9 +239,9 @@ pub fn array_value<'a>(path: &str, v: &'a Value) -> Result<&'a [Value]> {
 }
 
 /// Reads a string argument.
-pub fn string_value<'a>(path: &str, v: &'a Value) -> Result<&'a str> {
+pub fn string_value<'a>(path: &str, v: &'a Value<'a>) -> Result<&'a str> {
     match v {
-        Value::String(s) => Ok(s),
+        Value::String(s) => Ok(s.as_ref()),
         other => Err(wrong(path, "a string", other)),
     }
 }
@@ -230,16 +258,16 @@ pub fn quote(s: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    // The same unit tests run on wasm32 (Node and Chromium) via wasm-pack test.
     use super::*;
+    // The same unit tests run on wasm32 (Node and Chromium) via wasm-pack test.
     #[cfg(target_arch = "wasm32")]
     use wasm_bindgen_test::wasm_bindgen_test as test;
 
-    fn obj(fields: &[(&str, Value)]) -> Value {
+    fn obj(fields: &[(&str, Value<'static>)]) -> Value<'static> {
         Value::Object(
             fields
                 .iter()
-                .map(|(k, v)| (k.to_string(), v.clone()))
+                .map(|(k, v)| (k.to_string().into(), v.clone()))
                 .collect(),
         )
     }

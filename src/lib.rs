@@ -14,6 +14,7 @@ pub mod description;
 pub mod error;
 pub mod guest;
 pub mod input;
+pub mod json;
 pub mod lifetime;
 pub mod name;
 pub mod page;

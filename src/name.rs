@@ -149,8 +149,8 @@ pub fn generate<'a>(
 
 #[cfg(test)]
 mod tests {
-    // The same unit tests run on wasm32 (Node and Chromium) via wasm-pack test.
     use super::*;
+    // The same unit tests run on wasm32 (Node and Chromium) via wasm-pack test.
     #[cfg(target_arch = "wasm32")]
     use wasm_bindgen_test::wasm_bindgen_test as test;
 

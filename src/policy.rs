@@ -70,8 +70,8 @@ impl Policy {
 
 #[cfg(test)]
 mod tests {
-    // The same unit tests run on wasm32 (Node and Chromium) via wasm-pack test.
     use super::*;
+    // The same unit tests run on wasm32 (Node and Chromium) via wasm-pack test.
     #[cfg(target_arch = "wasm32")]
     use wasm_bindgen_test::wasm_bindgen_test as test;
 
@@ -79,7 +79,7 @@ mod tests {
         Policy::from_value(&Value::Object(
             fields
                 .iter()
-                .map(|(k, v)| (k.to_string(), v.clone()))
+                .map(|(k, v)| (k.to_string().into(), v.clone()))
                 .collect(),
         ))
     }

@@ -82,13 +82,14 @@ pub fn check_node(node: &str) -> Result<(), String> {
 
 #[cfg(test)]
 mod tests {
-    // The same unit tests run on wasm32 (Node and Chromium) via wasm-pack test.
     use super::*;
+    // The same unit tests run on wasm32 (Node and Chromium) via wasm-pack test.
     #[cfg(target_arch = "wasm32")]
     use wasm_bindgen_test::wasm_bindgen_test as test;
 
     fn target(node: Value, vmid: Value, ty: Option<&str>) -> Result<Target> {
-        let mut fields = vec![("node".to_string(), node), ("vmid".to_string(), vmid)];
+        let mut fields: Vec<(std::borrow::Cow<str>, Value)> =
+            vec![("node".into(), node), ("vmid".into(), vmid)];
         if let Some(t) = ty {
             fields.push(("type".into(), t.into()));
         }

@@ -172,8 +172,8 @@ fn lock_in(message: &str) -> Option<String> {
 
 #[cfg(test)]
 mod tests {
-    // The same unit tests run on wasm32 (Node and Chromium) via wasm-pack test.
     use super::*;
+    // The same unit tests run on wasm32 (Node and Chromium) via wasm-pack test.
     #[cfg(target_arch = "wasm32")]
     use wasm_bindgen_test::wasm_bindgen_test as test;
 
@@ -216,11 +216,11 @@ mod tests {
         assert!(Upid::parse(&format!("{UPID}{}", "x".repeat(600))).is_err());
     }
 
-    fn status(fields: &[(&str, &str)]) -> Value {
+    fn status(fields: &[(&'static str, &'static str)]) -> Value<'static> {
         Value::Object(
             fields
                 .iter()
-                .map(|(k, v)| (k.to_string(), Value::from(*v)))
+                .map(|(k, v)| (k.to_string().into(), Value::from(*v)))
                 .collect(),
         )
     }

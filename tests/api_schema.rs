@@ -17,18 +17,22 @@ fn schema() -> Json {
     serde_json::from_str(&text).unwrap()
 }
 
-fn to_value(j: &Json) -> Value {
+fn to_value(j: &Json) -> Value<'static> {
     match j {
         Json::Null => Value::Null,
         Json::Bool(b) => Value::Bool(*b),
         Json::Number(n) => Value::Number(n.as_f64().unwrap()),
-        Json::String(s) => Value::String(s.clone()),
+        Json::String(s) => Value::String(s.clone().into()),
         Json::Array(a) => Value::Array(a.iter().map(to_value).collect()),
-        Json::Object(o) => Value::Object(o.iter().map(|(k, v)| (k.clone(), to_value(v))).collect()),
+        Json::Object(o) => Value::Object(
+            o.iter()
+                .map(|(k, v)| (k.clone().into(), to_value(v)))
+                .collect(),
+        ),
     }
 }
 
-fn v(text: &str) -> Value {
+fn v(text: &str) -> Value<'static> {
     to_value(&serde_json::from_str(text).unwrap())
 }
 

@@ -160,11 +160,11 @@ fn hostile_values_are_coded_errors_and_the_instance_survives() {
         ),
         (
             Box::new(|| b::validate_policy(JsValue::symbol(None))),
-            "INVALID_INPUT",
+            "INVALID_POLICY",
         ),
         (
             Box::new(|| b::validate_policy(JsValue::bigint_from_str("3"))),
-            "INVALID_INPUT",
+            "INVALID_POLICY",
         ),
         (
             Box::new(|| {
@@ -287,7 +287,7 @@ fn hostile_values_are_coded_errors_and_the_instance_survives() {
                 let name = js_sys::JsString::from_char_code1(0xD800);
                 b::plan_remove(target(), policy(), running(), snapshots(), name.into())
             }),
-            "INVALID_INPUT",
+            "INVALID_NAME",
         ),
         (
             Box::new(|| {
@@ -298,11 +298,39 @@ fn hostile_values_are_coded_errors_and_the_instance_survives() {
         ),
         (
             Box::new(|| {
+                // JSON would drop a function silently; it is refused instead.
+                let p = policy();
+                Reflect::set(
+                    &p,
+                    &JsValue::from_str("includeRam"),
+                    &js_sys::Function::new_no_args(""),
+                )
+                .unwrap();
+                b::validate_policy(p)
+            }),
+            "INVALID_POLICY",
+        ),
+        (
+            Box::new(|| {
+                let list = snapshots();
+                let first = Reflect::get(&list, &JsValue::from(0)).unwrap();
+                Reflect::set(
+                    &first,
+                    &JsValue::from_str("snaptime"),
+                    &JsValue::from(f64::NAN),
+                )
+                .unwrap();
+                b::plan_expiry(target(), policy(), running(), list, JsValue::from(NOW))
+            }),
+            "INVALID_INPUT",
+        ),
+        (
+            Box::new(|| {
                 let cyclic = js("{}");
                 Reflect::set(&cyclic, &JsValue::from_str("self"), &cyclic).unwrap();
                 b::validate_policy(cyclic)
             }),
-            "INVALID_INPUT",
+            "INVALID_POLICY",
         ),
     ];
     for (i, (call, expected)) in cases.iter().enumerate() {
@@ -339,4 +367,61 @@ fn task_requests_and_outcomes() {
     assert_eq!(get(&outcome, "warnings").as_f64(), Some(3.0));
     let req = b::cluster_vms_request().unwrap();
     assert_eq!(get(&req, "params.type").as_string().unwrap(), "vm");
+}
+
+#[wasm_bindgen_test]
+fn batch_expiry_reports_bad_vms_in_place() {
+    let vms = js(r#"[
+        {"target": {"node": "pve1", "vmid": 101}, "vmStatus": {"status": "running"},
+         "snapshots": [{"name": "snap20261120T000000", "snaptime": 1795000000}, {"name": "current"}]},
+        {"target": {"node": "pve1", "vmid": 99}, "vmStatus": {"status": "running"}, "snapshots": []},
+        {"target": {"node": "pve2", "vmid": 102}, "vmStatus": {"status": "running", "lock": "backup"},
+         "snapshots": [{"name": "snap20261120T000000", "snaptime": 1795000000}]}
+    ]"#);
+    let plans: js_sys::Array = b::plan_expiry_batch(policy(), vms, JsValue::from(NOW))
+        .unwrap()
+        .dyn_into()
+        .unwrap();
+    assert_eq!(plans.length(), 3);
+    assert_eq!(
+        get(&plans.get(0), "deletes.0.path").as_string().unwrap(),
+        "/nodes/pve1/qemu/101/snapshot/snap20261120T000000"
+    );
+    assert_eq!(
+        get(&plans.get(1), "error.code").as_string().unwrap(),
+        "INVALID_TARGET"
+    );
+    assert_eq!(
+        get(&plans.get(2), "skipped.0.code").as_string().unwrap(),
+        "VM_LOCKED"
+    );
+    // Data JSON cannot carry (a lone surrogate) in one VM fails only that entry.
+    let vms = js(
+        r#"[{"target": {"node": "pve1", "vmid": 101}, "vmStatus": {"status": "running"}, "snapshots": []},
+                     {"target": {"node": "pve1", "vmid": 102}, "vmStatus": {"status": "running"}, "snapshots": [{"name": "x"}]}]"#,
+    );
+    let bad = get(&vms, "1.snapshots.0");
+    Reflect::set(
+        &bad,
+        &JsValue::from_str("name"),
+        &js_sys::JsString::from_char_code1(0xDC00),
+    )
+    .unwrap();
+    let plans: js_sys::Array = b::plan_expiry_batch(policy(), vms, JsValue::from(NOW))
+        .unwrap()
+        .dyn_into()
+        .unwrap();
+    assert!(get(&plans.get(0), "deletes").is_object());
+    assert_eq!(
+        get(&plans.get(1), "error.code").as_string().unwrap(),
+        "INVALID_INPUT"
+    );
+    assert!(get(&plans.get(1), "error.message")
+        .as_string()
+        .unwrap()
+        .starts_with("vms[1].snapshots[0].name:"));
+    assert_eq!(
+        code_of(b::plan_expiry_batch(js("{}"), js("[]"), JsValue::from(NOW))),
+        "INVALID_POLICY"
+    );
 }

@@ -9,8 +9,8 @@ use pve_snapshots::{api, name, target::GuestType, Value};
 const DAY_S: i64 = 86_400;
 const MAX_NOW: i64 = 253_402_300_799_999;
 
-fn obj(fields: Vec<(&str, Value)>) -> Value {
-    Value::Object(fields.into_iter().map(|(k, v)| (k.to_owned(), v)).collect())
+fn obj<'a>(fields: Vec<(&'a str, Value<'a>)>) -> Value<'a> {
+    Value::Object(fields.into_iter().map(|(k, v)| (k.into(), v)).collect())
 }
 
 fn prefix() -> impl Strategy<Value = String> {
@@ -67,7 +67,7 @@ fn snapshots(prefix: String, now_s: i64) -> impl Strategy<Value = Vec<Snap>> {
     })
 }
 
-fn list_value(snaps: &[Snap]) -> Value {
+fn list_value(snaps: &[Snap]) -> Value<'_> {
     let mut items: Vec<Value> = snaps
         .iter()
         .map(|s| {
@@ -88,7 +88,7 @@ fn list_value(snaps: &[Snap]) -> Value {
     Value::Array(items)
 }
 
-fn policy_value(max: u32, days: u32, prefix: &str) -> Value {
+fn policy_value(max: u32, days: u32, prefix: &str) -> Value<'_> {
     obj(vec![
         ("maxSnapshots", Value::Number(max as f64)),
         ("lifetimeDays", Value::Number(days as f64)),
@@ -96,11 +96,11 @@ fn policy_value(max: u32, days: u32, prefix: &str) -> Value {
     ])
 }
 
-fn target() -> Value {
+fn target() -> Value<'static> {
     obj(vec![("node", "pve1".into()), ("vmid", 101.0.into())])
 }
 
-fn vm(lock: Option<&str>) -> Value {
+fn vm(lock: Option<&'static str>) -> Value<'static> {
     let mut f = vec![("status", Value::from("running"))];
     if let Some(l) = lock {
         f.push(("lock", l.into()));
@@ -176,7 +176,7 @@ proptest! {
 
 /// Arbitrary JSON-like trees, with the numbers and strings most likely to
 /// break arithmetic and parsing.
-fn any_value() -> impl Strategy<Value = Value> {
+fn any_value() -> impl Strategy<Value = Value<'static>> {
     let leaf = prop_oneof![
         Just(Value::Null),
         any::<bool>().prop_map(Value::Bool),
@@ -200,7 +200,7 @@ fn any_value() -> impl Strategy<Value = Value> {
             Just("UPID:pve1:00001A2B:0001C3D4:6744A1B0:qmsnapshot:101:root@pam!panel:".to_owned()),
             Just("WARNINGS: 99999999999".to_owned()),
         ]
-        .prop_map(Value::String),
+        .prop_map(|s| Value::String(s.into())),
     ];
     let keys = prop_oneof![
         Just("name"),
@@ -225,9 +225,8 @@ fn any_value() -> impl Strategy<Value = Value> {
     leaf.prop_recursive(4, 64, 8, move |inner| {
         prop_oneof![
             prop::collection::vec(inner.clone(), 0..8).prop_map(Value::Array),
-            prop::collection::vec((keys.clone(), inner), 0..8).prop_map(|f| Value::Object(
-                f.into_iter().map(|(k, v)| (k.to_owned(), v)).collect()
-            )),
+            prop::collection::vec((keys.clone(), inner), 0..8)
+                .prop_map(|f| Value::Object(f.into_iter().map(|(k, v)| (k.into(), v)).collect())),
         ]
     })
 }

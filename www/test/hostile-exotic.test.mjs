@@ -154,7 +154,7 @@ test('frozen, sealed, class instances and built-ins', () => {
   for (const [label, args, want] of builtins) check(core.snapshotPage, args, want, `snapshotPage: ${label}`);
   check(core.remainingLifetime, [v.policy, S, 10n ** 30n], badInput('nowMs'));
   check(core.planRollback, [v.target, v.policy, v.vmStatus, v.snapshots, v.name, { start: Symbol('yes') }], badInput('options.start'));
-  check(core.planCreate, [v.target, v.policy, v.vmStatus, v.snapshots, { description: () => 'x' }, NOW], fails('INVALID_INPUT', 'options.description', { exact: true }), 'a function as description');
+  check(core.planCreate, [v.target, v.policy, v.vmStatus, v.snapshots, { description: () => 'x' }, NOW], fails('INVALID_DESCRIPTION', 'options.description', { exact: true }), 'a function as description');
   // Documented in src/bindings.rs: objects with toJSON are read as JSON writes them.
   const withToJson = { node: 'pve1', vmid: 101, toJSON: () => ({ node: 'pve2', vmid: 102 }) };
   check(core.listSnapshotsRequest, [withToJson], either(gives((r) => assert.match(r.path, /^\/nodes\/pve[12]\/qemu\/10[12]\/snapshot$/)), badInput('target.toJSON')));
@@ -206,7 +206,12 @@ test('a lone surrogate in every string position', () => {
       [core.taskStatusRequest, [lone], at('upid')],
       [core.taskOutcome, [{ status: lone }], at('status.status')],
       [core.taskOutcome, [{ status: 'stopped', exitstatus: lone }], at('status.exitstatus')],
-      [core.planExpiryBatch, [v.policy, [{ target: { ...v.target, node: lone }, vmStatus: v.vmStatus, snapshots: [] }], NOW], at('vms[0].target.node')],
+      // The batch fails only the entry with the bad value.
+      [core.planExpiryBatch, [v.policy, [{ target: { ...v.target, node: lone }, vmStatus: v.vmStatus, snapshots: [] }], NOW], gives((r) => {
+        assert.equal(r.length, 1);
+        assert.equal(r[0].error.code, 'INVALID_INPUT');
+        assert.match(r[0].error.message, /^vms\[0\]\.target\.node: /);
+      })],
     ];
     for (const [fn, args, want] of rows) check(fn, args, want, `${fn.name} with ${JSON.stringify(lone)}`);
   }
