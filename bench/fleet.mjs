@@ -6,6 +6,7 @@
 
 import assert from 'node:assert/strict';
 import { parseArgs } from 'node:util';
+import { existsSync, readdirSync } from 'node:fs';
 import * as core from '../www/core.mjs';
 import { planExpiryJs } from './expiry-baseline.mjs';
 import { makeFleet, NOW_MS, POLICIES } from './fleet-data.mjs';
@@ -13,6 +14,18 @@ import { summarize } from './lib/stats.mjs';
 import { printTable } from './lib/table.mjs';
 import { printMachine } from './lib/machine.mjs';
 import { timeMs, settle } from './lib/timing.mjs';
+
+// The glue's own JSON step, when the core has one (pkg/snippets/*/inline*.js).
+let faithfulJson = null;
+const snippets = new URL('../pkg/snippets/', import.meta.url);
+if (existsSync(snippets)) {
+  for (const dir of readdirSync(snippets)) {
+    for (const f of readdirSync(new URL(`${dir}/`, snippets))) {
+      const m = await import(new URL(`${dir}/${f}`, snippets).href);
+      if (typeof m.faithfulJson === 'function') faithfulJson = m.faithfulJson;
+    }
+  }
+}
 
 const { values: opt } = parseArgs({ options: { runs: { type: 'string', default: '11' }, vms: { type: 'string', default: '10000' } } });
 const RUNS = Number(opt.runs);
@@ -60,6 +73,7 @@ for (let i = 0; i < RUNS; i++) {
   }
 }
 const j = summarize(samples.js);
+const texts = fleet.map((v) => ({ target: v.target, policy: v.policy, status: JSON.stringify(v.vmStatus), list: JSON.stringify(v.snapshots) }));
 const rows = [{ figure: 'plain-JS baseline, whole fleet', unit: 'ms', summary: j }];
 for (const [name, label] of [['wasm', 'wasm planExpiry per VM'], ['batch', 'wasm planExpiryBatch per product']]) {
   if (!samples[name]) continue;
@@ -82,7 +96,10 @@ const steps = [
   ['planExpiry, empty snapshot list', () => fleet.map((v) => core.planExpiry(v.target, v.policy, v.vmStatus, [], NOW_MS))],
   ['planExpiry, 11 entries, none expired', () => fleet.map((v) => core.planExpiry(v.target, v.policy, v.vmStatus, v.snapshots, NOW_MS - 30 * 86_400_000))],
   ['planExpiry, full (as above)', () => planFleet(core.planExpiry)],
-  ['JSON.stringify(snapshot lists) (cost of a JSON-text boundary, JS side)', () => fleet.map((v) => JSON.stringify(v.snapshots))],
+  ['JSON.stringify of every argument (JS side of a JSON-text boundary)', () => fleet.map((v) => JSON.stringify([v.target, v.policy, v.vmStatus, v.snapshots]))],
+  ...(faithfulJson ? [["the same through the glue's faithfulJson (replacer per value)", () => fleet.map((v) => faithfulJson([v.target, v.policy, v.vmStatus, v.snapshots]))]] : []),
+  // What the job really starts from: Proxmox's answers as text.
+  ['JS from the answers as text: JSON.parse + baseline', () => texts.map((t) => planExpiryJs(t.target, t.policy, JSON.parse(t.status), JSON.parse(t.list), NOW_MS))],
   ['JS baseline, none expired', () => planFleet(planExpiryJs, NOW_MS - 30 * 86_400_000)],
 ];
 const stepRows = [];

@@ -1,14 +1,16 @@
 // Child of instructions.mjs, run under callgrind: does `count` units of one
 // kind of work after the same setup, so two counts differ only by the work.
-// Usage: node bench/instructions-child.mjs page|fleet-wasm|fleet-js|fleet-batch COUNT
+// WARM units run first (JIT tier-up, which --single-threaded puts on the main
+// thread, lands there), then COUNT more.
+// Usage: node bench/instructions-child.mjs page|fleet-wasm|fleet-js|fleet-batch COUNT [WARM]
 
 import * as core from '../www/core.mjs';
 import { PAGE_NOW_MS, PAGE_POLICY, PAGE_VM_STATUS, PAGE_SNAPSHOTS } from './page-fixture.mjs';
 import { planExpiryJs } from './expiry-baseline.mjs';
 import { makeFleet, NOW_MS, POLICIES } from './fleet-data.mjs';
 
-const [kind, countArg] = process.argv.slice(2);
-const count = Number(countArg);
+const [kind, countArg, warmArg = '0'] = process.argv.slice(2);
+const count = Number(countArg) + Number(warmArg);
 // Built whatever the kind, so every run pays the same setup.
 const fleet = makeFleet({ vms: 1000 });
 

@@ -2,9 +2,10 @@
 // Instruction counts (valgrind --tool=callgrind) per unit of work: a figure
 // that stays put on a noisy shared machine where wall times do not. Each
 // kind runs twice in fresh processes, with N and 2N units after the same
-// setup; (I(2N) − I(N)) / N is the cost of one unit with start-up, JIT
-// warm-up and setup cancelled out. V8 runs --single-threaded so background
-// compiler threads do not add noise.
+// setup and WARM units of warm-up; (I(WARM+2N) − I(WARM+N)) / N is the cost
+// of one unit with start-up, setup and JIT tier-up cancelled out. V8 runs
+// --single-threaded with fixed random and hash seeds: without them repeated
+// counts differ by ~0.2 % (millions of instructions), with them by ~0.002 %.
 // Usage: node bench/instructions.mjs [--repeats N]
 
 import { execFile } from 'node:child_process';
@@ -17,12 +18,14 @@ import * as core from '../www/core.mjs';
 
 const { values: opt } = parseArgs({ options: { repeats: { type: 'string', default: '1' } } });
 const REPEATS = Number(opt.repeats);
+const WARM = 1500;
 const child = fileURLToPath(new URL('./instructions-child.mjs', import.meta.url));
 
 /** @returns {Promise<number>} instructions executed by the whole process */
 function count(kind, n) {
   return new Promise((resolve, reject) => {
-    execFile('valgrind', ['--tool=callgrind', '--callgrind-out-file=/dev/null', process.execPath, '--single-threaded', child, kind, String(n)],
+    execFile('valgrind', ['--tool=callgrind', '--callgrind-out-file=/dev/null', process.execPath,
+      '--single-threaded', '--random-seed=1', '--hash-seed=1', child, kind, String(n), String(WARM)],
       { maxBuffer: 16 << 20 }, (err, _stdout, stderr) => {
         const m = String(stderr).match(/Collected : (\d+)/);
         if (err || !m) return reject(new Error(`callgrind ${kind} ${n} failed: ${err?.message ?? ''}\n${String(stderr).slice(-1500)}`));
@@ -37,13 +40,13 @@ if (version.includes('unavailable')) {
   process.exit(1);
 }
 printMachine();
-process.stdout.write(`${version}, node --single-threaded\n\n`);
+process.stdout.write(`${version}, node --single-threaded --random-seed=1 --hash-seed=1, ${WARM} units of warm-up\n\n`);
 
 const kinds = [
-  ['page', 1000, 'snapshotPage, 10 snapshots', 'call'],
-  ['fleet-wasm', 1000, 'planExpiry per VM (10 snapshots)', 'VM'],
-  ...(typeof core.planExpiryBatch === 'function' ? [['fleet-batch', 1000, 'planExpiryBatch, per VM', 'VM']] : []),
-  ['fleet-js', 1000, 'plain-JS baseline per VM', 'VM'],
+  ['page', 500, 'snapshotPage, 10 snapshots', 'call'],
+  ['fleet-wasm', 500, 'planExpiry per VM (10 snapshots)', 'VM'],
+  ...(typeof core.planExpiryBatch === 'function' ? [['fleet-batch', 500, 'planExpiryBatch, per VM', 'VM']] : []),
+  ['fleet-js', 500, 'plain-JS baseline per VM', 'VM'],
 ];
 const rows = [];
 for (const [kind, n, figure, unit] of kinds) {
@@ -52,7 +55,7 @@ for (const [kind, n, figure, unit] of kinds) {
     const [a, b] = [await count(kind, n), await count(kind, 2 * n)];
     per.push((b - a) / n / 1000);
   }
-  rows.push({ figure, unit: `k instr/${unit}`, summary: summarize(per), note: `(I(${2 * n}) − I(${n})) / ${n}` });
+  rows.push({ figure, unit: `k instr/${unit}`, summary: summarize(per), note: `(I(${WARM}+${2 * n}) − I(${WARM}+${n})) / ${n}` });
 }
 const byKind = Object.fromEntries(kinds.map(([k], i) => [k, rows[i].summary.median]));
 rows.push({ figure: 'planExpiry / JS baseline', unit: '×', value: byKind['fleet-wasm'] / byKind['fleet-js'] });

@@ -6,7 +6,7 @@
 // plus -g, so the code is the release code with a names section; twiggy
 // then attributes every byte. Usage: node bench/size.mjs [--no-twiggy]
 
-import { readFileSync, existsSync, mkdirSync, statSync } from 'node:fs';
+import { readFileSync, existsSync, mkdirSync, statSync, readdirSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { gzipSync, brotliCompressSync, constants } from 'node:zlib';
 import { tmpdir } from 'node:os';
@@ -30,7 +30,12 @@ if (!existsSync(wasmPath) || !existsSync(gluePath)) {
   process.exit(1);
 }
 const wasm = readFileSync(wasmPath);
-const glue = readFileSync(gluePath);
+// The glue is pve_snapshots.js plus any inline JS snippets wasm-bindgen emits.
+const snippetDir = join(root, 'pkg/snippets');
+const snippetFiles = existsSync(snippetDir)
+  ? readdirSync(snippetDir, { recursive: true }).map(String).filter((f) => f.endsWith('.js')).map((f) => join(snippetDir, f))
+  : [];
+const glue = Buffer.concat([readFileSync(gluePath), ...snippetFiles.map((f) => readFileSync(f))]);
 
 printMachine();
 process.stdout.write(`pkg/ built ${statSync(wasmPath).mtime.toISOString()}\n\n`);
@@ -38,8 +43,8 @@ printTable('Package size (pkg/, release)', [
   { figure: 'pve_snapshots_bg.wasm raw', unit: 'KiB', value: kb(wasm.length), note: `${wasm.length} B` },
   { figure: 'pve_snapshots_bg.wasm gzip -9', unit: 'KiB', target: '≤ 60', value: kb(gz(wasm)), met: kb(gz(wasm)) <= 60, note: `${gz(wasm)} B` },
   { figure: 'pve_snapshots_bg.wasm brotli 11', unit: 'KiB', value: kb(br(wasm)), note: `${br(wasm)} B` },
-  { figure: 'pve_snapshots.js (glue) raw', unit: 'KiB', value: kb(glue.length), note: `${glue.length} B` },
-  { figure: 'pve_snapshots.js (glue) gzip -9', unit: 'KiB', target: '≤ 10', value: kb(gz(glue)), met: kb(gz(glue)) <= 10, note: `${gz(glue)} B` },
+  { figure: 'JS glue raw', unit: 'KiB', value: kb(glue.length), note: `${glue.length} B: pve_snapshots.js + ${snippetFiles.length} snippet(s)` },
+  { figure: 'JS glue gzip -9', unit: 'KiB', target: '≤ 10', value: kb(gz(glue)), met: kb(gz(glue)) <= 10, note: `${gz(glue)} B` },
 ]);
 
 if (opt['no-twiggy']) process.exit(0);
