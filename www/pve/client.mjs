@@ -248,7 +248,7 @@ export function createPveClient(options) {
    */
   function wrapFailure(error, method, path, idempotent) {
     if (error instanceof PveError) {
-      if (error.code !== 'PVE_TLS' || error.message.startsWith(`${method} `)) return error;
+      if (error.code !== 'PVE_TLS' || !error.message.startsWith('TLS: ')) return error;
       // The agent does not know which request the socket was for.
       return new PveError('PVE_TLS', `${method} ${path}: ${error.message}`, { details: error.details });
     }
