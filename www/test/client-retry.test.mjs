@@ -89,6 +89,20 @@ for (const [step, code] of [['503', 'PVE_SERVER'], ['500', 'PVE_SERVER'], ['rese
   }
 }
 
+
+/**
+ * Waits until `condition()` holds, but never past `pending` settling or 20 s:
+ * an unbounded loop would outlive a failed test and keep the file running.
+ * @param {() => boolean} condition
+ * @param {Promise<unknown>} pending
+ */
+async function waitUntil(condition, pending) {
+  let settled = false;
+  pending.then(() => { settled = true; }, () => { settled = true; });
+  const deadline = Date.now() + 20000;
+  while (!condition() && !settled && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+}
+
 test('GET recovers when a retry succeeds', async () => {
   script['/a'] = ['503', 'reset', 'ok'];
   assert.deepEqual(await pve.request({ method: 'GET', path: '/a' }), { n: 3 });
@@ -134,7 +148,7 @@ test('an abort (in backoff or in flight) stops the retries with the abort reason
   const client = createPveClient({ url: `http://127.0.0.1:${/** @type {any} */ (server.address()).port}`, tokenId: 'snap@pve!panel', tokenSecret: 'SECRET', retries: 10 });
   try {
     const pending = client.request({ method: 'GET', path: '/a' }, { signal: controller.signal });
-    while ((hits['/a'] ?? 0) < 1) await new Promise((r) => setTimeout(r, 10));
+    await waitUntil(() => (hits['/a'] ?? 0) >= 1, pending);
     controller.abort();
     await assert.rejects(pending, { name: 'AbortError' });
     assert.ok(hits['/a'] < 11, `sent ${hits['/a']} times`);

@@ -64,6 +64,20 @@ after(async () => {
   await new Promise((resolve) => server.close(resolve));
 });
 
+
+/**
+ * Waits until `condition()` holds, but never past `pending` settling or 20 s:
+ * an unbounded loop would outlive a failed test and keep the file running.
+ * @param {() => boolean} condition
+ * @param {Promise<unknown>} pending
+ */
+async function waitUntil(condition, pending) {
+  let settled = false;
+  pending.then(() => { settled = true; }, () => { settled = true; });
+  const deadline = Date.now() + 20000;
+  while (!condition() && !settled && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+}
+
 test('a task that ends OK: polled on the node named in the UPID, progress reported while running', async () => {
   const upid = upidOf('pve2', 1);
   script[upid] = [running, running, stopped('OK')];
@@ -146,7 +160,7 @@ test('an AbortSignal ends the wait as "running" (aborted), also mid-request', as
   script[upid] = [running, 'hang'];
   const controller = new AbortController();
   const pending = pve.waitForTask(upid, { intervalMs: 20, timeoutMs: 30000, signal: controller.signal });
-  while (polled.length < 2) await new Promise((r) => setTimeout(r, 10));
+  await waitUntil(() => polled.length >= 2, pending);
   controller.abort();
   const result = await pending;
   assert.equal(result.state, 'running');
