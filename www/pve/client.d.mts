@@ -5,11 +5,11 @@ export type PveErrorCode =
   | 'INVALID_REQUEST'      // the request description (or a waitForTask option) is malformed; nothing was sent
   | 'INVALID_CONFIG'       // createPveClient options are wrong
   | 'PVE_PARAMETER'        // HTTP 400 with Proxmox's per-parameter `errors`
-  | 'PVE_BAD_REQUEST'      // any other 4xx not listed here (mostly 400)
+  | 'PVE_BAD_REQUEST'      // HTTP 400 without per-parameter errors
   | 'PVE_AUTH'             // HTTP 401: token id or secret wrong, token expired
   | 'PVE_FORBIDDEN'        // HTTP 403: the token lacks a privilege
   | 'PVE_NOT_IMPLEMENTED'  // HTTP 501: unknown path/method, or a body on GET/DELETE
-  | 'PVE_SERVER'           // other 5xx, or an answer that is not Proxmox's JSON envelope
+  | 'PVE_SERVER'           // other 5xx, a 4xx Proxmox never sends, or an answer that is not its JSON envelope
   | 'PVE_TIMEOUT'          // no complete answer within timeoutMs
   | 'PVE_NETWORK'          // connection refused, reset, DNS failure
   | 'PVE_TLS';             // certificate not trusted, hostname mismatch or pin mismatch

@@ -95,7 +95,8 @@ export function errorFromAnswer({ method, path, status, reason, body, bodyKind, 
     return new PveError('PVE_SERVER', `${where}: HTTP ${status}${said}${bodyKind === 'other' ? ' (answer is not JSON)' : ''}`,
       { ...info, retryable: idempotent });
   }
-  if (status >= 400) return new PveError('PVE_BAD_REQUEST', `${where}: HTTP ${status}${said}`, info);
+  // Proxmox itself uses no other 4xx (unknown paths are 501): something in between answered.
+  if (status >= 400) return new PveError('PVE_SERVER', `${where}: HTTP ${status}${said}`, info);
   // 1xx/3xx: Proxmox never redirects the API; something in between answered.
   return new PveError('PVE_SERVER', `${where}: unexpected HTTP ${status}${said}`, info);
 }

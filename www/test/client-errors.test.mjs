@@ -142,8 +142,8 @@ test('a 200 that is not the JSON envelope is PVE_SERVER, not data', async () => 
   await expectError({ method: 'GET', path: '/array200' }, { code: 'PVE_SERVER', status: 200 });
 });
 
-test('another 4xx is PVE_BAD_REQUEST with its status', async () => {
-  await expectError({ method: 'GET', path: '/notfound' }, { code: 'PVE_BAD_REQUEST', status: 404, pveMessage: 'Not Found' });
+test('a 4xx Proxmox never sends (404 from a proxy) is PVE_SERVER, not retryable', async () => {
+  await expectError({ method: 'GET', path: '/notfound' }, { code: 'PVE_SERVER', status: 404, pveMessage: 'Not Found', retryable: false });
 });
 
 test('a connection reset is PVE_NETWORK', async () => {
