@@ -146,7 +146,7 @@ function attempts() {
 
   // 5. Replayed task ids: bob's opaque id and his raw UPID, under every service; alice's own id under another of her services.
   const replays = [bobTask.id, encodeURIComponent(bobTask.upid), bobTask.upid.replaceAll(':', '%3A'), `${bobTask.id}.`, `${bobTask.id}%00`, bobTask.id.toUpperCase(),
-    bobTask.id.slice(0, -1), `${bobTask.id}x`, 't-', 't-%2E%2E'];
+    bobTask.id.slice(0, -1), `${bobTask.id}x`, 't-', 't-%2E%2E', '201', 'qemu%2F201', `UPID%3Apve2%3A00001234%3A00000001%3A00000000%3Aqmsnapshot%3A201%3Aroot%40pam!panel%3A`];
   for (const svc of [...ALICE_SERVICES, ...BOB_SERVICES, 'svc-999']) {
     for (const id of replays) add({ label: `replayed task id ${id.slice(0, 24)}`, method: 'GET', path: `/api/services/${svc}/tasks/${id}`, status: [404] });
   }
