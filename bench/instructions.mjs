@@ -4,19 +4,23 @@
 // kind runs twice in fresh processes, with N and 2N units after the same
 // setup and WARM units of warm-up; (I(WARM+2N) − I(WARM+N)) / N is the cost
 // of one unit with start-up, setup and JIT tier-up cancelled out. V8 runs
-// --single-threaded with fixed random and hash seeds: without them repeated
-// counts differ by ~0.2 % (millions of instructions), with them by ~0.002 %.
+// --single-threaded with fixed random and hash seeds, and wasm compiled by
+// TurboFan up front (--no-liftoff, as after tier-up in a long-running
+// process): without these, repeated counts differ by 0.2-0.4 % (millions of
+// instructions), with them by about 0.02 %. Counts do not mind a busy
+// machine, so the processes run nproc at a time.
 // Usage: node bench/instructions.mjs [--repeats N]
 
 import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { availableParallelism } from 'node:os';
 import { summarize } from './lib/stats.mjs';
 import { printTable } from './lib/table.mjs';
 import { printMachine, tryCommand } from './lib/machine.mjs';
 import * as core from '../www/core.mjs';
 
-const { values: opt } = parseArgs({ options: { repeats: { type: 'string', default: '1' } } });
+const { values: opt } = parseArgs({ options: { repeats: { type: 'string', default: '2' } } });
 const REPEATS = Number(opt.repeats);
 const WARM = 1500;
 const child = fileURLToPath(new URL('./instructions-child.mjs', import.meta.url));
@@ -25,7 +29,7 @@ const child = fileURLToPath(new URL('./instructions-child.mjs', import.meta.url)
 function count(kind, n) {
   return new Promise((resolve, reject) => {
     execFile('valgrind', ['--tool=callgrind', '--callgrind-out-file=/dev/null', process.execPath,
-      '--single-threaded', '--random-seed=1', '--hash-seed=1', child, kind, String(n), String(WARM)],
+      '--single-threaded', '--random-seed=1', '--hash-seed=1', '--no-liftoff', child, kind, String(n), String(WARM)],
       { maxBuffer: 16 << 20 }, (err, _stdout, stderr) => {
         const m = String(stderr).match(/Collected : (\d+)/);
         if (err || !m) return reject(new Error(`callgrind ${kind} ${n} failed: ${err?.message ?? ''}\n${String(stderr).slice(-1500)}`));
@@ -40,7 +44,7 @@ if (version.includes('unavailable')) {
   process.exit(1);
 }
 printMachine();
-process.stdout.write(`${version}, node --single-threaded --random-seed=1 --hash-seed=1, ${WARM} units of warm-up\n\n`);
+process.stdout.write(`${version}, node --single-threaded --random-seed=1 --hash-seed=1 --no-liftoff, ${WARM} units of warm-up\n\n`);
 
 const kinds = [
   ['page', 500, 'snapshotPage, 10 snapshots', 'call'],
@@ -48,13 +52,20 @@ const kinds = [
   ...(typeof core.planExpiryBatch === 'function' ? [['fleet-batch', 500, 'planExpiryBatch, per VM', 'VM']] : []),
   ['fleet-js', 500, 'plain-JS baseline per VM', 'VM'],
 ];
+// Every (kind, repeat, size) process, nproc at a time.
+const jobs = kinds.flatMap(([kind, n]) => Array.from({ length: REPEATS }, (_, r) => [[kind, r, n], [kind, r, 2 * n]]).flat());
+const counts = new Map();
+let next = 0;
+await Promise.all(Array.from({ length: availableParallelism() }, async () => {
+  while (next < jobs.length) {
+    const [kind, r, n] = jobs[next++];
+    counts.set(`${kind}/${r}/${n}`, await count(kind, n));
+  }
+}));
 const rows = [];
 for (const [kind, n, figure, unit] of kinds) {
   const per = [];
-  for (let r = 0; r < REPEATS; r++) {
-    const [a, b] = [await count(kind, n), await count(kind, 2 * n)];
-    per.push((b - a) / n / 1000);
-  }
+  for (let r = 0; r < REPEATS; r++) per.push((counts.get(`${kind}/${r}/${2 * n}`) - counts.get(`${kind}/${r}/${n}`)) / n / 1000);
   rows.push({ figure, unit: `k instr/${unit}`, summary: summarize(per), note: `(I(${WARM}+${2 * n}) − I(${WARM}+${n})) / ${n}` });
 }
 const byKind = Object.fromEntries(kinds.map(([k], i) => [k, rows[i].summary.median]));
