@@ -190,7 +190,7 @@ test('cross-customer attempts: every one refused, zero Proxmox writes, nothing o
   assert.equal(mine.status, 200);
   const bobs = stack.sim.vm(201).snapshots.map((s) => s.name);
   assert.ok(bobs.includes(BOB_SNAPSHOT) && bobs.includes(bobTask.name), `bob's snapshots: ${bobs}`);
-  assert.ok(!stack.sim.requests.some((q) => q.method !== 'GET' && BOB_VMIDS.some((v) => q.path.includes(`/${v}/`)) && q.body?.description !== 'bob only'),
+  assert.ok(!stack.sim.requests.some((q) => q.method !== 'GET' && BOB_VMIDS.some((v) => q.path.includes(`/${v}/`)) && /** @type {any} */ (q.body)?.description !== 'bob only'),
     'no write ever reached bob\'s VMs except his own create');
 });
 
