@@ -10,7 +10,8 @@ use pve_snapshots_fuzz::{check, input, plans};
 
 fuzz_target!(|data: &[u8]| {
     let [policy, vms, now] = input::args::<3>(data);
-    let Some(batch) = check::answer(api::plan_expiry_batch(&policy, &vms, &now)) else { return };
+    let Some(entries) = check::answer(api::batch_entries(vms.clone())) else { return };
+    let Some(batch) = check::answer(api::plan_expiry_batch(&policy, entries, &now)) else { return };
     let Value::Array(list) = &vms else { panic!("accepted vms {vms:?}") };
     assert_eq!(batch.len(), list.len());
     for (vm, entry) in list.iter().zip(&batch) {

@@ -33,6 +33,7 @@ const ARGUMENTS: &[&str] = &[
     "upid",
     "status",
     "snaptimeSeconds",
+    "vms",
 ];
 
 /// A refusal: a listed code, a message that names the field and the field
