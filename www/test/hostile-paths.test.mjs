@@ -27,6 +27,14 @@ function rng(seed) {
 
 const TEXT = ['', 'Before upgrade', 'quote " and backslash \\', 'line\nbreak\ttab', '\u2028\u2029', 'emoji 😀', 'é', '<b>x</b>', 'null', '\u0001', 'a\r\nb', '%2F..', '{"json":1}'];
 
+/** Random text from the characters that break naive readers, lone surrogates included. */
+function text(r) {
+  const alphabet = ['a', 'Z', '0', '-', '_', '/', '.', '%', ' ', '\t', '\n', '\r', '\0', '\u001b', '\u007f', '\u0085', '"', '\\', 'é', '😀', '\ud800', '\udc00', '\u2028', '\ufeff'];
+  let out = '';
+  for (let i = r.int(12); i > 0; i--) out += r.pick(alphabet);
+  return out;
+}
+
 function generate(r) {
   const prefix = r.pick(['snap', 'auto-', 'x']);
   const stamp = () => new Date((S - r.int(20 * DAY)) * 1000).toISOString().replace(/[-:]/g, '').slice(0, 15);
@@ -35,6 +43,7 @@ function generate(r) {
     () => `${prefix}${stamp()}-${2 + r.int(120)}`,
     () => `snap${stamp()}`,
     () => r.pick(['before-upgrade', 'vzdump', 'current', 'pending', 'a', '../x', 'Snap20261125T000000']),
+    () => text(r),
   ])();
   const number = () => r.pick([0, 1, -1, 0.5, 2 ** 53 - 1, 2 ** 53, 1e21, S, S - r.int(30 * DAY), NOW, 253402300799, -0]);
   const snapshots = [];
@@ -42,7 +51,7 @@ function generate(r) {
   for (let i = 0; i < n; i++) {
     const s = { name: name() };
     if (r.next() < 0.9) s.snaptime = r.next() < 0.8 ? S - r.int(20 * DAY) : number();
-    if (r.next() < 0.5) s.description = r.pick(TEXT);
+    if (r.next() < 0.5) s.description = r.next() < 0.7 ? r.pick(TEXT) : text(r);
     if (r.next() < 0.4) s.vmstate = r.pick([0, 1, '0', '1', true, false, 'yes', 2]);
     if (r.next() < 0.1) s.snapstate = r.pick(['prepare', 'delete', '']);
     if (r.next() < 0.3) s.parent = name();
@@ -51,17 +60,17 @@ function generate(r) {
   }
   if (r.next() < 0.8) snapshots.push({ name: 'current', description: 'You are here!', running: 1 });
   const vmStatus = { status: r.pick(['running', 'stopped', 'paused']) };
-  if (r.next() < 0.2) vmStatus.lock = r.pick(['backup', 'snapshot', 'migrate', '']);
+  if (r.next() < 0.2) vmStatus.lock = r.pick(['backup', 'snapshot', 'migrate', '', text(r)]);
   if (r.next() < 0.1) vmStatus.template = r.pick([0, 1, '1']);
   const policy = { maxSnapshots: r.pick([0, 1, 3, 10, 100]), lifetimeDays: r.pick([1, 3, 10]) };
-  if (r.next() < 0.5) policy.namePrefix = prefix;
+  if (r.next() < 0.5) policy.namePrefix = r.next() < 0.9 ? prefix : text(r);
   if (r.next() < 0.3) policy.rollbackLatestOnly = r.pick([true, false]);
   if (r.next() < 0.3) policy.includeRam = r.pick([true, false]);
   if (r.next() < 0.05) policy.maxSnapshots = number();
-  const target = { node: r.pick(['pve1', 'pve-2', 'a'.repeat(63)]), vmid: r.pick([100, 101, 999999999]), type: r.pick(['qemu', 'lxc', undefined]) };
-  const options = r.pick([undefined, {}, { description: r.pick(TEXT), includeRam: r.pick([true, false, undefined]) }, { start: r.pick([true, false]) }]);
+  const target = { node: r.pick(['pve1', 'pve-2', 'a'.repeat(63), text(r)]), vmid: r.pick([100, 101, 999999999]), type: r.pick(['qemu', 'lxc', undefined]) };
+  const options = r.pick([undefined, {}, { description: r.next() < 0.5 ? r.pick(TEXT) : text(r), includeRam: r.pick([true, false, undefined]) }, { start: r.pick([true, false]) }]);
   const nowMs = r.pick([NOW, NOW + r.int(20 * DAY * 1000), 0]);
-  const status = r.pick([{ status: 'running' }, { status: 'stopped', exitstatus: r.pick(['OK', 'WARNINGS: 2', 'VM is locked (backup)', ' OK ', '']) }, { status: 'stopped' }]);
+  const status = r.pick([{ status: 'running' }, { status: 'stopped', exitstatus: r.pick(['OK', 'WARNINGS: 2', 'VM is locked (backup)', ' OK ', '', text(r)]) }, { status: 'stopped' }]);
   const pickName = snapshots.length && r.next() < 0.8 ? r.pick(snapshots).name : name();
   return { policy, target, vmStatus, snapshots, options, nowMs, status, name: pickName };
 }
@@ -93,7 +102,7 @@ const CALLS = {
 test('the JSON fast path and the exact walk read random Proxmox-shaped input alike', () => {
   // JSON cannot carry NaN, so every accepted call with it went through the walk.
   let walked = 0;
-  for (let seed = 1; seed <= 400; seed++) {
+  for (let seed = 1; seed <= 600; seed++) {
     const data = generate(rng(seed));
     for (const [fnName, build] of Object.entries(CALLS)) {
       const fast = outcome(core[fnName], build(data));
@@ -104,6 +113,6 @@ test('the JSON fast path and the exact walk read random Proxmox-shaped input ali
       if (fast.error) assert.equal(fast.error.name, 'SnapshotError', `${fnName}, seed ${seed}: ${fast.error.message}`);
     }
   }
-  assert.ok(walked > 1000, `only ${walked} calls were read by the walk`);
+  assert.ok(walked > 1500, `only ${walked} calls were read by the walk`);
   assertAlive();
 });
