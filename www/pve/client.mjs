@@ -169,6 +169,9 @@ export function createPveClient(options) {
       headers['Content-Length'] = Buffer.byteLength(body);
     }
     return new Promise((resolve, reject) => {
+      // Already aborted: send nothing (a request destroyed before its error
+      // listener exists would crash the process with an unhandled 'error').
+      if (signal?.aborted) { reject(signal.reason ?? new Error('aborted')); return; }
       let done = false;
       /** @param {Error|null} err @param {any} [value] */
       const finish = (err, value) => {
@@ -182,6 +185,7 @@ export function createPveClient(options) {
       const req = (secure ? https : http).request(target, {
         method, headers, agent: idempotent ? readAgent : writeAgent,
       });
+      req.on('error', fail);
       const timer = setTimeout(() => {
         const err = new PveError('PVE_TIMEOUT', `${method} ${path}: no complete answer from ${origin} within ${attemptTimeoutMs} ms`,
           { retryable: idempotent, details: { timeoutMs: attemptTimeoutMs } });
@@ -192,9 +196,7 @@ export function createPveClient(options) {
         finish(signal?.reason ?? new Error('aborted'));
         req.destroy();
       };
-      if (signal?.aborted) { onAbort(); return; }
       signal?.addEventListener('abort', onAbort, { once: true });
-      req.on('error', fail);
       req.on('response', (res) => {
         /** @type {Buffer[]} */
         const chunks = [];
