@@ -126,7 +126,12 @@ const HEX = '0123456789ABCDEF';
 const UNRESERVED = /^[A-Za-z0-9_~-]*$/;
 const utf8 = new TextEncoder();
 
-/** Percent-encodes everything but RFC 3986 unreserved characters (also '.', '!', '*', … which encodeURIComponent keeps). */
+/**
+ * Percent-encodes one path segment: everything but RFC 3986 unreserved
+ * characters, so also '.', '!', '*', … which encodeURIComponent keeps.
+ * @param {string} segment
+ * @returns {string}
+ */
 export function encodeSegment(segment) {
   if (UNRESERVED.test(segment)) return segment;
   let out = '';
