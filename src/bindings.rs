@@ -250,7 +250,7 @@ impl Reader {
         if let Some(s) = js.as_string() {
             // The conversion replaces lone surrogates with U+FFFD; only then
             // pay for the exact check, and refuse text that would change.
-            if s.contains('\u{FFFD}') && !js_sys::JsString::from(js.clone()).is_valid_utf16() {
+            if has_replacement_char(&s) && !js_sys::JsString::from(js.clone()).is_valid_utf16() {
                 return Err(Self::fail(
                     path,
                     "contains invalid UTF-16 (a lone surrogate)",
@@ -294,6 +294,12 @@ impl Reader {
         }
         Ok(Value::Object(fields))
     }
+}
+
+/// U+FFFD in UTF-8, found bytewise: a `char` pattern would pull a generic
+/// substring searcher into the module.
+fn has_replacement_char(s: &str) -> bool {
+    s.as_bytes().windows(3).any(|w| w == [0xEF, 0xBF, 0xBD])
 }
 
 fn join(path: &str, key: &str) -> String {

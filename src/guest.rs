@@ -9,6 +9,10 @@ use crate::input::{array_value, quote, Obj, Value};
 pub const MAX_EPOCH_SECONDS: i64 = 253_402_300_799;
 /// Far above any real VM (a Proxmox config file is at most 1 MiB).
 pub const MAX_SNAPSHOTS_IN_LIST: usize = 10_000;
+/// Proxmox creates names of at most 40 characters; its config parser would
+/// read longer ones, so foreign names get room, but not unbounded room (they
+/// appear in messages and on the page).
+pub const MAX_LISTED_NAME_LEN: usize = 255;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct VmStatus {
@@ -87,6 +91,12 @@ pub fn snapshots_from_value(value: &Value) -> Result<Vec<Snapshot>> {
         let name = o.required_string("name")?;
         if name == "current" {
             continue;
+        }
+        if name.len() > MAX_LISTED_NAME_LEN {
+            return Err(SnapshotError::input(
+                o.field_path("name"),
+                format!("{} is longer than {MAX_LISTED_NAME_LEN} bytes, which no Proxmox snapshot name is", quote(name)),
+            ));
         }
         out.push(Snapshot {
             name: name.to_owned(),

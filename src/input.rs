@@ -247,13 +247,29 @@ pub fn string_value<'a>(path: &str, v: &'a Value<'a>) -> Result<&'a str> {
 }
 
 /// Shortens outside text for inclusion in an error message.
+/// Printable ASCII stays, everything else becomes `\u{..}`: plain to read
+/// in a log, unable to fake a line or a terminal sequence, and without the
+/// Unicode tables `char::escape_debug` would add to the module.
 pub fn quote(s: &str) -> String {
     const MAX: usize = 48;
-    let mut out: String = s.chars().take(MAX).flat_map(char::escape_debug).collect();
+    let mut out = String::from("'");
+    for c in s.chars().take(MAX) {
+        match c {
+            '\'' | '\\' => {
+                out.push('\\');
+                out.push(c);
+            }
+            '\n' => out.push_str("\\n"),
+            '\t' => out.push_str("\\t"),
+            ' '..='~' => out.push(c),
+            _ => out.push_str(&format!("\\u{{{:x}}}", c as u32)),
+        }
+    }
     if s.chars().nth(MAX).is_some() {
         out.push('…');
     }
-    format!("'{out}'")
+    out.push('\'');
+    out
 }
 
 #[cfg(test)]
@@ -330,6 +346,7 @@ mod tests {
     #[test]
     fn quote_escapes_and_truncates() {
         assert_eq!(quote("a\nb"), "'a\\nb'");
+        assert_eq!(quote("é'\u{1b}"), "'\\u{e9}\\'\\u{1b}'");
         assert_eq!(quote(&"x".repeat(100)), format!("'{}…'", "x".repeat(48)));
     }
 }

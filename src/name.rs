@@ -104,11 +104,10 @@ pub fn is_managed(name: &str, prefix: &str) -> bool {
     let suffix_ok = suffix.is_empty()
         || suffix
             .strip_prefix('-')
-            .and_then(|n| {
-                n.parse::<u32>()
-                    .ok()
-                    .filter(|v| (2..=MAX_SUFFIX).contains(v) && !n.starts_with('0'))
-            })
+            // Digits only: `parse` alone would also take a leading '+'.
+            .filter(|n| n.bytes().all(|b| b.is_ascii_digit()) && !n.starts_with('0'))
+            .and_then(|n| n.parse::<u32>().ok())
+            .filter(|v| (2..=MAX_SUFFIX).contains(v))
             .is_some();
     stamp_ok && suffix_ok
 }
@@ -202,6 +201,7 @@ mod tests {
         }
         for n in [
             "snap20261125T113000-1",
+            "snap20261125T113000-+5",
             "snap20261125T113000-02",
             "snap20261125T113000-100",
             "snap20261125X113000",

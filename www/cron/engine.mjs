@@ -295,9 +295,13 @@ async function expireVm(ctx, service, resource) {
 
   /** Fresh status, snapshot list and Proxmox time, planned by the core. */
   const plan = async () => {
-    const vmStatus = await read(core.vmStatusRequest(target));
-    const snapshots = await read(core.listSnapshotsRequest(target));
-    const now = await clock.now(node);
+    // Read together: one latency instead of two, before every delete
+    // (BENCHMARKS.md §5: 78 % -> 94 % of the ideal run time).
+    const [vmStatus, snapshots, now] = await Promise.all([
+      read(core.vmStatusRequest(target)),
+      read(core.listSnapshotsRequest(target)),
+      clock.now(node),
+    ]);
     return core.planExpiry(target, policy, vmStatus, snapshots, now);
   };
 

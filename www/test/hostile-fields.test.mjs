@@ -176,12 +176,14 @@ test('Proxmox state words of 1 MB are refused with a short message', () => table
   ['lock with a space', createWith({ status: 'running', lock: 'a b' }), badInput('vmStatus.lock')],
 ]));
 
-test('a 1 MB snapshot name in Proxmox\'s list gives a short refusal', { todo: 'bug: SNAPSHOT_BUSY ("snapshot \'…\' is still being created") and ROLLBACK_NOT_LATEST messages embed another snapshot\'s name from the list unshortened (1 MB name, 1 MB message)' }, () => {
+test('a 1 MB snapshot name in Proxmox\'s list gives a short refusal', () => {
+  // No Proxmox name is longer than 40 characters; the core refuses listed names
+  // over 255 bytes, so no message or page row can carry 1 MB of someone's text.
   const v = valid();
   const busy = [{ name: MB, snaptime: S - 100, snapstate: 'prepare' }];
-  check(core.planCreate, [v.target, v.policy, v.vmStatus, busy, {}, NOW], fails('SNAPSHOT_BUSY'));
+  check(core.planCreate, [v.target, v.policy, v.vmStatus, busy, {}, NOW], badInput('snapshots[0].name'));
   const newer = [{ name: 'snap20261125T090000', snaptime: S - 9000 }, { name: MB, snaptime: S - 100 }];
-  check(core.planRollback, [v.target, { ...v.policy, rollbackLatestOnly: true }, v.vmStatus, newer, 'snap20261125T090000', {}], fails('ROLLBACK_NOT_LATEST'));
+  check(core.planRollback, [v.target, { ...v.policy, rollbackLatestOnly: true }, v.vmStatus, newer, 'snap20261125T090000', {}], badInput('snapshots[1].name'));
 });
 
 const snap = (over) => [{ name: 'snap20261125T090000', snaptime: S - 9000, ...over }];
