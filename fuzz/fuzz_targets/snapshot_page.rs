@@ -65,6 +65,7 @@ fuzz_target!(|data: &[u8]| {
         assert_eq!(row.can_rollback, row.rollback_blocked.is_none());
         for blocked in [&row.remove_blocked, &row.rollback_blocked, &page.create_blocked].into_iter().flatten() {
             assert!(check::CODES.contains(&blocked.code) && !blocked.message.is_empty());
+            assert!(blocked.message.len() <= check::MAX_MESSAGE, "{} bytes", blocked.message.len());
         }
         if !row.managed {
             assert_eq!((row.expires_at, row.remaining_seconds, &row.remaining_label), (None, None, &None));

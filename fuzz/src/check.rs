@@ -21,6 +21,9 @@ pub const CODES: &[&str] = &[
     "INVALID_INPUT",
 ];
 
+/// Longest refusal message any input may produce, in bytes.
+pub const MAX_MESSAGE: usize = 1024;
+
 /// The argument names a field path may start with (the JS parameter names).
 const ARGUMENTS: &[&str] = &[
     "policy",
@@ -44,6 +47,9 @@ pub fn error(err: &SnapshotError) {
     let message = err.to_string();
     assert!(CODES.contains(&code), "unlisted code {code}");
     assert!(!message.trim().is_empty(), "{code}: empty message");
+    // Outside text is quoted shortened or bounded on input, so no input can
+    // make a refusal carry megabytes (names in a list are at most 255 bytes).
+    assert!(message.len() <= MAX_MESSAGE, "{code}: message of {} bytes", message.len());
     match err {
         SnapshotError::InvalidName { field, reason }
         | SnapshotError::InvalidDescription { field, reason }
