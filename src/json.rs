@@ -177,6 +177,10 @@ impl<'a> Parser<'a> {
                         b'u' => {
                             let hex =
                                 std::str::from_utf8(self.s.get(self.i + 1..self.i + 5)?).ok()?;
+                            // Hex digits only: `from_str_radix` alone would take a '+'.
+                            if !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+                                return None;
+                            }
                             let code = u32::from_str_radix(hex, 16).ok()?;
                             self.i += 4;
                             // JSON.stringify escapes only lone surrogates among

@@ -9,7 +9,6 @@ use pve_snapshots::json;
 /// JSON.stringify never writes `\u+…`, but the fast path must not read text
 /// that is not JSON as a value: `u32::from_str_radix` accepts a leading `+`.
 #[test]
-#[ignore = "bug: json::parse reads the non-JSON escape \\u+d05 as U+0D05 (found by fuzz target json_boundary)"]
 fn json_fast_path_refuses_a_signed_unicode_escape() {
     assert_eq!(json::parse(r#""\u+d056""#), None);
     assert_eq!(json::parse(r#""\u+041""#), None);
