@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test: Rust unit, property and API-schema tests; the wasm boundary
-# in Node and headless Chromium; a short fuzzing pass; the JS suites (client, simulator, job, server,
-# page in Chromium via Playwright). Installs what is missing first.
+# in Node and headless Chromium; a short fuzzing pass; the JS suites (client,
+# simulator, job, server, drills, page in Chromium via Playwright). Installs
+# what is missing first.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh --browser
