@@ -328,11 +328,14 @@ impl<'j> Arg<'j> {
     }
 
     fn new(js: &'j JsValue, name: &'static str) -> Self {
-        Arg {
-            js,
-            name,
-            text: faithful_json(js),
-        }
+        // A number, string or boolean is read directly: cheaper than
+        // writing and parsing JSON for it.
+        let text = if js.is_object() {
+            faithful_json(js)
+        } else {
+            None
+        };
+        Arg { js, name, text }
     }
 
     fn value(&self) -> Result<Value<'_>, JsValue> {
