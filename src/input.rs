@@ -192,14 +192,6 @@ impl<'a> Obj<'a> {
             Some(other) => Err(wrong(&path(), "a boolean (0/1)", other)),
         }
     }
-
-    pub fn array(&self, key: &str) -> Result<Option<&'a [Value<'a>]>> {
-        match self.get(key) {
-            None => Ok(None),
-            Some(Value::Array(items)) => Ok(Some(items)),
-            Some(other) => Err(wrong(&self.field_path(key), "an array", other)),
-        }
-    }
 }
 
 /// Reads a number that must be a whole number in `min..=max`.
