@@ -18,14 +18,14 @@ use crate::target::Target;
 use crate::task::{TaskOutcome, Upid};
 
 /// Parsed guest facts, owned, so a [`Guest`] can borrow them.
-struct Facts {
+struct Facts<'v> {
     policy: Policy,
     vm: VmStatus,
-    snapshots: Vec<Snapshot>,
+    snapshots: Vec<Snapshot<'v>>,
 }
 
-impl Facts {
-    fn read(policy: &Value, vm_status: &Value, snapshots: &Value) -> Result<Self> {
+impl<'v> Facts<'v> {
+    fn read(policy: &Value, vm_status: &Value, snapshots: &'v Value<'v>) -> Result<Self> {
         Ok(Facts {
             policy: Policy::from_value(policy)?,
             vm: VmStatus::from_value(vm_status)?,

@@ -31,13 +31,17 @@ pub fn is_snapshot_lock(lock: &str) -> bool {
 
 impl VmStatus {
     pub fn from_value(value: &Value) -> Result<Self> {
-        let o = Obj::new("vmStatus", value, false)?;
+        Self::from_obj(&Obj::new("vmStatus", value, false)?)
+    }
+
+    pub fn from_obj(o: &Obj) -> Result<Self> {
+        let o = *o;
         o.required_string("status")?;
         let status = state_word(&o, "status")?.unwrap_or_default();
         Ok(VmStatus {
             running: status == "running",
-            lock: state_word(&o, "lock")?,
-            status,
+            lock: state_word(&o, "lock")?.map(str::to_owned),
+            status: status.to_owned(),
             template: o.perl_bool("template")?,
         })
     }
@@ -46,7 +50,7 @@ impl VmStatus {
 /// A status, lock or snapstate: Proxmox writes short lowercase words
 /// (`running`, `snapshot-delete`, `prepare`). Anything else is refused
 /// rather than echoed into messages and the page. Empty means none.
-fn state_word(o: &Obj, key: &str) -> Result<Option<String>> {
+fn state_word<'a>(o: &Obj<'a>, key: &str) -> Result<Option<&'a str>> {
     const MAX: usize = 32;
     let Some(word) = o.string(key)?.filter(|w| !w.is_empty()) else {
         return Ok(None);
@@ -58,36 +62,56 @@ fn state_word(o: &Obj, key: &str) -> Result<Option<String>> {
     {
         return Err(SnapshotError::input(o.field_path(key), format!("{} is not a Proxmox state word (lowercase letters, digits, '-', '_', at most {MAX})", quote(word))));
     }
-    Ok(Some(word.to_owned()))
+    Ok(Some(word))
 }
 
+/// Borrows its text from the caller's input: a fleet's worth of snapshots
+/// then costs no allocation per entry.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Snapshot {
-    pub name: String,
-    pub description: String,
+pub struct Snapshot<'a> {
+    pub name: &'a str,
+    pub description: &'a str,
     /// Creation time set by the server, epoch seconds; 0 when Proxmox did
     /// not record one (then the age is unknown and it never expires).
     pub snaptime: i64,
     pub ram: bool,
-    pub parent: Option<String>,
+    pub parent: Option<&'a str>,
     /// `prepare` (being created or crashed) or `delete` (being deleted or
     /// failed); the snapshot must not be touched while set.
-    pub snapstate: Option<String>,
+    pub snapstate: Option<&'a str>,
 }
 
 /// Reads the snapshot list, dropping the `current` pseudo-entry ("You are
 /// here!") that always ends it. Unknown fields are ignored.
-pub fn snapshots_from_value(value: &Value) -> Result<Vec<Snapshot>> {
+pub fn snapshots_from_value<'a>(value: &'a Value<'a>) -> Result<Vec<Snapshot<'a>>> {
     let items = array_value("snapshots", value)?;
-    if items.len() > MAX_SNAPSHOTS_IN_LIST {
+    check_list_len(items.len())?;
+    snapshots_from_entries(
+        items
+            .iter()
+            .enumerate()
+            .map(|(i, item)| Obj::item("snapshots", i, item)),
+    )
+}
+
+pub fn check_list_len(len: usize) -> Result<()> {
+    if len > MAX_SNAPSHOTS_IN_LIST {
         return Err(SnapshotError::input(
             "snapshots",
             format!("more than {MAX_SNAPSHOTS_IN_LIST} entries"),
         ));
     }
-    let mut out: Vec<Snapshot> = Vec::with_capacity(items.len());
-    for (i, item) in items.iter().enumerate() {
-        let o = Obj::item("snapshots", i, item)?;
+    Ok(())
+}
+
+/// The list's entries however the host's data arrived (a [`Value`] tree or
+/// the bindings' packed columns): one reader, so both read alike.
+pub fn snapshots_from_entries<'a>(
+    entries: impl ExactSizeIterator<Item = Result<Obj<'a>>>,
+) -> Result<Vec<Snapshot<'a>>> {
+    let mut out: Vec<Snapshot<'a>> = Vec::with_capacity(entries.len());
+    for o in entries {
+        let o = o?;
         let name = o.required_string("name")?;
         if name == "current" {
             continue;
@@ -99,15 +123,15 @@ pub fn snapshots_from_value(value: &Value) -> Result<Vec<Snapshot>> {
             ));
         }
         out.push(Snapshot {
-            name: name.to_owned(),
-            description: o.string("description")?.unwrap_or_default().to_owned(),
+            name,
+            description: o.string("description")?.unwrap_or_default(),
             snaptime: o.integer("snaptime", 0, MAX_EPOCH_SECONDS)?.unwrap_or(0),
             ram: o.perl_bool("vmstate")?,
-            parent: o.string("parent")?.map(str::to_owned),
+            parent: o.string("parent")?,
             snapstate: state_word(&o, "snapstate")?,
         });
     }
-    let mut names: Vec<&str> = out.iter().map(|s| s.name.as_str()).collect();
+    let mut names: Vec<&str> = out.iter().map(|s| s.name).collect();
     names.sort_unstable();
     if let Some(pair) = names.windows(2).find(|w| w[0] == w[1]) {
         return Err(SnapshotError::input(
@@ -158,11 +182,8 @@ mod tests {
         ]);
         let s = snapshots_from_value(&list).unwrap();
         assert_eq!(s.len(), 2);
-        assert_eq!(
-            (s[0].name.as_str(), s[0].ram, s[0].snaptime),
-            ("b", true, 200)
-        );
-        assert_eq!(s[1].snapstate.as_deref(), Some("delete"));
+        assert_eq!((s[0].name, s[0].ram, s[0].snaptime), ("b", true, 200));
+        assert_eq!(s[1].snapstate, Some("delete"));
     }
 
     #[test]

@@ -83,6 +83,20 @@ impl<'a> Obj<'a> {
         Self::at(name, Some(index), value, false)
     }
 
+    /// An object whose fields the caller already holds, e.g. `snapshots[2]`
+    /// from the bindings' packed columns.
+    pub fn with_fields(
+        name: &'a str,
+        index: Option<usize>,
+        fields: &'a [(Cow<'a, str>, Value<'a>)],
+    ) -> Self {
+        Obj {
+            name,
+            index,
+            fields,
+        }
+    }
+
     fn at(
         name: &'a str,
         index: Option<usize>,

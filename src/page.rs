@@ -77,8 +77,8 @@ pub fn view(guest: &Guest, now_ms: i64) -> Page {
             let rollback_blocked = guest.rollback_blocked(s).as_ref().map(Blocked::from);
             let remove_blocked = guest.remove_blocked(s).as_ref().map(Blocked::from);
             Row {
-                name: s.name.clone(),
-                description: s.description.clone(),
+                name: s.name.to_owned(),
+                description: s.description.to_owned(),
                 created_at: (s.snaptime > 0).then_some(s.snaptime * 1000),
                 expires_at,
                 remaining_seconds: remaining.as_ref().map(|r| r.seconds),
@@ -86,7 +86,7 @@ pub fn view(guest: &Guest, now_ms: i64) -> Page {
                 remaining_label: remaining.map(|r| r.label),
                 managed,
                 ram: s.ram,
-                busy: s.snapstate.clone(),
+                busy: s.snapstate.map(str::to_owned),
                 can_rollback: rollback_blocked.is_none(),
                 rollback_blocked,
                 can_remove: remove_blocked.is_none(),

@@ -22,7 +22,7 @@ pub fn create(
     let name = name::generate(
         &guest.policy.name_prefix,
         now_ms,
-        guest.snapshots.iter().map(|s| s.name.as_str()),
+        guest.snapshots.iter().map(|s| s.name),
     )?;
     // Memory can only be saved for a running QEMU VM; Proxmox ignores the flag otherwise.
     let vmstate =
@@ -89,7 +89,7 @@ pub fn expiry(target: &Target, guest: &Guest, now_ms: i64) -> Expiry {
         }
         if s.snaptime == 0 {
             plan.skipped.push(Skipped {
-                name: s.name.clone(),
+                name: s.name.to_owned(),
                 code: "INVALID_INPUT",
                 message: "Proxmox reports no creation time (snaptime) for this snapshot; it is never expired automatically".into(),
             });
@@ -99,13 +99,13 @@ pub fn expiry(target: &Target, guest: &Guest, now_ms: i64) -> Expiry {
             continue;
         }
         let skip = |err: &SnapshotError| Skipped {
-            name: s.name.clone(),
+            name: s.name.to_owned(),
             code: err.code(),
             message: err.to_string(),
         };
         match (&s.snapstate, &blocked) {
             (Some(state), _) => plan.skipped.push(Skipped {
-                name: s.name.clone(),
+                name: s.name.to_owned(),
                 code: "SNAPSHOT_BUSY",
                 message: format!(
                     "snapshot is in snapstate '{state}'; if no task is running for this guest, an operator must \

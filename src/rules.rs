@@ -12,12 +12,12 @@ use crate::policy::Policy;
 pub struct Guest<'a> {
     pub policy: &'a Policy,
     pub vm: &'a VmStatus,
-    pub snapshots: &'a [Snapshot],
+    pub snapshots: &'a [Snapshot<'a>],
 }
 
 impl<'a> Guest<'a> {
     pub fn is_managed(&self, snapshot: &Snapshot) -> bool {
-        name::is_managed(&snapshot.name, &self.policy.name_prefix)
+        name::is_managed(snapshot.name, &self.policy.name_prefix)
     }
 
     /// Managed snapshots count against the quota, whatever their state;
@@ -26,12 +26,12 @@ impl<'a> Guest<'a> {
         self.snapshots.iter().filter(|s| self.is_managed(s)).count() as u32
     }
 
-    pub fn find(&self, name: &str) -> Option<&'a Snapshot> {
+    pub fn find(&self, name: &str) -> Option<&'a Snapshot<'a>> {
         self.snapshots.iter().find(|s| s.name == name)
     }
 
     /// Snapshots oldest first, the order of the page and of expiry.
-    pub fn oldest_first(&self) -> Vec<&'a Snapshot> {
+    pub fn oldest_first(&self) -> Vec<&'a Snapshot<'a>> {
         let mut list: Vec<&Snapshot> = self.snapshots.iter().collect();
         // Names are unique, so an unstable sort gives the one order (and
         // keeps a second sort implementation out of the module).
@@ -77,8 +77,8 @@ impl<'a> Guest<'a> {
                     busy_words(state)
                 ),
                 lock: None,
-                name: Some(s.name.clone()),
-                snapstate: Some(state.clone()),
+                name: Some(s.name.to_owned()),
+                snapstate: Some((*state).to_owned()),
             })
         })
     }
@@ -99,7 +99,7 @@ impl<'a> Guest<'a> {
     fn touch_blocked(&self, snapshot: &Snapshot) -> Option<SnapshotError> {
         if !self.is_managed(snapshot) {
             return Some(SnapshotError::NotManaged {
-                name: snapshot.name.clone(),
+                name: snapshot.name.to_owned(),
             });
         }
         self.operation_blocked()
@@ -126,8 +126,8 @@ impl<'a> Guest<'a> {
                     .then_with(|| a.name.cmp(&b.name))
             }) {
                 return Some(SnapshotError::RollbackNotLatest {
-                    name: snapshot.name.clone(),
-                    latest: latest.name.clone(),
+                    name: snapshot.name.to_owned(),
+                    latest: latest.name.to_owned(),
                 });
             }
         }
@@ -173,10 +173,10 @@ pub(crate) mod fixtures {
         }
     }
 
-    pub fn snap(name: &str, snaptime: i64) -> Snapshot {
+    pub fn snap(name: &str, snaptime: i64) -> Snapshot<'_> {
         Snapshot {
             name: name.into(),
-            description: String::new(),
+            description: "",
             snaptime,
             ram: false,
             parent: None,

@@ -38,12 +38,17 @@ pub const MAX_NODE_LEN: usize = 63;
 
 impl Target {
     pub fn from_value(value: &Value) -> Result<Self> {
-        Self::read(value)
+        Obj::new("target", value, false)
+            .and_then(|o| Self::read(&o))
             .map_err(|e| e.recode(|field, reason| SnapshotError::InvalidTarget { field, reason }))
     }
 
-    fn read(value: &Value) -> Result<Self> {
-        let o = Obj::new("target", value, false)?;
+    pub fn from_obj(o: &Obj) -> Result<Self> {
+        Self::read(o)
+            .map_err(|e| e.recode(|field, reason| SnapshotError::InvalidTarget { field, reason }))
+    }
+
+    fn read(o: &Obj) -> Result<Self> {
         let node = o.required_string("node")?;
         check_node(node).map_err(|reason| SnapshotError::input(o.field_path("node"), reason))?;
         let vmid = o.required_integer("vmid", VMID_MIN, VMID_MAX)? as u32;

@@ -60,7 +60,7 @@ fuzz_target!(|data: &[u8]| {
         previous = Some((s.snaptime, &row.name));
         assert_eq!(row.managed, f.managed(s));
         assert_eq!(row.created_at, (s.snaptime > 0).then(|| s.snaptime * 1000));
-        assert_eq!((&row.description, row.ram, &row.busy), (&s.description, s.ram, &s.snapstate));
+        assert_eq!((row.description.as_str(), row.ram, row.busy.as_deref()), (s.description, s.ram, s.snapstate));
         assert_eq!(row.can_remove, row.remove_blocked.is_none());
         assert_eq!(row.can_rollback, row.rollback_blocked.is_none());
         for blocked in [&row.remove_blocked, &row.rollback_blocked, &page.create_blocked].into_iter().flatten() {

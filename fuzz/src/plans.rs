@@ -16,15 +16,15 @@ use crate::check;
 
 /// The inputs of an accepted call; reading them cannot fail, because the core
 /// just accepted them.
-pub struct Facts {
+pub struct Facts<'v> {
     pub target: Target,
     pub policy: Policy,
     pub vm: VmStatus,
-    pub snapshots: Vec<Snapshot>,
+    pub snapshots: Vec<Snapshot<'v>>,
 }
 
-impl Facts {
-    pub fn read(target: &Value, policy: &Value, vm: &Value, snapshots: &Value) -> Facts {
+impl<'v> Facts<'v> {
+    pub fn read(target: &Value, policy: &Value, vm: &Value, snapshots: &'v Value<'v>) -> Facts<'v> {
         Facts {
             target: Target::from_value(target).expect("accepted target reads"),
             policy: Policy::from_value(policy).expect("accepted policy reads"),
@@ -34,7 +34,7 @@ impl Facts {
     }
 
     pub fn managed(&self, s: &Snapshot) -> bool {
-        name::is_managed(&s.name, &self.policy.name_prefix)
+        name::is_managed(s.name, &self.policy.name_prefix)
     }
 
     pub fn used(&self) -> usize {
@@ -48,7 +48,7 @@ impl Facts {
             || self.snapshots.iter().any(|s| s.snapstate.is_some())
     }
 
-    pub fn find(&self, name: &str) -> Option<&Snapshot> {
+    pub fn find(&self, name: &str) -> Option<&Snapshot<'v>> {
         self.snapshots.iter().find(|s| s.name == name)
     }
 
@@ -125,7 +125,7 @@ pub fn create(f: &Facts, options: &Value, now_ms: i64, req: &Request) {
 
 /// Checks shared by rollback and remove: a valid name of an existing,
 /// managed snapshot on an unblocked guest. Returns that snapshot.
-fn touch<'a>(f: &'a Facts, name: &Value, req: &Request) -> &'a Snapshot {
+fn touch<'a, 'v>(f: &'a Facts<'v>, name: &Value, req: &Request) -> &'a Snapshot<'v> {
     let Value::String(name) = name else {
         panic!("planned with a non-string name {name:?}")
     };
@@ -196,10 +196,10 @@ pub fn expiry(f: &Facts, now_ms: i64, plan: &Expiry) {
     // Nothing due is silently forgotten: it is deleted, or skipped with a reason.
     for s in f.snapshots.iter().filter(|s| f.managed(s)) {
         let due = f.expires_at(s).is_none_or(|at| now_ms >= at);
-        let listed = deleted.contains(&s.name.as_str()) || plan.skipped.iter().any(|k| k.name == s.name);
+        let listed = deleted.contains(&s.name) || plan.skipped.iter().any(|k| k.name == s.name);
         assert_eq!(due, listed, "{:?}: due {due}, listed {listed}", s.name);
         if due && !f.blocked() && s.snaptime > 0 {
-            assert!(deleted.contains(&s.name.as_str()), "{:?} due but not deleted", s.name);
+            assert!(deleted.contains(&s.name), "{:?} due but not deleted", s.name);
         }
     }
 }
