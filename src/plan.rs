@@ -113,7 +113,7 @@ pub fn expiry(target: &Target, guest: &Guest, now_ms: i64) -> Expiry {
                 ),
             }),
             (None, Some(err)) => plan.skipped.push(skip(err)),
-            (None, None) => plan.deletes.push(request::remove(target, &s.name)),
+            (None, None) => plan.deletes.push(request::remove(target, s.name)),
         }
     }
     plan
@@ -305,7 +305,7 @@ mod tests {
         let p = policy(3, 1);
         let now_s = NOW / 1000;
         let mut stuck = snap("snap20261119T000000", now_s - 4 * DAY);
-        stuck.snapstate = Some("delete".into());
+        stuck.snapstate = Some("delete");
         let snaps = [stuck, snap("snap20261120T000000", now_s - 3 * DAY)];
         let v = vm(true, None);
         let g = Guest {

@@ -38,7 +38,7 @@ impl<'a> Guest<'a> {
         list.sort_unstable_by(|a, b| {
             a.snaptime
                 .cmp(&b.snaptime)
-                .then_with(|| a.name.cmp(&b.name))
+                .then_with(|| a.name.cmp(b.name))
         });
         list
     }
@@ -123,7 +123,7 @@ impl<'a> Guest<'a> {
             if let Some(latest) = newer.max_by(|a, b| {
                 a.snaptime
                     .cmp(&b.snaptime)
-                    .then_with(|| a.name.cmp(&b.name))
+                    .then_with(|| a.name.cmp(b.name))
             }) {
                 return Some(SnapshotError::RollbackNotLatest {
                     name: snapshot.name.to_owned(),
@@ -175,7 +175,7 @@ pub(crate) mod fixtures {
 
     pub fn snap(name: &str, snaptime: i64) -> Snapshot<'_> {
         Snapshot {
-            name: name.into(),
+            name: name,
             description: "",
             snaptime,
             ram: false,
@@ -237,7 +237,7 @@ mod tests {
         }
         let v = vm(true, None);
         let mut busy = snap("snap20261102T000000", 2);
-        busy.snapstate = Some("delete".into());
+        busy.snapstate = Some("delete");
         let snaps = [snaps[0].clone(), busy];
         let g = Guest {
             policy: &p,
