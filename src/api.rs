@@ -9,6 +9,7 @@ use crate::error::{Details, Result, SnapshotError};
 use crate::guest::{self, Snapshot, VmStatus};
 use crate::input::{array_value, string_value, Obj, Value};
 use crate::lifetime::{self, Remaining};
+use crate::packed::Guests;
 use crate::page::{self, Page};
 use crate::plan::{self, Expiry};
 use crate::policy::Policy;
@@ -126,6 +127,34 @@ pub fn plan_expiry(
     Ok(plan::expiry(&target, &facts.guest(), now))
 }
 
+/// [`snapshot_page`] for a guest the bindings read from packed columns
+/// (without a target); reads and refuses in the same order.
+pub fn snapshot_page_packed(policy: &Value, guest: &Guests, now_ms: &Value) -> Result<Page> {
+    let policy = Policy::from_value(policy)?;
+    let vm = guest.status(0)?;
+    let snapshots = guest.snapshots(0)?;
+    let now = lifetime::now_from_value(now_ms)?;
+    Ok(page::view(
+        &Guest {
+            policy: &policy,
+            vm: &vm,
+            snapshots: &snapshots,
+        },
+        now,
+    ))
+}
+
+/// [`plan_expiry`] for a guest the bindings read from packed columns (with
+/// its target).
+pub fn plan_expiry_packed(policy: &Value, guest: &Guests, now_ms: &Value) -> Result<Expiry> {
+    let target = guest.target(0)?;
+    let policy = Policy::from_value(policy)?;
+    let vm = guest.status(0)?;
+    let snapshots = guest.snapshots(0)?;
+    let now = lifetime::now_from_value(now_ms)?;
+    expire(&target, &policy, &vm, &snapshots, now)
+}
+
 /// One VM's expiry plan in a batch, or why that VM could not be planned.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(untagged)]
@@ -153,7 +182,37 @@ pub fn plan_expiry_batch<'v>(
     let now = lifetime::now_from_value(now_ms)?;
     Ok(vms
         .into_iter()
-        .map(|vm| match vm.and_then(|vm| plan_one(&policy, &vm, now)) {
+        .map(|vm| BatchPlan::from(vm.and_then(|vm| plan_one(&policy, &vm, now))))
+        .collect())
+}
+
+/// [`plan_expiry_batch`] for a fleet the bindings read from packed columns.
+pub fn plan_expiry_batch_packed(
+    policy: &Value,
+    fleet: &Guests,
+    now_ms: &Value,
+) -> Result<Vec<BatchPlan>> {
+    let policy = Policy::from_value(policy)?;
+    let now = lifetime::now_from_value(now_ms)?;
+    Ok((0..fleet.len())
+        .map(|i| {
+            BatchPlan::from((|| {
+                let target = fleet.target(i)?;
+                expire(
+                    &target,
+                    &policy,
+                    &fleet.status(i)?,
+                    &fleet.snapshots(i)?,
+                    now,
+                )
+            })())
+        })
+        .collect())
+}
+
+impl From<Result<Expiry>> for BatchPlan {
+    fn from(plan: Result<Expiry>) -> Self {
+        match plan {
             Ok(plan) => BatchPlan::Plan(plan),
             Err(e) => BatchPlan::Failed {
                 error: BatchError {
@@ -162,8 +221,26 @@ pub fn plan_expiry_batch<'v>(
                     details: e.details(),
                 },
             },
-        })
-        .collect())
+        }
+    }
+}
+
+fn expire(
+    target: &Target,
+    policy: &Policy,
+    vm: &VmStatus,
+    snapshots: &[Snapshot],
+    now: i64,
+) -> Result<Expiry> {
+    Ok(plan::expiry(
+        target,
+        &Guest {
+            policy,
+            vm,
+            snapshots,
+        },
+        now,
+    ))
 }
 
 /// Splits the batch argument into its entries.
@@ -179,15 +256,7 @@ fn plan_one(policy: &Policy, vm: &Value, now: i64) -> Result<Expiry> {
     let target = Target::from_value(o.get("target").unwrap_or(&Value::Null))?;
     let status = VmStatus::from_value(o.get("vmStatus").unwrap_or(&Value::Null))?;
     let snapshots = guest::snapshots_from_value(o.get("snapshots").unwrap_or(&Value::Null))?;
-    Ok(plan::expiry(
-        &target,
-        &Guest {
-            policy,
-            vm: &status,
-            snapshots: &snapshots,
-        },
-        now,
-    ))
+    expire(&target, policy, &status, &snapshots, now)
 }
 
 pub fn list_snapshots_request(target: &Value) -> Result<Request> {

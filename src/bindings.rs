@@ -11,7 +11,7 @@
 //! writes them. Results leave as JSON text parsed by the engine; refusals as
 //! `Error`s carrying `code`, `message` and `details`.
 
-use js_sys::{Array, Reflect, JSON};
+use js_sys::{Array, Float64Array, Reflect, Uint8Array, JSON};
 use serde::Serialize;
 use wasm_bindgen::prelude::*;
 
@@ -19,6 +19,7 @@ use crate::api;
 use crate::error::SnapshotError;
 use crate::input::Value;
 use crate::json;
+use crate::packed::{Guests, Tape};
 
 #[wasm_bindgen(typescript_custom_section)]
 const TYPES: &'static str = r#"
@@ -190,10 +191,20 @@ const MAX_DEPTH: usize = 32;
 const MAX_VALUES: usize = 4_000_000;
 
 // A module snippet rather than `new Function`, which a page CSP without
-// 'unsafe-eval' forbids. The replacer refuses what JSON would silently
-// change: NaN and ±Infinity (written as null), functions and symbols
-// (dropped), bigints.
-#[wasm_bindgen(inline_js = "
+// 'unsafe-eval' forbids.
+//
+// faithfulJson: the JSON lane. The replacer refuses what JSON would
+// silently change: NaN and ±Infinity (written as null), functions and
+// symbols (dropped), bigints.
+//
+// pack*/unpack*: the packed lane for guest data (layouts in
+// src/packed.rs). Packing reads only the fields the rules read, from plain
+// objects and arrays, and gives up (false: the caller takes the JSON lane)
+// on anything else, so errors are always the JSON lane's. It also
+// gives up if Object.prototype carries one of its keys (it would read an
+// inherited value JSON skips), and when a getter re-enters it. Unpacking
+// builds the same objects JSON.parse would, keys in the same order.
+#[wasm_bindgen(inline_js = r#"
 const refuse = new Error('not JSON');
 function strict(key, value) {
   switch (typeof value) {
@@ -205,10 +216,197 @@ function strict(key, value) {
 export function faithfulJson(value) {
   try { return JSON.stringify(value, strict); } catch { return undefined; }
 }
-")]
+
+const NO = new Error('not packable');
+const KEYS = ['target', 'vmStatus', 'snapshots', 'node', 'vmid', 'type', 'status', 'lock', 'template',
+  'name', 'snaptime', 'description', 'vmstate', 'parent', 'snapstate'];
+const encoder = new TextEncoder();
+let nums = new Float64Array(1024);
+let n = 0;
+let bytes = new Uint8Array(8192);
+let used = 0;
+let packing = false;
+function num(x) {
+  if (n === nums.length) { const grown = new Float64Array(n * 2); grown.set(nums); nums = grown; }
+  nums[n++] = x;
+}
+function str(v) {
+  if (typeof v === 'string') {
+    const len = v.length;
+    if (used + len * 3 > bytes.length) {
+      const grown = new Uint8Array(Math.max(bytes.length * 2, used + len * 3));
+      grown.set(bytes.subarray(0, used));
+      bytes = grown;
+    }
+    // ASCII by hand (names, states, nodes); TextEncoder for the rest.
+    let i = 0;
+    for (; i < len; i++) {
+      const c = v.charCodeAt(i);
+      if (c > 127) break;
+      bytes[used + i] = c;
+    }
+    if (i === len) { used += len; num(len); return; }
+    const { written } = encoder.encodeInto(v, bytes.subarray(used));
+    used += written;
+    num(written);
+  } else if (v === undefined || v === null) num(-1);
+  else throw NO;
+}
+// A field not sent: checked as the JSON lane would (lone surrogates included).
+function checkStr(v) {
+  if (typeof v === 'string') { if (!v.isWellFormed()) throw NO; }
+  else if (v !== undefined && v !== null) throw NO;
+}
+function int(v) {
+  if (typeof v === 'number') { if (v - v !== 0) throw NO; num(v); }
+  else if (v === undefined || v === null) num(NaN);
+  else throw NO;
+}
+function perlBool(v) { if (typeof v === 'boolean') num(v ? 1 : 0); else int(v); }
+function plain(o) {
+  if (typeof o !== 'object' || o === null) throw NO;
+  const proto = Object.getPrototypeOf(o);
+  if (proto !== Object.prototype && proto !== null) throw NO;
+  return o;
+}
+function list(a) {
+  if (!Array.isArray(a) || Object.getPrototypeOf(a) !== Array.prototype) throw NO;
+  return a;
+}
+function guest(target, status, snapshots, withTarget, descriptions) {
+  if (withTarget) { const t = plain(target); str(t.node); int(t.vmid); str(t.type); }
+  const s = plain(status); str(s.status); str(s.lock); perlBool(s.template);
+  const a = list(snapshots);
+  const len = a.length;
+  num(len);
+  for (let i = 0; i < len; i++) {
+    const e = plain(a[i]);
+    str(e.name); int(e.snaptime);
+    if (descriptions) str(e.description); else { checkStr(e.description); num(-1); }
+    perlBool(e.vmstate); checkStr(e.parent); str(e.snapstate);
+  }
+}
+function pack(write) {
+  if (packing) return false;
+  packing = true;
+  try {
+    for (const k of KEYS) if (k in Object.prototype) return false;
+    n = 0;
+    used = 0;
+    write();
+    return true;
+  } catch {
+    return false;
+  } finally {
+    packing = false;
+  }
+}
+export function packGuest(target, status, snapshots, withTarget, descriptions) {
+  return pack(() => guest(target, status, snapshots, withTarget, descriptions));
+}
+export function packFleet(vms) {
+  return pack(() => {
+    const a = list(vms);
+    const len = a.length;
+    num(len);
+    for (let i = 0; i < len; i++) { const vm = plain(a[i]); guest(vm.target, vm.vmStatus, vm.snapshots, true, false); }
+  });
+}
+export function packedNumbers() {
+  const out = nums.subarray(0, n);
+  if (nums.length > 65536) nums = new Float64Array(1024);
+  return out;
+}
+export function packedBytes() {
+  const out = bytes.subarray(0, used);
+  if (bytes.length > 1 << 20) bytes = new Uint8Array(8192);
+  return out;
+}
+
+let T = '';
+let N = nums;
+let at = 0;
+let k = 0;
+function s() { const len = N[k++]; return T.slice(at, at += len); }
+function os() { const len = N[k++]; return len < 0 ? null : T.slice(at, at += len); }
+function oi() { const x = N[k++]; return x === x ? x : null; }
+function b() { return N[k++] === 1; }
+function blocked() { return b() ? { code: s(), message: s() } : null; }
+function request() {
+  const method = s();
+  const path = s();
+  const params = {};
+  for (let i = N[k++]; i > 0; i--) {
+    const key = s();
+    Object.defineProperty(params, key, { value: b() ? N[k++] : s(), writable: true, enumerable: true, configurable: true });
+  }
+  const name = os();
+  return name === null ? { method, path, params } : { method, path, params, name };
+}
+function expiry() {
+  const deletes = [];
+  for (let i = N[k++]; i > 0; i--) deletes.push(request());
+  const skipped = [];
+  for (let i = N[k++]; i > 0; i--) skipped.push({ name: s(), code: s(), message: s() });
+  return { deletes, skipped };
+}
+function page() {
+  const quota = { used: N[k++], limit: N[k++], label: s(), canCreate: b() };
+  const createBlocked = blocked();
+  const vm = { status: s(), running: b(), lock: os() };
+  const rows = [];
+  for (let i = N[k++]; i > 0; i--) {
+    rows.push({
+      name: s(), description: s(), createdAt: oi(), expiresAt: oi(), remainingSeconds: oi(),
+      remainingLabel: os(), expired: b(), managed: b(), ram: b(), busy: os(),
+      canRollback: b(), rollbackBlocked: blocked(), canRemove: b(), removeBlocked: blocked(),
+    });
+  }
+  return { quota, createBlocked, vm, rows };
+}
+function unpack(text, nums, read) {
+  T = text; N = nums; at = 0; k = 0;
+  try {
+    const out = read();
+    if (k !== N.length || at !== T.length) throw new Error('packed result out of step');
+    return out;
+  } finally {
+    T = ''; N = null;
+  }
+}
+export function unpackExpiry(text, nums) { return unpack(text, nums, expiry); }
+export function unpackPage(text, nums) { return unpack(text, nums, page); }
+export function unpackBatch(text, nums) {
+  return unpack(text, nums, () => {
+    const plans = [];
+    for (let i = N[k++]; i > 0; i--) plans.push(expiry());
+    return plans;
+  });
+}
+"#)]
 extern "C" {
     #[wasm_bindgen(js_name = faithfulJson)]
     fn faithful_json(value: &JsValue) -> Option<String>;
+    #[wasm_bindgen(js_name = packGuest)]
+    fn pack_guest(
+        target: &JsValue,
+        status: &JsValue,
+        snapshots: &JsValue,
+        with_target: bool,
+        descriptions: bool,
+    ) -> bool;
+    #[wasm_bindgen(js_name = packFleet)]
+    fn pack_fleet(vms: &JsValue) -> bool;
+    #[wasm_bindgen(js_name = packedNumbers)]
+    fn packed_numbers() -> Float64Array;
+    #[wasm_bindgen(js_name = packedBytes)]
+    fn packed_bytes() -> Uint8Array;
+    #[wasm_bindgen(catch, js_name = unpackExpiry)]
+    fn unpack_expiry(text: &str, nums: &[f64]) -> Result<JsValue, JsValue>;
+    #[wasm_bindgen(catch, js_name = unpackPage)]
+    fn unpack_page(text: &str, nums: &[f64]) -> Result<JsValue, JsValue>;
+    #[wasm_bindgen(catch, js_name = unpackBatch)]
+    fn unpack_batch(text: &str, nums: &[f64]) -> Result<JsValue, JsValue>;
 }
 
 #[wasm_bindgen]
@@ -393,6 +591,28 @@ fn out<T: Serialize>(result: Result<T, SnapshotError>) -> Result<JsValue, JsValu
         .ok_or_else(|| to_js_error(&SnapshotError::input("result", "could not be converted")))
 }
 
+/// The packed lane's columns, when the glue could pack the arguments.
+fn packed(done: bool) -> Option<(String, Vec<f64>)> {
+    if !done {
+        return None;
+    }
+    let text = String::from_utf8(packed_bytes().to_vec()).ok()?;
+    Some((text, packed_numbers().to_vec()))
+}
+
+/// Hands a result to JS through the packed lane, or as JSON if the glue's
+/// decoder refuses the tape (which would be a bug, never the caller's).
+fn out_packed<T: Serialize>(
+    result: Result<T, SnapshotError>,
+    write: impl FnOnce(&mut Tape, &T),
+    unpack: fn(&str, &[f64]) -> Result<JsValue, JsValue>,
+) -> Result<JsValue, JsValue> {
+    let value = result.map_err(|e| to_js_error(&e))?;
+    let mut tape = Tape::default();
+    write(&mut tape, &value);
+    unpack(&tape.text, &tape.nums).or_else(|_| out(Ok(value)))
+}
+
 /// Validates a policy and fills in its defaults.
 #[wasm_bindgen(js_name = validatePolicy, unchecked_return_type = "Policy")]
 pub fn validate_policy(
@@ -409,6 +629,25 @@ pub fn snapshot_page(
     #[wasm_bindgen(unchecked_param_type = "PveSnapshot[]")] snapshots: JsValue,
     #[wasm_bindgen(js_name = nowMs, unchecked_param_type = "number")] now_ms: JsValue,
 ) -> Result<JsValue, JsValue> {
+    if let Some((text, nums)) = packed(pack_guest(
+        &JsValue::UNDEFINED,
+        &vm_status,
+        &snapshots,
+        false,
+        true,
+    )) {
+        if let Some(guest) = Guests::one(&text, &nums, false) {
+            return out_packed(
+                api::snapshot_page_packed(
+                    &Arg::new(&policy, "policy").value()?,
+                    &guest,
+                    &Arg::new(&now_ms, "nowMs").value()?,
+                ),
+                Tape::page,
+                unpack_page,
+            );
+        }
+    }
     out(api::snapshot_page(
         &Arg::new(&policy, "policy").value()?,
         &Arg::new(&vm_status, "vmStatus").value()?,
@@ -484,6 +723,19 @@ pub fn plan_expiry(
     #[wasm_bindgen(unchecked_param_type = "PveSnapshot[]")] snapshots: JsValue,
     #[wasm_bindgen(js_name = nowMs, unchecked_param_type = "number")] now_ms: JsValue,
 ) -> Result<JsValue, JsValue> {
+    if let Some((text, nums)) = packed(pack_guest(&target, &vm_status, &snapshots, true, false)) {
+        if let Some(guest) = Guests::one(&text, &nums, true) {
+            return out_packed(
+                api::plan_expiry_packed(
+                    &Arg::new(&policy, "policy").value()?,
+                    &guest,
+                    &Arg::new(&now_ms, "nowMs").value()?,
+                ),
+                Tape::expiry,
+                unpack_expiry,
+            );
+        }
+    }
     out(api::plan_expiry(
         &Arg::new(&target, "target").value()?,
         &Arg::new(&policy, "policy").value()?,
@@ -504,6 +756,34 @@ pub fn plan_expiry_batch(
     vms: JsValue,
     #[wasm_bindgen(js_name = nowMs, unchecked_param_type = "number")] now_ms: JsValue,
 ) -> Result<JsValue, JsValue> {
+    if let Some((text, nums)) = packed(pack_fleet(&vms)) {
+        if let Some(fleet) = Guests::fleet(&text, &nums) {
+            let plans = api::plan_expiry_batch_packed(
+                &Arg::new(&policy, "policy").value()?,
+                &fleet,
+                &Arg::new(&now_ms, "nowMs").value()?,
+            );
+            let all_planned = plans
+                .as_ref()
+                .is_ok_and(|p| p.iter().all(|p| matches!(p, api::BatchPlan::Plan(_))));
+            if !all_planned {
+                // The tape carries plans only; a VM's error goes as JSON.
+                return out(plans);
+            }
+            return out_packed(
+                plans,
+                |tape, plans| {
+                    tape.count(plans.len());
+                    for plan in plans {
+                        if let api::BatchPlan::Plan(expiry) = plan {
+                            tape.expiry(expiry);
+                        }
+                    }
+                },
+                unpack_batch,
+            );
+        }
+    }
     let list = Arg::new(&vms, "vms");
     let entries = match list.fast() {
         Some(value) => api::batch_entries(value).map_err(|e| to_js_error(&e))?,

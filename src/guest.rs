@@ -75,7 +75,6 @@ pub struct Snapshot<'a> {
     /// not record one (then the age is unknown and it never expires).
     pub snaptime: i64,
     pub ram: bool,
-    pub parent: Option<&'a str>,
     /// `prepare` (being created or crashed) or `delete` (being deleted or
     /// failed); the snapshot must not be touched while set.
     pub snapstate: Option<&'a str>,
@@ -122,12 +121,16 @@ pub fn snapshots_from_entries<'a>(
                 format!("{} is longer than {MAX_LISTED_NAME_LEN} bytes, which no Proxmox snapshot name is", quote(name)),
             ));
         }
+        let description = o.string("description")?.unwrap_or_default();
+        let snaptime = o.integer("snaptime", 0, MAX_EPOCH_SECONDS)?.unwrap_or(0);
+        let ram = o.perl_bool("vmstate")?;
+        // No rule reads `parent`, but a wrong type is still wrong data.
+        o.string("parent")?;
         out.push(Snapshot {
             name,
-            description: o.string("description")?.unwrap_or_default(),
-            snaptime: o.integer("snaptime", 0, MAX_EPOCH_SECONDS)?.unwrap_or(0),
-            ram: o.perl_bool("vmstate")?,
-            parent: o.string("parent")?,
+            description,
+            snaptime,
+            ram,
             snapstate: state_word(&o, "snapstate")?,
         });
     }

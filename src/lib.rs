@@ -17,6 +17,7 @@ pub mod input;
 pub mod json;
 pub mod lifetime;
 pub mod name;
+pub mod packed;
 pub mod page;
 pub mod plan;
 pub mod policy;

@@ -23,6 +23,16 @@ pub enum Method {
     Delete,
 }
 
+impl Method {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Method::Get => "GET",
+            Method::Post => "POST",
+            Method::Delete => "DELETE",
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(untagged)]
 pub enum Param {
@@ -64,28 +74,53 @@ pub struct Request {
 /// characters, so `/`, `%`, `.` runs and `:` can never change the path.
 pub fn encode_segment(segment: &str) -> String {
     let mut out = String::with_capacity(segment.len());
+    push_encoded(&mut out, segment);
+    out
+}
+
+fn push_encoded(out: &mut String, segment: &str) {
+    const HEX: &[u8; 16] = b"0123456789ABCDEF";
     for b in segment.bytes() {
         if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'~') {
             out.push(b as char);
         } else {
-            out.push_str(&format!("%{b:02X}"));
+            out.push('%');
+            out.push(HEX[usize::from(b >> 4)] as char);
+            out.push(HEX[usize::from(b & 0xF)] as char);
         }
+    }
+}
+
+/// Built in one buffer: the expiry job plans tens of thousands of these.
+fn path(segments: &[&str]) -> String {
+    let mut out = String::with_capacity(64);
+    for s in segments {
+        out.push('/');
+        push_encoded(&mut out, s);
     }
     out
 }
 
-fn path(segments: &[&str]) -> String {
-    segments
-        .iter()
-        .map(|s| format!("/{}", encode_segment(s)))
-        .collect()
-}
-
 fn guest_path(target: &Target, rest: &[&str]) -> String {
-    let vmid = target.vmid.to_string();
-    let mut segments = vec!["nodes", &target.node, target.guest.as_str(), &vmid];
-    segments.extend_from_slice(rest);
-    path(&segments)
+    let mut vmid = [0u8; 10];
+    let mut at = vmid.len();
+    let mut n = target.vmid;
+    loop {
+        at -= 1;
+        vmid[at] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    // Digits only, so the bytes are ASCII.
+    let vmid = std::str::from_utf8(&vmid[at..]).unwrap_or_default();
+    let mut out = path(&["nodes", &target.node, target.guest.as_str(), vmid]);
+    for s in rest {
+        out.push('/');
+        push_encoded(&mut out, s);
+    }
+    out
 }
 
 fn request(

@@ -35,11 +35,7 @@ impl<'a> Guest<'a> {
         let mut list: Vec<&Snapshot> = self.snapshots.iter().collect();
         // Names are unique, so an unstable sort gives the one order (and
         // keeps a second sort implementation out of the module).
-        list.sort_unstable_by(|a, b| {
-            a.snaptime
-                .cmp(&b.snaptime)
-                .then_with(|| a.name.cmp(b.name))
-        });
+        list.sort_unstable_by(|a, b| a.snaptime.cmp(&b.snaptime).then_with(|| a.name.cmp(b.name)));
         list
     }
 
@@ -120,11 +116,9 @@ impl<'a> Guest<'a> {
                 .snapshots
                 .iter()
                 .filter(|s| s.name != snapshot.name && s.snaptime >= snapshot.snaptime);
-            if let Some(latest) = newer.max_by(|a, b| {
-                a.snaptime
-                    .cmp(&b.snaptime)
-                    .then_with(|| a.name.cmp(b.name))
-            }) {
+            if let Some(latest) =
+                newer.max_by(|a, b| a.snaptime.cmp(&b.snaptime).then_with(|| a.name.cmp(b.name)))
+            {
                 return Some(SnapshotError::RollbackNotLatest {
                     name: snapshot.name.to_owned(),
                     latest: latest.name.to_owned(),
@@ -175,11 +169,10 @@ pub(crate) mod fixtures {
 
     pub fn snap(name: &str, snaptime: i64) -> Snapshot<'_> {
         Snapshot {
-            name: name,
+            name,
             description: "",
             snaptime,
             ram: false,
-            parent: None,
             snapstate: None,
         }
     }

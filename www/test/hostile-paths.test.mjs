@@ -1,8 +1,11 @@
-// The boundary reads an argument one of two ways: its JSON text (fast path)
-// or, when JSON would not carry it faithfully, a field-by-field walk. Both
-// must read the same data the same way. A NaN in an ignored extra field
-// forces the walk, so for random Proxmox-shaped input f(x) and
-// f(x + {zzz: NaN}) must give the same result or the same coded error.
+// The boundary reads an argument one of three ways: guest data through the
+// packed lane (src/packed.rs: only the fields the rules read, from plain
+// objects), anything else as JSON text, and what JSON would not carry
+// faithfully by a field-by-field walk. All must read the same data the same
+// way. An object that is not plain (another prototype, same own fields)
+// makes the packed lane give up; adding a NaN in an ignored extra field
+// forces the walk. So for random Proxmox-shaped input f(x), f(unplain(x))
+// and f(unplain(x) + {zzz: NaN}) must give the same result or coded error.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { core, assertAlive, NOW, S, DAY } from './hostile-harness.mjs';
@@ -75,8 +78,19 @@ function generate(r) {
   return { policy, target, vmStatus, snapshots, options, nowMs, status, name: pickName };
 }
 
-/** The same data, but with something JSON cannot carry (so the walk reads it). */
-const walk = (o) => (Array.isArray(o) ? [...o.map(walk)] : o && typeof o === 'object' ? { ...o, zzz: NaN } : o);
+const NOT_PLAIN = Object.create(Object.prototype);
+/** The same own fields in objects that are not plain, plus `extra`. */
+const copy = (extra) => function f(o) {
+  if (Array.isArray(o)) return o.map(f);
+  if (o === null || typeof o !== 'object') return o;
+  const c = Object.create(NOT_PLAIN);
+  for (const [k, v] of Object.entries(o)) c[k] = f(v);
+  return Object.assign(c, extra);
+};
+/** The same data where the packed lane gives up, so JSON carries it. */
+const json = copy({});
+/** The same data with something JSON cannot carry, so the walk reads it. */
+const walk = copy({ zzz: NaN });
 
 function outcome(fn, args) {
   try {
@@ -99,16 +113,19 @@ const CALLS = {
   remainingLifetime: (d) => [d.policy, d.snapshots[0]?.snaptime ?? 0, d.nowMs],
 };
 
-test('the JSON fast path and the exact walk read random Proxmox-shaped input alike', () => {
+test('the packed lane, the JSON lane and the exact walk read random Proxmox-shaped input alike', () => {
   // JSON cannot carry NaN, so every accepted call with it went through the walk.
   let walked = 0;
   for (let seed = 1; seed <= 600; seed++) {
     const data = generate(rng(seed));
     for (const [fnName, build] of Object.entries(CALLS)) {
       const fast = outcome(core[fnName], build(data));
+      const viaJson = outcome(core[fnName], build(data).map(json));
       const slow = outcome(core[fnName], build(data).map(walk));
-      cases++;
-      assert.deepStrictEqual(slow, fast, `${fnName}, seed ${seed}: ${JSON.stringify(build(data)).slice(0, 400)}`);
+      cases += 2;
+      const label = `${fnName}, seed ${seed}: ${JSON.stringify(build(data)).slice(0, 400)}`;
+      assert.deepStrictEqual(viaJson, fast, `JSON lane, ${label}`);
+      assert.deepStrictEqual(slow, fast, `walk, ${label}`);
       if (slow.ok) walked++;
       if (fast.error) assert.equal(fast.error.name, 'SnapshotError', `${fnName}, seed ${seed}: ${fast.error.message}`);
     }
