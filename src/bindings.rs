@@ -226,19 +226,25 @@ let n = 0;
 let bytes = new Uint8Array(8192);
 let used = 0;
 let packing = false;
-function num(x) {
-  if (n === nums.length) { const grown = new Float64Array(n * 2); grown.set(nums); nums = grown; }
-  nums[n++] = x;
+// Callers make room first (guest() for all its numbers), so a write is a store.
+function num(x) { nums[n++] = x; }
+function room(count) {
+  if (n + count > nums.length) {
+    const grown = new Float64Array(Math.max(nums.length * 2, n + count));
+    grown.set(nums.subarray(0, n));
+    nums = grown;
+  }
 }
+// Strings go first into one JS string, encoded once at the end: right
+// when it is all ASCII (names, states, nodes: the usual case). Otherwise the
+// guest is packed again with each string encoded on its own.
+let text = '';
+let ascii = true;
 function str(v) {
   if (typeof v === 'string') {
+    if (ascii) { text += v; num(v.length); return; }
     const len = v.length;
-    if (used + len * 3 > bytes.length) {
-      const grown = new Uint8Array(Math.max(bytes.length * 2, used + len * 3));
-      grown.set(bytes.subarray(0, used));
-      bytes = grown;
-    }
-    // ASCII by hand (names, states, nodes); TextEncoder for the rest.
+    if (used + len * 3 > bytes.length) grow(used + len * 3);
     let i = 0;
     for (; i < len; i++) {
       const c = v.charCodeAt(i);
@@ -251,6 +257,11 @@ function str(v) {
     num(written);
   } else if (v === undefined || v === null) num(-1);
   else throw NO;
+}
+function grow(size) {
+  const grown = new Uint8Array(Math.max(bytes.length * 2, size));
+  grown.set(bytes.subarray(0, used));
+  bytes = grown;
 }
 // A field not sent: checked as the JSON lane would (lone surrogates included).
 function checkStr(v) {
@@ -274,10 +285,13 @@ function list(a) {
   return a;
 }
 function guest(target, status, snapshots, withTarget, descriptions) {
-  if (withTarget) { const t = plain(target); str(t.node); int(t.vmid); str(t.type); }
-  const s = plain(status); str(s.status); str(s.lock); perlBool(s.template);
   const a = list(snapshots);
   const len = a.length;
+  // Longer lists are refused by the core; the JSON lane says so.
+  if (len > 10000) throw NO;
+  room(7 + 5 * len);
+  if (withTarget) { const t = plain(target); str(t.node); int(t.vmid); str(t.type); }
+  const s = plain(status); str(s.status); str(s.lock); perlBool(s.template);
   num(len);
   for (let i = 0; i < len; i++) {
     const e = plain(a[i]);
@@ -293,12 +307,25 @@ function pack(write) {
     for (const k of KEYS) if (k in Object.prototype) return false;
     n = 0;
     used = 0;
+    text = '';
+    ascii = true;
+    write();
+    if (text.length > bytes.length) grow(text.length);
+    const { read, written } = encoder.encodeInto(text, bytes);
+    if (read === text.length && written === read) {
+      used = written;
+      return true;
+    }
+    n = 0;
+    used = 0;
+    ascii = false;
     write();
     return true;
   } catch {
     return false;
   } finally {
     packing = false;
+    text = '';
   }
 }
 export function packGuest(target, status, snapshots, withTarget, descriptions) {
@@ -308,20 +335,14 @@ export function packFleet(vms) {
   return pack(() => {
     const a = list(vms);
     const len = a.length;
+    room(1);
     num(len);
     for (let i = 0; i < len; i++) { const vm = plain(a[i]); guest(vm.target, vm.vmStatus, vm.snapshots, true, false); }
   });
 }
-export function packedNumbers() {
-  const out = nums.subarray(0, n);
-  if (nums.length > 65536) nums = new Float64Array(1024);
-  return out;
-}
-export function packedBytes() {
-  const out = bytes.subarray(0, used);
-  if (bytes.length > 1 << 20) bytes = new Uint8Array(8192);
-  return out;
-}
+// The buffers are kept for the next call (a fleet's are a few MB).
+export function packedNumbers() { return nums.subarray(0, n); }
+export function packedBytes() { return bytes.subarray(0, used); }
 
 let T = '';
 let N = nums;
@@ -345,7 +366,14 @@ function request() {
 }
 function expiry() {
   const deletes = [];
-  for (let i = N[k++]; i > 0; i--) deletes.push(request());
+  let base = '';
+  for (let i = N[k++]; i > 0; i--) {
+    const mode = N[k++];
+    if (mode === 0) { deletes.push(request()); continue; }
+    if (mode === 1) base = s();
+    const name = s();
+    deletes.push({ method: 'DELETE', path: base + name, params: {}, name });
+  }
   const skipped = [];
   for (let i = N[k++]; i > 0; i--) skipped.push({ name: s(), code: s(), message: s() });
   return { deletes, skipped };

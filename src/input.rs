@@ -147,7 +147,7 @@ impl<'a> Obj<'a> {
         self.fields
             .iter()
             .rev()
-            .find(|(k, _)| k == key)
+            .find(|(k, _)| same_key(k, key))
             .map(|(_, v)| v)
             .filter(|v| !v.is_null())
     }
@@ -206,6 +206,16 @@ impl<'a> Obj<'a> {
             Some(other) => Err(wrong(&path(), "a boolean (0/1)", other)),
         }
     }
+}
+
+/// Key equality, cheap for the common cases: the bindings' packed lane
+/// stores the same static strings the readers ask for (equal pointers), and
+/// most other keys differ in length or first byte. In wasm `memcmp` is a
+/// plain byte loop, and guest data is read field by field.
+#[inline]
+fn same_key(k: &str, key: &str) -> bool {
+    k.len() == key.len()
+        && (k.as_ptr() == key.as_ptr() || k.bytes().zip(key.bytes()).all(|(a, b)| a == b))
 }
 
 /// Reads a number that must be a whole number in `min..=max`.

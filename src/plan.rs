@@ -95,7 +95,7 @@ pub fn expiry(target: &Target, guest: &Guest, now_ms: i64) -> Expiry {
             });
             continue;
         }
-        if !guest.is_expired(s, now_ms) {
+        if !guest.is_past_lifetime(s, now_ms) {
             continue;
         }
         let skip = |err: &SnapshotError| Skipped {
