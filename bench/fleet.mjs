@@ -15,14 +15,17 @@ import { printTable } from './lib/table.mjs';
 import { printMachine } from './lib/machine.mjs';
 import { timeMs, settle } from './lib/timing.mjs';
 
-// The glue's own JSON step, when the core has one (pkg/snippets/*/inline*.js).
+// The glue's own steps, when the core has them (pkg/snippets/*/inline*.js):
+// the JSON lane's faithfulJson and the packed lane's packFleet.
 let faithfulJson = null;
+let packFleet = null;
 const snippets = new URL('../pkg/snippets/', import.meta.url);
 if (existsSync(snippets)) {
   for (const dir of readdirSync(snippets)) {
     for (const f of readdirSync(new URL(`${dir}/`, snippets))) {
       const m = await import(new URL(`${dir}/${f}`, snippets).href);
       if (typeof m.faithfulJson === 'function') faithfulJson = m.faithfulJson;
+      if (typeof m.packFleet === 'function') packFleet = m.packFleet;
     }
   }
 }
@@ -91,16 +94,24 @@ printTable(`Fleet planning: ${fleet.length} VMs × 10 snapshots, whole fleet per
 //  empty list:     target + policy + status in, an empty plan out;
 //  nothing due:    plus 11 snapshot objects read in and the rules, almost nothing out;
 //  full:           plus the request descriptions and skip reasons converted out.
+// The batch steps split planExpiryBatch the same way: the glue packing the
+// fleet (JS only), then packing + reading + rules with nothing due, then all.
+const stale = NOW_MS - 30 * 86_400_000;
 const steps = [
+  ...(packFleet ? [["the glue's packFleet alone (packed lane, JS side), per product", () => byPolicy.map((vms) => packFleet(vms))]] : []),
+  ...(hasBatch ? [
+    ['planExpiryBatch, nothing due (pack + read + rules)', () => byPolicy.map((vms) => core.planExpiryBatch(vms[0].policy, vms, stale))],
+    ['planExpiryBatch, full (adds the results)', planBatch],
+  ] : []),
   ['validatePolicy(policy) per VM', () => fleet.map((v) => core.validatePolicy(v.policy))],
   ['planExpiry, empty snapshot list', () => fleet.map((v) => core.planExpiry(v.target, v.policy, v.vmStatus, [], NOW_MS))],
-  ['planExpiry, 11 entries, none expired', () => fleet.map((v) => core.planExpiry(v.target, v.policy, v.vmStatus, v.snapshots, NOW_MS - 30 * 86_400_000))],
+  ['planExpiry, 11 entries, none expired', () => fleet.map((v) => core.planExpiry(v.target, v.policy, v.vmStatus, v.snapshots, stale))],
   ['planExpiry, full (as above)', () => planFleet(core.planExpiry)],
   ['JSON.stringify of every argument (JS side of a JSON-text boundary)', () => fleet.map((v) => JSON.stringify([v.target, v.policy, v.vmStatus, v.snapshots]))],
   ...(faithfulJson ? [["the same through the glue's faithfulJson (replacer per value)", () => fleet.map((v) => faithfulJson([v.target, v.policy, v.vmStatus, v.snapshots]))]] : []),
   // What the job really starts from: Proxmox's answers as text.
   ['JS from the answers as text: JSON.parse + baseline', () => texts.map((t) => planExpiryJs(t.target, t.policy, JSON.parse(t.status), JSON.parse(t.list), NOW_MS))],
-  ['JS baseline, none expired', () => planFleet(planExpiryJs, NOW_MS - 30 * 86_400_000)],
+  ['JS baseline, none expired', () => planFleet(planExpiryJs, stale)],
 ];
 const stepRows = [];
 for (const [figure, fn] of steps) {

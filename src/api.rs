@@ -128,9 +128,9 @@ pub fn plan_expiry(
 }
 
 /// [`snapshot_page`] for a guest the bindings read from packed columns
-/// (without a target); reads and refuses in the same order.
-pub fn snapshot_page_packed(policy: &Value, guest: &Guests, now_ms: &Value) -> Result<Page> {
-    let policy = Policy::from_value(policy)?;
+/// (policy and guest, no target); reads and refuses in the same order.
+pub fn snapshot_page_packed(guest: &Guests, now_ms: &Value) -> Result<Page> {
+    let policy = guest.policy()?;
     let vm = guest.status(0)?;
     let snapshots = guest.snapshots(0)?;
     let now = lifetime::now_from_value(now_ms)?;
@@ -144,11 +144,11 @@ pub fn snapshot_page_packed(policy: &Value, guest: &Guests, now_ms: &Value) -> R
     ))
 }
 
-/// [`plan_expiry`] for a guest the bindings read from packed columns (with
-/// its target).
-pub fn plan_expiry_packed(policy: &Value, guest: &Guests, now_ms: &Value) -> Result<Expiry> {
+/// [`plan_expiry`] for a guest the bindings read from packed columns
+/// (policy, target and guest).
+pub fn plan_expiry_packed(guest: &Guests, now_ms: &Value) -> Result<Expiry> {
     let target = guest.target(0)?;
-    let policy = Policy::from_value(policy)?;
+    let policy = guest.policy()?;
     let vm = guest.status(0)?;
     let snapshots = guest.snapshots(0)?;
     let now = lifetime::now_from_value(now_ms)?;

@@ -218,7 +218,8 @@ export function faithfulJson(value) {
 }
 
 const NO = new Error('not packable');
-const KEYS = ['target', 'vmStatus', 'snapshots', 'node', 'vmid', 'type', 'status', 'lock', 'template',
+const KEYS = ['maxSnapshots', 'lifetimeDays', 'includeRam', 'namePrefix', 'rollbackLatestOnly',
+  'target', 'vmStatus', 'snapshots', 'node', 'vmid', 'type', 'status', 'lock', 'template',
   'name', 'snaptime', 'description', 'vmstate', 'parent', 'snapstate'];
 const encoder = new TextEncoder();
 let nums = new Float64Array(1024);
@@ -270,6 +271,11 @@ function checkStr(v) {
 }
 function int(v) {
   if (typeof v === 'number') { if (v - v !== 0) throw NO; num(v); }
+  else if (v === undefined || v === null) num(NaN);
+  else throw NO;
+}
+function bool(v) {
+  if (typeof v === 'boolean') num(v ? 1 : 0);
   else if (v === undefined || v === null) num(NaN);
   else throw NO;
 }
@@ -328,8 +334,13 @@ function pack(write) {
     text = '';
   }
 }
-export function packGuest(target, status, snapshots, withTarget, descriptions) {
-  return pack(() => guest(target, status, snapshots, withTarget, descriptions));
+export function packGuest(policy, target, status, snapshots, withTarget, descriptions) {
+  return pack(() => {
+    const p = plain(policy);
+    room(5);
+    int(p.maxSnapshots); int(p.lifetimeDays); bool(p.includeRam); str(p.namePrefix); bool(p.rollbackLatestOnly);
+    guest(target, status, snapshots, withTarget, descriptions);
+  });
 }
 export function packFleet(vms) {
   return pack(() => {
@@ -417,6 +428,7 @@ extern "C" {
     fn faithful_json(value: &JsValue) -> Option<String>;
     #[wasm_bindgen(js_name = packGuest)]
     fn pack_guest(
+        policy: &JsValue,
         target: &JsValue,
         status: &JsValue,
         snapshots: &JsValue,
@@ -658,6 +670,7 @@ pub fn snapshot_page(
     #[wasm_bindgen(js_name = nowMs, unchecked_param_type = "number")] now_ms: JsValue,
 ) -> Result<JsValue, JsValue> {
     if let Some((text, nums)) = packed(pack_guest(
+        &policy,
         &JsValue::UNDEFINED,
         &vm_status,
         &snapshots,
@@ -666,11 +679,7 @@ pub fn snapshot_page(
     )) {
         if let Some(guest) = Guests::one(&text, &nums, false) {
             return out_packed(
-                api::snapshot_page_packed(
-                    &Arg::new(&policy, "policy").value()?,
-                    &guest,
-                    &Arg::new(&now_ms, "nowMs").value()?,
-                ),
+                api::snapshot_page_packed(&guest, &Arg::new(&now_ms, "nowMs").value()?),
                 Tape::page,
                 unpack_page,
             );
@@ -751,14 +760,12 @@ pub fn plan_expiry(
     #[wasm_bindgen(unchecked_param_type = "PveSnapshot[]")] snapshots: JsValue,
     #[wasm_bindgen(js_name = nowMs, unchecked_param_type = "number")] now_ms: JsValue,
 ) -> Result<JsValue, JsValue> {
-    if let Some((text, nums)) = packed(pack_guest(&target, &vm_status, &snapshots, true, false)) {
+    if let Some((text, nums)) = packed(pack_guest(
+        &policy, &target, &vm_status, &snapshots, true, false,
+    )) {
         if let Some(guest) = Guests::one(&text, &nums, true) {
             return out_packed(
-                api::plan_expiry_packed(
-                    &Arg::new(&policy, "policy").value()?,
-                    &guest,
-                    &Arg::new(&now_ms, "nowMs").value()?,
-                ),
+                api::plan_expiry_packed(&guest, &Arg::new(&now_ms, "nowMs").value()?),
                 Tape::expiry,
                 unpack_expiry,
             );

@@ -19,10 +19,13 @@
 //! empty there; the page gets it).
 //!
 //! Layouts (one number per field; a string's number is its byte length,
-//! `-1` when absent; a number is itself, `NaN` when absent):
+//! `-1` when absent; a number is itself and a boolean 0 or 1, `NaN` when
+//! absent):
 //! - a guest: [`TARGET`] fields (when asked for), [`STATUS`] fields, the
 //!   number of snapshot entries, then [`SNAPSHOT`] fields per entry;
-//! - a fleet: the number of guests, then each guest with its target.
+//! - one guest's call: [`POLICY`] fields, then the guest;
+//! - a fleet: the number of guests, then each guest with its target (the
+//!   policy, one for all, crosses as JSON).
 
 use std::borrow::Cow;
 
@@ -31,6 +34,7 @@ use crate::guest::{self, Snapshot, VmStatus};
 use crate::input::{Obj, Value};
 use crate::page::Page;
 use crate::plan::Expiry;
+use crate::policy::Policy;
 use crate::request::{Method, Param, Request};
 use crate::target::Target;
 
@@ -38,9 +42,18 @@ use crate::target::Target;
 enum Kind {
     Str,
     Num,
+    /// A strict boolean: 0 or 1.
+    Bool,
 }
 
-/// The fields read, in packing order; `PACK_JS` writes the same order.
+/// The fields read, in packing order; the glue writes the same order.
+const POLICY: [(&str, Kind); 5] = [
+    ("maxSnapshots", Kind::Num),
+    ("lifetimeDays", Kind::Num),
+    ("includeRam", Kind::Bool),
+    ("namePrefix", Kind::Str),
+    ("rollbackLatestOnly", Kind::Bool),
+];
 const TARGET: [(&str, Kind); 3] = [
     ("node", Kind::Str),
     ("vmid", Kind::Num),
@@ -118,6 +131,9 @@ impl<'t> Columns<'t> {
                     Value::String(Cow::Borrowed(self.take(n as usize)?))
                 }
                 Kind::Str => return None,
+                Kind::Bool if n.is_nan() => Value::Null,
+                Kind::Bool if n == 0.0 || n == 1.0 => Value::Bool(n == 1.0),
+                Kind::Bool => return None,
             };
             arena.push((Cow::Borrowed(key), value));
         }
@@ -138,32 +154,35 @@ struct Span {
 #[derive(Debug)]
 pub struct Guests<'t> {
     arena: Vec<Field<'t>>,
+    /// Where the policy sits: one guest's call packs it, a fleet's does not.
+    policy: Option<usize>,
     spans: Vec<Span>,
 }
 
 impl<'t> Guests<'t> {
-    /// One guest (`with_target` when the target was packed too).
+    /// One guest with its policy (and its target, when `with_target`).
     pub fn one(text: &'t str, nums: &'t [f64], with_target: bool) -> Option<Self> {
-        Self::read(text, nums, None, with_target)
+        Self::read(Columns::new(text, nums)?, None, with_target)
     }
 
     /// A fleet: the count first, every guest with its target.
     pub fn fleet(text: &'t str, nums: &'t [f64]) -> Option<Self> {
-        let count = Columns::new(text, nums)?.count()?;
-        Self::read(text, nums.get(1..)?, Some(count), true)
+        let mut c = Columns::new(text, nums)?;
+        let count = c.count()?;
+        Self::read(c, Some(count), true)
     }
 
     /// `None` when the columns do not hold exactly what the layout says.
-    fn read(
-        text: &'t str,
-        nums: &'t [f64],
-        count: Option<usize>,
-        with_target: bool,
-    ) -> Option<Self> {
-        let mut c = Columns::new(text, nums)?;
-        let guests = count.unwrap_or(1);
-        let mut arena = Vec::with_capacity(nums.len());
-        let mut spans = Vec::with_capacity(guests.min(nums.len()));
+    fn read(mut c: Columns<'t>, fleet: Option<usize>, with_target: bool) -> Option<Self> {
+        let guests = fleet.unwrap_or(1);
+        let mut arena = Vec::with_capacity(c.nums.len());
+        let policy = if fleet.is_none() {
+            c.fields(&POLICY, &mut arena)?;
+            Some(0)
+        } else {
+            None
+        };
+        let mut spans = Vec::with_capacity(guests.min(c.nums.len()));
         for _ in 0..guests {
             let target = arena.len();
             if with_target {
@@ -183,7 +202,11 @@ impl<'t> Guests<'t> {
                 entries,
             });
         }
-        (c.next == nums.len() && c.at == text.len()).then_some(Guests { arena, spans })
+        (c.next == c.nums.len() && c.at == c.text.len()).then_some(Guests {
+            arena,
+            policy,
+            spans,
+        })
     }
 
     pub fn len(&self) -> usize {
@@ -200,6 +223,12 @@ impl<'t> Guests<'t> {
 
     fn obj(&self, name: &'static str, index: Option<usize>, at: usize, len: usize) -> Obj<'_> {
         Obj::with_fields(name, index, self.arena.get(at..at + len).unwrap_or(&[]))
+    }
+
+    /// The policy packed with one guest.
+    pub fn policy(&self) -> Result<Policy> {
+        let at = self.policy.unwrap_or(usize::MAX);
+        Policy::from_obj(&self.obj("policy", None, at, POLICY.len()))
     }
 
     pub fn target(&self, i: usize) -> Result<Target> {
@@ -369,28 +398,19 @@ mod tests {
 
     const NAN: f64 = f64::NAN;
 
+    #[rustfmt::skip]
     fn guest_columns() -> (String, Vec<f64>) {
+        // policy {maxSnapshots: 3, lifetimeDays: 1, includeRam: false},
         // target pve1/101/lxc, status running, two entries: a foreign
         // snapshot with a non-ASCII name and a description, and `current`.
         let text = "pve1lxcrunningbéfore😀hi!currentYou are here!".to_owned();
         let nums = vec![
-            4.0,
-            101.0,
-            3.0, // target
-            7.0,
-            -1.0,
-            NAN, // status
-            2.0, // entries
-            11.0,
-            1_700_000_000.0,
-            3.0,
-            1.0,
-            -1.0, // béfore😀 (11 bytes), "hi!"
-            7.0,
-            NAN,
-            13.0,
-            NAN,
-            -1.0, // current
+            3.0, 1.0, 0.0, -1.0, NAN, // policy: 0..5
+            4.0, 101.0, 3.0, // target: 5..8
+            7.0, -1.0, NAN, // status: 8..11
+            2.0, // entries: 11
+            11.0, 1_700_000_000.0, 3.0, 1.0, -1.0, // béfore😀 (11 bytes), "hi!": 12..17
+            7.0, NAN, 13.0, NAN, -1.0, // current: 17..22
         ];
         (text, nums)
     }
@@ -400,6 +420,11 @@ mod tests {
         let (text, nums) = guest_columns();
         let g = Guests::one(&text, &nums, true).unwrap();
         assert_eq!(g.len(), 1);
+        let p = g.policy().unwrap();
+        assert_eq!(
+            (p.max_snapshots, p.include_ram, p.name_prefix.as_str()),
+            (3, false, "snap")
+        );
         let t = g.target(0).unwrap();
         assert_eq!(
             (t.node.as_str(), t.vmid, t.guest.as_str()),
@@ -419,13 +444,13 @@ mod tests {
     #[test]
     fn errors_name_the_field_like_the_json_lane() {
         let (text, mut nums) = guest_columns();
-        nums[8] = 1.5; // snaptime of entry 0
+        nums[13] = 1.5; // snaptime of entry 0
         let g = Guests::one(&text, &nums, true).unwrap();
         assert_eq!(
             g.snapshots(0).unwrap_err().to_string(),
             "snapshots[0].snaptime: expected an integer, got a fraction"
         );
-        nums[1] = 5.0; // vmid
+        nums[6] = 5.0; // vmid
         let g = Guests::one(&text, &nums, true).unwrap();
         assert_eq!(g.target(0).unwrap_err().code(), "INVALID_TARGET");
     }
@@ -437,15 +462,18 @@ mod tests {
         assert!(Guests::one(&text, &nums[..nums.len() - 1], true).is_none());
         assert!(Guests::one(&text[..text.len() - 1], &nums, true).is_none());
         let mut long = nums.clone();
-        long[0] = 400.0;
+        long[5] = 400.0;
         assert!(Guests::one(&text, &long, true).is_none());
+        let mut not_bool = nums.clone();
+        not_bool[2] = 2.0; // includeRam
+        assert!(Guests::one(&text, &not_bool, true).is_none());
         let mut odd = nums.clone();
-        odd[0] = 3.5;
+        odd[5] = 3.5;
         assert!(Guests::one(&text, &odd, true).is_none());
         assert!(Guests::one("pve1lxcrunning\u{FFFD}", &nums, true).is_none());
         // A length that ends inside a character.
         let mut split = nums;
-        split[7] = 10.0;
+        split[12] = 10.0;
         assert!(Guests::one(&text, &split, true).is_none());
         assert!(Guests::fleet("", &[]).is_none());
         assert!(Guests::fleet("", &[0.0]).unwrap().is_empty());

@@ -35,12 +35,17 @@ impl Policy {
     /// Validates a policy object; unknown fields are ignored so a host can
     /// keep its own settings beside ours.
     pub fn from_value(value: &Value) -> Result<Self> {
-        Self::read(value)
+        Obj::new("policy", value, false)
+            .and_then(|o| Self::read(&o))
             .map_err(|e| e.recode(|field, reason| SnapshotError::InvalidPolicy { field, reason }))
     }
 
-    fn read(value: &Value) -> Result<Self> {
-        let o = Obj::new("policy", value, false)?;
+    pub fn from_obj(o: &Obj) -> Result<Self> {
+        Self::read(o)
+            .map_err(|e| e.recode(|field, reason| SnapshotError::InvalidPolicy { field, reason }))
+    }
+
+    fn read(o: &Obj) -> Result<Self> {
         let max_snapshots = o.required_integer("maxSnapshots", 0, MAX_SNAPSHOTS_LIMIT)? as u32;
         let lifetime_days =
             o.required_integer("lifetimeDays", LIFETIME_DAYS_MIN, LIFETIME_DAYS_MAX)? as u32;
