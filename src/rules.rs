@@ -2,7 +2,7 @@
 //! server and the expiry job refuse the same things for the same reasons.
 
 use crate::error::SnapshotError;
-use crate::guest::{is_snapshot_lock, Snapshot, VmStatus};
+use crate::guest::{self, is_snapshot_lock, Snapshot, VmStatus};
 use crate::lifetime;
 use crate::name;
 use crate::policy::Policy;
@@ -35,7 +35,9 @@ impl<'a> Guest<'a> {
         let mut list: Vec<&Snapshot> = self.snapshots.iter().collect();
         // Names are unique, so an unstable sort gives the one order (and
         // keeps a second sort implementation out of the module).
-        list.sort_unstable_by(|a, b| a.snaptime.cmp(&b.snaptime).then_with(|| a.name.cmp(b.name)));
+        guest::sort(&mut list, |a, b| {
+            a.snaptime.cmp(&b.snaptime).then_with(|| a.name.cmp(b.name))
+        });
         list
     }
 

@@ -137,9 +137,9 @@ impl TaskOutcome {
                 match exit {
                     Some("OK") => done(TaskState::Ok, 0, None, None),
                     Some(s) if s.starts_with("WARNINGS: ") => {
-                        match s["WARNINGS: ".len()..].parse::<u32>() {
-                            Ok(n) => done(TaskState::Ok, n, None, None),
-                            Err(_) => done(TaskState::Failed, 0, Some(s.to_owned()), None),
+                        match s.strip_prefix("WARNINGS: ").map(str::parse::<u32>) {
+                            Some(Ok(n)) => done(TaskState::Ok, n, None, None),
+                            _ => done(TaskState::Failed, 0, Some(s.to_owned()), None),
                         }
                     }
                     Some(s) if !s.is_empty() => {
