@@ -1,15 +1,21 @@
 //! The WebAssembly boundary: the only module that knows about JS values.
 //!
-//! Arguments cross as JSON text: the engine's native `JSON.stringify`, one
-//! copy, and a parse in Rust — much cheaper than one boundary crossing per
-//! field. Whatever JSON cannot carry faithfully (NaN, ±Infinity, functions,
+//! Guest data (`snapshotPage`, `planExpiry`, `planExpiryBatch`) takes the
+//! packed lane when it arrives as plain objects and arrays: the glue reads
+//! only the fields the rules read into one UTF-8 buffer and one
+//! `Float64Array` ([`crate::packed`]), and the result comes back as a tape
+//! the glue turns into the same objects JSON would give. Every other
+//! argument, and guest data the glue cannot pack exactly, crosses as JSON
+//! text: the engine's native `JSON.stringify`, one copy, and a parse in
+//! Rust. Whatever JSON cannot carry faithfully (NaN, ±Infinity, functions,
 //! symbols, bigints, getters or proxies that throw, cycles, lone
 //! surrogates, fractions, very deep input: see [`crate::json`]) is read
 //! instead by a field-by-field walk that cannot trap and names the
-//! offending field. `undefined` counts as absent either way; objects with a
-//! `toJSON` method (such as `Date`) and boxed primitives are read as JSON
-//! writes them. Results leave as JSON text parsed by the engine; refusals as
-//! `Error`s carrying `code`, `message` and `details`.
+//! offending field. All three lanes end in the same `(key, Value)` fields
+//! read by the same readers, so they accept and refuse alike. `undefined`
+//! counts as absent; objects with a `toJSON` method (such as `Date`) and
+//! boxed primitives are read as JSON writes them. Refusals are `Error`s
+//! carrying `code`, `message` and `details`.
 
 use js_sys::{Array, Float64Array, Reflect, Uint8Array, JSON};
 use serde::Serialize;

@@ -425,3 +425,98 @@ fn batch_expiry_reports_bad_vms_in_place() {
         "INVALID_POLICY"
     );
 }
+
+/// The same data as plain objects (the packed lane) and as objects with
+/// another prototype (the glue gives up, JSON carries them) must give the
+/// same JSON text: same values, same keys in the same order.
+#[wasm_bindgen_test]
+fn packed_and_json_lanes_agree() {
+    let proto = js_sys::Object::create(&js_sys::Object::new());
+    fn not_plain(v: &JsValue, proto: &js_sys::Object) -> JsValue {
+        if js_sys::Array::is_array(v) {
+            let out = js_sys::Array::new();
+            for item in js_sys::Array::from(v).iter() {
+                out.push(&not_plain(&item, proto));
+            }
+            return out.into();
+        }
+        if !v.is_object() {
+            return v.clone();
+        }
+        let out = js_sys::Object::create(proto);
+        let keys = js_sys::Object::keys(v.unchecked_ref::<js_sys::Object>());
+        for key in keys.iter() {
+            let value = Reflect::get(v, &key).unwrap();
+            Reflect::set(&out, &key, &not_plain(&value, proto)).unwrap();
+        }
+        out.into()
+    }
+    let text = |r: Result<JsValue, JsValue>| match r {
+        Ok(v) => JSON::stringify(&v).unwrap().as_string().unwrap(),
+        Err(e) => format!("error {}", get(&e, "code").as_string().unwrap()),
+    };
+    let locked = js(r#"{"status": "stopped", "lock": "backup", "template": 0}"#);
+    let list = js(r#"[
+        {"name": "snap20261124T090000", "snaptime": 1795510800, "vmstate": 0, "description": "crème brûlée ✓", "parent": "x"},
+        {"name": "snap20261123T090000-2", "snaptime": 1795424400, "snapstate": "delete"},
+        {"name": "snap20261125T110000", "snaptime": 1795604400, "vmstate": true},
+        {"name": "before-upgrade", "snaptime": 1795000000},
+        {"name": "current", "running": 1, "description": "You are here!"}
+    ]"#);
+    let policies = [
+        policy(),
+        js(
+            r#"{"maxSnapshots": 2, "lifetimeDays": 1, "includeRam": false, "rollbackLatestOnly": true}"#,
+        ),
+    ];
+    for status in [running(), locked] {
+        for p in &policies {
+            let np = |v: &JsValue| not_plain(v, &proto);
+            let page = text(b::snapshot_page(
+                p.clone(),
+                status.clone(),
+                list.clone(),
+                JsValue::from(NOW),
+            ));
+            let page_json = text(b::snapshot_page(
+                np(p),
+                np(&status),
+                np(&list),
+                JsValue::from(NOW),
+            ));
+            assert_eq!(page, page_json);
+            assert!(page.contains("crème brûlée ✓"), "{page}");
+            let plan = text(b::plan_expiry(
+                target(),
+                p.clone(),
+                status.clone(),
+                list.clone(),
+                JsValue::from(NOW),
+            ));
+            let plan_json = text(b::plan_expiry(
+                np(&target()),
+                np(p),
+                np(&status),
+                np(&list),
+                JsValue::from(NOW),
+            ));
+            assert_eq!(plan, plan_json);
+            let vm = js_sys::Object::new();
+            Reflect::set(&vm, &"target".into(), &target()).unwrap();
+            Reflect::set(&vm, &"vmStatus".into(), &status).unwrap();
+            Reflect::set(&vm, &"snapshots".into(), &list).unwrap();
+            let fleet: JsValue = js_sys::Array::of2(&vm, &vm).into();
+            let batch = text(b::plan_expiry_batch(
+                p.clone(),
+                fleet.clone(),
+                JsValue::from(NOW),
+            ));
+            let batch_json = text(b::plan_expiry_batch(
+                p.clone(),
+                np(&fleet),
+                JsValue::from(NOW),
+            ));
+            assert_eq!(batch, batch_json);
+        }
+    }
+}
