@@ -152,7 +152,7 @@ pub fn plan_expiry_packed(guest: &Guests, now_ms: &Value) -> Result<Expiry> {
     let vm = guest.status(0)?;
     let snapshots = guest.snapshots(0)?;
     let now = lifetime::now_from_value(now_ms)?;
-    expire(&target, &policy, &vm, &snapshots, now)
+    Ok(expire(&target, &policy, &vm, &snapshots, now))
 }
 
 /// One VM's expiry plan in a batch, or why that VM could not be planned.
@@ -195,18 +195,7 @@ pub fn plan_expiry_batch_packed(
     let policy = Policy::from_value(policy)?;
     let now = lifetime::now_from_value(now_ms)?;
     Ok((0..fleet.len())
-        .map(|i| {
-            BatchPlan::from((|| {
-                let target = fleet.target(i)?;
-                expire(
-                    &target,
-                    &policy,
-                    &fleet.status(i)?,
-                    &fleet.snapshots(i)?,
-                    now,
-                )
-            })())
-        })
+        .map(|i| BatchPlan::from(plan_packed(&policy, fleet, i, now)))
         .collect())
 }
 
@@ -231,8 +220,8 @@ fn expire(
     vm: &VmStatus,
     snapshots: &[Snapshot],
     now: i64,
-) -> Result<Expiry> {
-    Ok(plan::expiry(
+) -> Expiry {
+    plan::expiry(
         target,
         &Guest {
             policy,
@@ -240,7 +229,7 @@ fn expire(
             snapshots,
         },
         now,
-    ))
+    )
 }
 
 /// Splits the batch argument into its entries.
@@ -256,7 +245,15 @@ fn plan_one(policy: &Policy, vm: &Value, now: i64) -> Result<Expiry> {
     let target = Target::from_value(o.get("target").unwrap_or(&Value::Null))?;
     let status = VmStatus::from_value(o.get("vmStatus").unwrap_or(&Value::Null))?;
     let snapshots = guest::snapshots_from_value(o.get("snapshots").unwrap_or(&Value::Null))?;
-    expire(&target, policy, &status, &snapshots, now)
+    Ok(expire(&target, policy, &status, &snapshots, now))
+}
+
+/// [`plan_one`] for guest `i` of a packed fleet, read in the same order.
+fn plan_packed(policy: &Policy, fleet: &Guests, i: usize, now: i64) -> Result<Expiry> {
+    let target = fleet.target(i)?;
+    let status = fleet.status(i)?;
+    let snapshots = fleet.snapshots(i)?;
+    Ok(expire(&target, policy, &status, &snapshots, now))
 }
 
 pub fn list_snapshots_request(target: &Value) -> Result<Request> {

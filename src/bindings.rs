@@ -362,7 +362,7 @@ export function packedNumbers() { return nums.subarray(0, n); }
 export function packedBytes() { return bytes.subarray(0, used); }
 
 let T = '';
-let N = nums;
+let N = null;
 let at = 0;
 let k = 0;
 function s() { const len = N[k++]; return T.slice(at, at += len); }
