@@ -646,6 +646,30 @@ fn packed(done: bool) -> Option<(String, Vec<f64>)> {
     Some((text, packed_numbers().to_vec()))
 }
 
+/// One guest's call through the packed lane (its policy, the target when
+/// given, status and list): `None` when the glue could not pack them, and
+/// the caller takes the JSON lane.
+fn one_packed(
+    policy: &JsValue,
+    target: Option<&JsValue>,
+    status: &JsValue,
+    snapshots: &JsValue,
+    descriptions: bool,
+    answer: impl FnOnce(&Guests) -> Result<JsValue, JsValue>,
+) -> Option<Result<JsValue, JsValue>> {
+    let with_target = target.is_some();
+    let (text, nums) = packed(pack_guest(
+        policy,
+        target.unwrap_or(&JsValue::UNDEFINED),
+        status,
+        snapshots,
+        with_target,
+        descriptions,
+    ))?;
+    let guest = Guests::one(&text, &nums, with_target)?;
+    Some(answer(&guest))
+}
+
 /// Hands a result to JS through the packed lane, or as JSON if the glue's
 /// decoder refuses the tape (which would be a bug, never the caller's).
 fn out_packed<T: Serialize>(
@@ -675,21 +699,16 @@ pub fn snapshot_page(
     #[wasm_bindgen(unchecked_param_type = "PveSnapshot[]")] snapshots: JsValue,
     #[wasm_bindgen(js_name = nowMs, unchecked_param_type = "number")] now_ms: JsValue,
 ) -> Result<JsValue, JsValue> {
-    if let Some((text, nums)) = packed(pack_guest(
-        &policy,
-        &JsValue::UNDEFINED,
-        &vm_status,
-        &snapshots,
-        false,
-        true,
-    )) {
-        if let Some(guest) = Guests::one(&text, &nums, false) {
-            return out_packed(
-                api::snapshot_page_packed(&guest, &Arg::new(&now_ms, "nowMs").value()?),
-                Tape::page,
-                unpack_page,
-            );
-        }
+    let page = |guest: &Guests| {
+        let now = Arg::new(&now_ms, "nowMs");
+        out_packed(
+            api::snapshot_page_packed(guest, &now.value()?),
+            Tape::page,
+            unpack_page,
+        )
+    };
+    if let Some(answer) = one_packed(&policy, None, &vm_status, &snapshots, true, page) {
+        return answer;
     }
     out(api::snapshot_page(
         &Arg::new(&policy, "policy").value()?,
@@ -766,16 +785,17 @@ pub fn plan_expiry(
     #[wasm_bindgen(unchecked_param_type = "PveSnapshot[]")] snapshots: JsValue,
     #[wasm_bindgen(js_name = nowMs, unchecked_param_type = "number")] now_ms: JsValue,
 ) -> Result<JsValue, JsValue> {
-    if let Some((text, nums)) = packed(pack_guest(
-        &policy, &target, &vm_status, &snapshots, true, false,
-    )) {
-        if let Some(guest) = Guests::one(&text, &nums, true) {
-            return out_packed(
-                api::plan_expiry_packed(&guest, &Arg::new(&now_ms, "nowMs").value()?),
-                Tape::expiry,
-                unpack_expiry,
-            );
-        }
+    let plan = |guest: &Guests| {
+        let now = Arg::new(&now_ms, "nowMs");
+        out_packed(
+            api::plan_expiry_packed(guest, &now.value()?),
+            Tape::expiry,
+            unpack_expiry,
+        )
+    };
+    // Descriptions are checked but not sent: expiry never reads them.
+    if let Some(answer) = one_packed(&policy, Some(&target), &vm_status, &snapshots, false, plan) {
+        return answer;
     }
     out(api::plan_expiry(
         &Arg::new(&target, "target").value()?,

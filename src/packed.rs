@@ -221,8 +221,11 @@ impl<'t> Guests<'t> {
         self.spans.get(i).copied()
     }
 
+    /// The fields at `at..at + len`, or none (an index past the guests, or
+    /// the policy of a fleet: the reader then says what is missing).
     fn obj(&self, name: &'static str, index: Option<usize>, at: usize, len: usize) -> Obj<'_> {
-        Obj::with_fields(name, index, self.arena.get(at..at + len).unwrap_or(&[]))
+        let fields = at.checked_add(len).and_then(|end| self.arena.get(at..end));
+        Obj::with_fields(name, index, fields.unwrap_or(&[]))
     }
 
     /// The policy packed with one guest.
@@ -476,7 +479,13 @@ mod tests {
         split[12] = 10.0;
         assert!(Guests::one(&text, &split, true).is_none());
         assert!(Guests::fleet("", &[]).is_none());
-        assert!(Guests::fleet("", &[0.0]).unwrap().is_empty());
+        let empty = Guests::fleet("", &[0.0]).unwrap();
+        assert!(empty.is_empty());
+        // A fleet carries no policy and has no guest 0: coded errors, no panic.
+        assert_eq!(empty.policy().unwrap_err().code(), "INVALID_POLICY");
+        assert_eq!(empty.target(0).unwrap_err().code(), "INVALID_TARGET");
+        assert_eq!(empty.status(0).unwrap_err().code(), "INVALID_INPUT");
+        assert!(empty.snapshots(0).unwrap().is_empty());
     }
 
     #[test]
