@@ -12,7 +12,8 @@ case "$(command -v wasm-opt || true)" in
   *) echo "build: node_modules/.bin/wasm-opt missing; run scripts/setup.sh" >&2; exit 1 ;;
 esac
 
-exec 9>target/.pkg-build.lock 2>/dev/null || { mkdir -p target; exec 9>target/.pkg-build.lock; }
+mkdir -p target
+exec 9>target/.pkg-build.lock
 flock 9
 # Build beside pkg/ and move files in one by one (rename is atomic), so
 # tests running against pkg/ meanwhile never see it half-written.
