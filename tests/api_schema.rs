@@ -1,5 +1,6 @@
 //! Every request description the crate can build, checked against Proxmox's
-//! own API schema (tests/fixtures/pve-api-schema.json, from pve-docs 9.1.3):
+//! own API schema (www/simulator/snapshot-schema.json, from pve-docs 9.1.3;
+//! the simulator verifies parameters against the same file):
 //! the method exists on the path, every parameter is declared there and
 //! matches its type, format, pattern, range and length.
 #![cfg(not(target_arch = "wasm32"))]
@@ -11,7 +12,7 @@ use serde_json::Value as Json;
 fn schema() -> Json {
     let text = std::fs::read_to_string(concat!(
         env!("CARGO_MANIFEST_DIR"),
-        "/tests/fixtures/pve-api-schema.json"
+        "/www/simulator/snapshot-schema.json"
     ))
     .unwrap();
     serde_json::from_str(&text).unwrap()
