@@ -35,14 +35,18 @@ export class PveError extends Error {
 
 export type PveMethod = 'GET' | 'POST' | 'PUT' | 'DELETE';
 
-/** What the core's plan and request functions return; extra fields (such as `name`) are ignored. */
+/**
+ * What the core's plan and request functions return; `name` and any other extra field are ignored.
+ * No index signature: the core's own interface has none, and TypeScript would then refuse it here.
+ */
 export interface RequestDescription {
   method: PveMethod;
   /** Relative to /api2/json, starting with "/", every segment already percent-encoded. */
   path: string;
   /** Flat; booleans are sent as 1/0; undefined and null are left out. */
   params?: Record<string, string | number | boolean | null | undefined> | null;
-  [extra: string]: unknown;
+  /** The snapshot a plan acts on (planCreate, planRollback, planRemove); not sent. */
+  name?: string;
 }
 
 export interface PveClientOptions {

@@ -9,6 +9,9 @@ import { PveError } from './errors.mjs';
 /** @typedef {{method: PveMethod, path: string, params?: PveParams|null}} RequestDescription */
 
 const METHODS = new Set(['GET', 'POST', 'PUT', 'DELETE']);
+
+/** @param {unknown} method @returns {method is PveMethod} */
+const isMethod = (method) => typeof method === 'string' && METHODS.has(method);
 // RFC 3986 pchar plus '/'; anything else must already be percent-encoded.
 const PATH_CHARS = /^[A-Za-z0-9\-._~!$&'()*+,;=:@%/]+$/;
 
@@ -29,7 +32,7 @@ function invalid(message, details) {
 export function encodeRequest(desc) {
   if (desc === null || typeof desc !== 'object' || Array.isArray(desc)) throw invalid('expected an object {method, path, params}');
   const { method, path, params } = /** @type {any} */ (desc);
-  if (typeof method !== 'string' || !METHODS.has(method)) {
+  if (!isMethod(method)) {
     throw invalid(`method must be one of GET, POST, PUT, DELETE (got ${JSON.stringify(String(method)).slice(0, 40)})`, { field: 'method' });
   }
   checkPath(path);

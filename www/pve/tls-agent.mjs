@@ -72,8 +72,8 @@ class VerifyingAgent extends https.Agent {
   }
 
   /**
-   * @param {any} options from the base agent: host, port, servername, …
-   * @param {(err: Error|null, socket?: tls.TLSSocket) => void} oncreate
+   * @param {{host: string, port: number, servername?: string}} options from the base agent, which always sets host and port
+   * @param {(err: Error|null, socket?: import('node:stream').Duplex) => void} oncreate
    * @returns {undefined} the socket is handed over through `oncreate`
    */
   createConnection(options, oncreate) {

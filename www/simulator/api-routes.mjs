@@ -50,6 +50,7 @@ const EXTRA_PATHS = {
  * @property {import('./tokens.mjs').Identity} identity
  * @property {'qemu'|'lxc'} guestType            from the path template
  * @property {import('./index.mjs').SimInternals} sim
+ * @property {number} [total]                  Proxmox's `total` beside `data` for paged lists
  */
 
 /** @typedef {(ctx: Context) => unknown} Handler */
@@ -110,11 +111,13 @@ const HANDLERS = {
     if (ctx.params.snapshot !== undefined) {
       if (isTrue(ctx.params.current)) throw paramError({ snapshot: "cannot use 'snapshot' parameter with 'current'", current: "cannot use 'snapshot' parameter with 'current'" });
       const snap = findSnapshot(guest, ctx.params.snapshot);
+      /** @type {Record<string, string | number | undefined>} */
       const conf = { ...configView(guest), snaptime: snap.snaptime };
       if (snap.description) conf.description = snap.description;
       if (snap.parent) conf.parent = snap.parent;
       return conf;
     }
+    /** @type {Record<string, string | number | undefined>} */
     const conf = { ...configView(guest), digest: configDigest(guest) };
     if (guest.lock) conf.lock = guest.lock;
     if (guest.parent) conf.parent = guest.parent;
@@ -269,6 +272,7 @@ export function checkPermissions(permissions, pathParams, identity) {
   const check = permissions?.check;
   if (!Array.isArray(check) || check[0] !== 'perm') return;
   const aclPath = String(check[1]).replace(/\{(\w+)\}/g, (_, k) => pathParams[k] ?? '');
+  /** @type {string[]} */
   const privs = check[2];
   const any = check[3] === 'any';
   if (any) {
@@ -322,7 +326,10 @@ function findSnapshot(guest, name) {
   return snap;
 }
 
-/** Reserved names are refused before the worker forks: a synchronous die (HTTP 500). */
+/**
+ * Reserved names are refused before the worker forks: a synchronous die (HTTP 500).
+ * @param {'qemu'|'lxc'} type @param {string} snapname
+ */
 function reservedNameCheck(type, snapname) {
   if (snapname === 'current') throw dieError("unable to use snapshot name 'current' (reserved name)");
   if (type === 'qemu' && snapname.toLowerCase() === 'pending') throw dieError("unable to use snapshot name 'pending' (reserved name)");
@@ -367,7 +374,7 @@ function isHiddenTask(ctx, t) {
 function unsortedOrder(entries, random) {
   const out = random.shuffle(entries);
   const ascending = out.every((e, i) => i === 0 || out[i - 1].snaptime <= e.snaptime);
-  if (out.length > 1 && ascending) out.push(out.shift());
+  if (out.length > 1 && ascending) out.push(/** @type {Record<string, any>} */ (out.shift()));
   return out;
 }
 

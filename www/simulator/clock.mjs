@@ -21,11 +21,13 @@ export function createClock(startMs = Date.now()) {
   let offset = startMs - Date.now();
   const clock = {
     now: () => Date.now() + offset,
+    /** @param {number} ms */
     advance(ms) {
       if (!Number.isFinite(ms)) throw Object.assign(new Error(`advance(ms) needs a finite number, got ${ms}`), { code: 'INVALID_INPUT' });
       offset += ms;
       return clock.now();
     },
+    /** @param {number} ms */
     set(ms) {
       if (!Number.isFinite(ms)) throw Object.assign(new Error(`set(ms) needs a finite number, got ${ms}`), { code: 'INVALID_INPUT' });
       offset = ms - Date.now();

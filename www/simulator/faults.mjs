@@ -55,13 +55,13 @@ export function createFaults(initial, random) {
     set(patch = {}) {
       for (const [k, v] of Object.entries(patch)) {
         if (!KNOWN.has(k)) throw Object.assign(new Error(`unknown fault setting '${k}' (known: ${[...KNOWN].join(', ')})`), { code: 'INVALID_INPUT', details: { key: k } });
-        if (['latencyMs', 'jitterMs', 'taskStatusLagMs'].includes(k) && !(Number.isFinite(v) && v >= 0)) {
+        if (['latencyMs', 'jitterMs', 'taskStatusLagMs'].includes(k) && !(typeof v === 'number' && Number.isFinite(v) && v >= 0)) {
           throw Object.assign(new Error(`fault '${k}' must be a number >= 0, got ${v}`), { code: 'INVALID_INPUT', details: { key: k } });
         }
         if (k === 'nodeClockSkewMs' && !(v && typeof v === 'object' && Object.values(v).every(Number.isFinite))) {
           throw Object.assign(new Error("fault 'nodeClockSkewMs' must map node names to milliseconds"), { code: 'INVALID_INPUT', details: { key: k } });
         }
-        if (k === 'errorRate' && !(Number.isFinite(v) && v >= 0 && v <= 1)) {
+        if (k === 'errorRate' && !(typeof v === 'number' && Number.isFinite(v) && v >= 0 && v <= 1)) {
           throw Object.assign(new Error(`fault 'errorRate' must be between 0 and 1, got ${v}`), { code: 'INVALID_INPUT', details: { key: k } });
         }
       }

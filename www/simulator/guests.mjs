@@ -55,6 +55,9 @@ const STORAGE_IDS = { lvmthin: 'local-lvm', zfs: 'local-zfs' };
  * @property {string} [lock]
  * @property {'lvmthin'|'zfs'} [storage]
  * @property {boolean|0|1} [template]
+ * @property {number} [cpus]
+ * @property {number} [maxmem]   bytes
+ * @property {number} [maxdisk]  bytes
  * @property {SeedSnapshot[]} [snapshots]
  */
 
@@ -77,12 +80,12 @@ export async function readSeed(seed = 'demo') {
   try {
     text = await readFile(file, 'utf8');
   } catch (err) {
-    throw seedError(`cannot read seed file '${seed}': ${err.message}`, { seed });
+    throw seedError(`cannot read seed file '${seed}': ${/** @type {Error} */ (err).message}`, { seed });
   }
   try {
     return JSON.parse(text);
   } catch (err) {
-    throw seedError(`seed file '${seed}' is not valid JSON: ${err.message}`, { seed });
+    throw seedError(`seed file '${seed}' is not valid JSON: ${/** @type {Error} */ (err).message}`, { seed });
   }
 }
 
@@ -127,10 +130,11 @@ export function buildState(seed, nowMs) {
     };
     const snaps = (g.snapshots ?? []).map((s) => {
       if (typeof s?.name !== 'string' || !CONFIGID_RE.test(s.name) || s.name.length > 40) throw seedError(`${where}: invalid snapshot name '${s?.name}'`, { vmid: g.vmid });
-      const snaptime = s.snaptime ?? (Number.isFinite(s.ageSeconds) ? nowSec - s.ageSeconds : null);
+      const snaptime = s.snaptime ?? (typeof s.ageSeconds === 'number' && Number.isFinite(s.ageSeconds) ? nowSec - s.ageSeconds : null);
       if (!Number.isInteger(snaptime)) throw seedError(`${where}: snapshot '${s.name}' needs ageSeconds or snaptime (integer)`, { vmid: g.vmid });
       if (s.snapstate && s.snapstate !== 'prepare' && s.snapstate !== 'delete') throw seedError(`${where}: snapshot '${s.name}' snapstate must be 'prepare' or 'delete'`, { vmid: g.vmid });
-      return { name: s.name, description: String(s.description ?? ''), snaptime, vmstate: g.type === 'qemu' && s.vmstate ? 1 : 0, parent: s.parent ?? undefined, snapstate: s.snapstate ?? null };
+      // snaptime is an integer here (checked above); parent stays undefined until the chain below fills it in.
+      return { name: s.name, description: String(s.description ?? ''), snaptime: /** @type {number} */ (snaptime), vmstate: g.type === 'qemu' && s.vmstate ? 1 : 0, parent: /** @type {string | null | undefined} */ (s.parent ?? undefined), snapstate: s.snapstate ?? null };
     });
     // Default ancestry is the chain by creation time, as successive snapshots produce.
     const byTime = [...snaps].sort((a, b) => a.snaptime - b.snaptime);

@@ -10,7 +10,10 @@ const NODE_RE = /^([a-zA-Z0-9]([a-zA-Z0-9-]*[a-zA-Z0-9])?)\n?$/;
 const INTEGER_RE = /^\s*[+-]?\d+\s*$/;
 const NUMBER_RE = /^\s*[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?\s*$/;
 
-/** Format validators: return an error text (with Perl's trailing "\n") or null. */
+/**
+ * Format validators: return an error text (with Perl's trailing "\n") or null.
+ * @type {Record<string, (v: string) => string | null>}
+ */
 const FORMATS = {
   'pve-configid': (v) => (CONFIGID_RE.test(v) ? null : `invalid configuration ID '${v}'\n`),
   'pve-vmid': (v) => (VMID_RE.test(v) ? null : 'value does not look like a valid VM ID\n'),

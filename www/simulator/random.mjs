@@ -21,7 +21,9 @@ export function createRandom(seed = 42) {
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
+  /** @param {number} n */
   const int = (n) => Math.floor(next() * n);
+  /** @template T @param {readonly T[]} items @returns {T[]} */
   const shuffle = (items) => {
     const out = [...items];
     for (let i = out.length - 1; i > 0; i--) {

@@ -50,7 +50,7 @@ export function encodeUpid(t) {
  * @param {(node: string) => number} deps.nodeSeconds  the node's clock (simulated clock plus any skew), epoch seconds
  * @param {import('./random.mjs').SimRandom} deps.random
  * @param {import('./faults.mjs').Faults} deps.faults
- * @param {(kind: string) => number} deps.durationMs
+ * @param {(kind: import('./snapshot-ops.mjs').Operation['kind']) => number} deps.durationMs
  */
 export function createTaskRunner({ nodeSeconds, random, faults, durationMs }) {
   /** @type {Map<string, Task>} */
@@ -107,6 +107,7 @@ export function createTaskRunner({ nodeSeconds, random, faults, durationMs }) {
     const stuck = op.kind === 'delete' && faults.deletesStick(vmid);
     const warnings = faults.takeWarnings(vmid);
 
+    /** @type {string | undefined} */
     let prepareError;
     try {
       task.log.push(...op.prepare());
