@@ -31,6 +31,10 @@ Usage: node www/simulator/cli.mjs [options]
   --clock ISO|MS         simulated time at start (default: now); snapshot ages
                          in the seed are relative to it
   --random SEED          PRNG seed for faults, jitter, list order (default 42)
+  --cors-loopback        answer CORS and preflights for pages on loopback
+                         origins (localhost, 127.0.0.0/8, [::1]) only, so a
+                         browser test page can call the API; off by default
+                         (Proxmox answers no CORS)
   --help                 this text
 
 Serves /api2/json/... like pveproxy on port 8006. Prints the base URL once listening.
@@ -80,6 +84,7 @@ async function main() {
       'auth-delay': { type: 'string' },
       clock: { type: 'string' },
       random: { type: 'string' },
+      'cors-loopback': { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -103,6 +108,7 @@ async function main() {
     clockMs,
     random: values.random,
     authFailDelayMs: num(values['auth-delay'], '--auth-delay'),
+    corsLoopback: Boolean(values['cors-loopback']),
     faults: {
       latencyMs: num(values.latency, '--latency') ?? 0,
       jitterMs: num(values.jitter, '--jitter') ?? 0,

@@ -22,8 +22,27 @@ const MAX_POST_BYTES = 512 * 1024; // pve-http-server $limit_max_post
  */
 
 /**
+ * Whether an Origin header names a page served from this machine: http(s) on
+ * localhost, 127.0.0.0/8 or [::1], written exactly as a browser writes it (so
+ * `null`, `http://127.1`, a path or a look-alike such as
+ * `http://127.0.0.1.example.com` never match).
+ * @param {string} origin
+ */
+export function isLoopbackOrigin(origin) {
+  let url;
+  try {
+    url = new URL(origin);
+  } catch {
+    return false;
+  }
+  if (url.origin !== origin || (url.protocol !== 'http:' && url.protocol !== 'https:')) return false;
+  const host = url.hostname;
+  return host === 'localhost' || host === '[::1]' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
+}
+
+/**
  * @param {import('./index.mjs').SimInternals} sim
- * @param {{tls?: {key: string|Buffer, cert: string|Buffer}|false, authFailDelayMs?: number, requestLogLimit: number}} opts
+ * @param {{tls?: {key: string|Buffer, cert: string|Buffer}|false, authFailDelayMs?: number, requestLogLimit: number, corsLoopback?: boolean}} opts
  */
 export function createApiServer(sim, opts) {
   /** @type {Set<import('node:net').Socket>} */
@@ -123,6 +142,28 @@ export function createApiServer(sim, opts) {
       entry.status = res.statusCode;
     });
     acceptGzip.set(res, /gzip/.test(String(req.headers['accept-encoding'] ?? '')));
+
+    // Proxmox answers no CORS at all. Only the browser tests of the core, whose
+    // page is served from another loopback port, need it, so it is opt-in and
+    // never extends beyond pages on this machine.
+    if (opts.corsLoopback) {
+      res.setHeader('Vary', 'Origin');
+      const origin = req.headers.origin;
+      if (typeof origin === 'string' && isLoopbackOrigin(origin)) {
+        res.setHeader('Access-Control-Allow-Origin', origin);
+        if (method === 'OPTIONS' && req.headers['access-control-request-method']) {
+          // A preflight carries no token: answer it before authentication.
+          req.resume();
+          res.setHeader('Access-Control-Allow-Methods', 'GET, POST, PUT, DELETE');
+          res.setHeader('Access-Control-Allow-Headers', 'Authorization, Content-Type');
+          res.setHeader('Access-Control-Max-Age', '600');
+          res.setHeader('Server', 'pve-api-daemon/3.0');
+          res.writeHead(204);
+          res.end();
+          return;
+        }
+      }
+    }
 
     if (sim.faults.shouldHang(method, path)) return; // answered never; closed with the server
     await sleep(sim.faults.delayMs());

@@ -11,7 +11,7 @@ import { createTaskRunner } from './tasks.mjs';
 import { tokenRegistry } from './tokens.mjs';
 
 const CONFIGID_RE = /^[a-z][a-z0-9_-]+$/i;
-const KNOWN_OPTIONS = new Set(['port', 'host', 'seed', 'tokens', 'tls', 'taskDurationMs', 'latencyMs', 'clockMs', 'random', 'authFailDelayMs', 'faults', 'requestLogLimit']);
+const KNOWN_OPTIONS = new Set(['port', 'host', 'seed', 'tokens', 'tls', 'taskDurationMs', 'latencyMs', 'clockMs', 'random', 'authFailDelayMs', 'faults', 'requestLogLimit', 'corsLoopback']);
 
 /**
  * @typedef {object} SimulatorOptions
@@ -28,6 +28,8 @@ const KNOWN_OPTIONS = new Set(['port', 'host', 'seed', 'tokens', 'tls', 'taskDur
  * @property {import('./faults.mjs').FaultSettings} [faults]  initial fault settings
  * @property {number} [requestLogLimit]  keep at most this many entries in `requests` (default 50000;
  *   the oldest go first, so a long-running demo does not grow without bound)
+ * @property {boolean} [corsLoopback]  answer CORS (and preflights) for pages on loopback origins only;
+ *   default false, as Proxmox answers no CORS. For the core's browser tests.
  */
 
 /**
@@ -94,7 +96,9 @@ export async function startSimulator(options = {}) {
   const internals = { state, clock, nodeSeconds, random, faults, tasks, tokens, requests: [] };
   const requestLogLimit = options.requestLogLimit ?? 50_000;
   if (!(Number.isInteger(requestLogLimit) && requestLogLimit > 0)) throw simError(`requestLogLimit must be a positive integer, got ${requestLogLimit}`, 'INVALID_INPUT');
-  const api = createApiServer(internals, { tls: options.tls, authFailDelayMs: options.authFailDelayMs ?? 0, requestLogLimit });
+  const corsLoopback = options.corsLoopback ?? false;
+  if (typeof corsLoopback !== 'boolean') throw simError(`corsLoopback must be true or false, got ${corsLoopback}`, 'INVALID_INPUT');
+  const api = createApiServer(internals, { tls: options.tls, authFailDelayMs: options.authFailDelayMs ?? 0, requestLogLimit, corsLoopback });
   const address = await api.listen(options.port ?? 0, options.host ?? '127.0.0.1');
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
 
