@@ -16,12 +16,15 @@
  * @property {unknown} [warnings]
  */
 
+/** @typedef {typeof import('/pkg/pve_snapshots.js').snapshotPage} SnapshotPage */
+
 /**
+ * What the server sends for one service: the core's inputs, as the server read them from Proxmox.
  * @typedef {object} SnapshotData
  * @property {{id: string, name: string, vmid: number, type: string}} service
- * @property {object} policy
- * @property {object} vmStatus
- * @property {object[]} snapshots
+ * @property {Parameters<SnapshotPage>[0]} policy
+ * @property {Parameters<SnapshotPage>[1]} vmStatus
+ * @property {Parameters<SnapshotPage>[2]} snapshots
  * @property {number} serverTime
  * @property {Task|null} activeTask
  * @property {number} clockOffsetMs server clock minus client clock, measured around the request

@@ -8,10 +8,11 @@
 /**
  * Creates an element with attributes, properties (keys starting with `.`),
  * event listeners (keys starting with `on`) and children.
- * @param {string} tag
+ * @template {keyof HTMLElementTagNameMap} K
+ * @param {K} tag
  * @param {Record<string, unknown>} [attrs]
  * @param {...(Child|Child[])} children
- * @returns {HTMLElement}
+ * @returns {HTMLElementTagNameMap[K]}
  */
 export function h(tag, attrs = {}, ...children) {
   const el = document.createElement(tag);

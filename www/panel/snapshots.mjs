@@ -8,33 +8,11 @@ import { confirmDialog } from './confirm-dialog.mjs';
 import { blockedReason, friendlyMessage, taskMessage } from './wording.mjs';
 
 /**
- * The subset of the wasm core this component uses.
- * @typedef {object} SnapshotCore
- * @property {(policy: object, vmStatus: object, snapshots: object[], nowMs: number) => PageView} snapshotPage
- */
-
-/**
- * @typedef {{code: string, message: string} | null} Blocked
- * @typedef {object} Row
- * @property {string} name
- * @property {string} description
- * @property {number|null} createdAt null when Proxmox recorded no creation time
- * @property {number|null} expiresAt
- * @property {number|null} remainingSeconds
- * @property {string|null} remainingLabel
- * @property {boolean} expired
- * @property {boolean} managed
- * @property {boolean} ram
- * @property {string|null} busy
- * @property {boolean} canRollback
- * @property {Blocked} rollbackBlocked
- * @property {boolean} canRemove
- * @property {Blocked} removeBlocked
- * @typedef {object} PageView
- * @property {{used: number, limit: number, label: string, canCreate: boolean}} quota
- * @property {Blocked} createBlocked
- * @property {{status: string, lock: string|null, running: boolean}} vm
- * @property {Row[]} rows
+ * The subset of the wasm core this component uses, typed by the package's
+ * own .d.ts (a type-only import: the page loads the package itself).
+ * @typedef {Pick<typeof import('/pkg/pve_snapshots.js'), 'snapshotPage'>} SnapshotCore
+ * @typedef {ReturnType<SnapshotCore['snapshotPage']>} PageView
+ * @typedef {PageView['rows'][number]} Row
  */
 
 /**
