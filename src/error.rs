@@ -1,10 +1,103 @@
-//! Every refusal and every bad input, with a stable code for the host.
+//! Every refusal and every bad input, with a stable code for the host; and
+//! the product's whole list of codes, which the hosts read from here.
 
 use serde::Serialize;
 use thiserror::Error;
+use tsify::Tsify;
+
+/// Defines [`ErrorCode`] from one table: variant, code, HTTP status, and
+/// what it means to the reader of an API answer.
+macro_rules! codes {
+    ($($variant:ident = $code:literal, $status:literal, $summary:literal;)*) => {
+        /// Every stable code an answer of the core, the panel's API or the
+        /// expiry job carries.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Tsify)]
+        pub enum ErrorCode {
+            $(#[doc = $summary] #[serde(rename = $code)] $variant,)*
+        }
+
+        impl ErrorCode {
+            pub const ALL: &'static [ErrorCode] = &[$(ErrorCode::$variant,)*];
+
+            pub fn as_str(self) -> &'static str {
+                match self { $(ErrorCode::$variant => $code,)* }
+            }
+
+            /// The HTTP status of an API answer refusing with this code.
+            pub fn status(self) -> u16 {
+                match self { $(ErrorCode::$variant => $status,)* }
+            }
+
+            pub fn summary(self) -> &'static str {
+                match self { $(ErrorCode::$variant => $summary,)* }
+            }
+        }
+    };
+}
+
+codes! {
+    QuotaExceeded = "QUOTA_EXCEEDED", 409, "the product's snapshot quota is used up";
+    VmLocked = "VM_LOCKED", 409, "another operation (backup, migration, hibernation, …) holds the guest's lock";
+    SnapshotBusy = "SNAPSHOT_BUSY", 409, "a snapshot operation is running or was left unfinished";
+    NotFound = "NOT_FOUND", 404, "the snapshot, service or task does not exist (or is not yours)";
+    NotManaged = "NOT_MANAGED", 409, "the snapshot was not made through the panel and is read-only here";
+    RollbackNotLatest = "ROLLBACK_NOT_LATEST", 409, "this storage can only roll back to the newest snapshot";
+    SnapshotsDisabled = "SNAPSHOTS_DISABLED", 409, "the product allows no snapshots";
+    InvalidName = "INVALID_NAME", 400, "a snapshot name Proxmox or the panel would not accept";
+    InvalidDescription = "INVALID_DESCRIPTION", 400, "a description that is too long or contains control characters";
+    InvalidPolicy = "INVALID_POLICY", 400, "a policy field out of range or of the wrong type";
+    InvalidTarget = "INVALID_TARGET", 400, "a node, VMID, guest type or task id that cannot address a guest or task";
+    InvalidInput = "INVALID_INPUT", 400, "any other input of the wrong shape or type";
+    Unauthenticated = "UNAUTHENTICATED", 401, "no valid session: sign in";
+    InvalidCredentials = "INVALID_CREDENTIALS", 401, "wrong username or password";
+    CsrfFailed = "CSRF_FAILED", 403, "the request's CSRF token is missing or wrong";
+    MethodNotAllowed = "METHOD_NOT_ALLOWED", 405, "the path does not answer this HTTP method";
+    TooLarge = "TOO_LARGE", 413, "the request body is too large";
+    UnsupportedMediaType = "UNSUPPORTED_MEDIA_TYPE", 415, "the request body is not JSON";
+    RateLimited = "RATE_LIMITED", 429, "too many requests; wait for Retry-After";
+    Internal = "INTERNAL", 500, "the server failed; its log has the details";
+    PveParameter = "PVE_PARAMETER", 502, "Proxmox refused a parameter";
+    PveBadRequest = "PVE_BAD_REQUEST", 502, "Proxmox refused the request";
+    PveAuth = "PVE_AUTH", 502, "Proxmox refused the API token";
+    PveForbidden = "PVE_FORBIDDEN", 502, "the API token lacks a privilege";
+    PveNotImplemented = "PVE_NOT_IMPLEMENTED", 502, "Proxmox does not offer this call";
+    PveServer = "PVE_SERVER", 502, "Proxmox failed or answered something unexpected";
+    PveInvalidResponse = "PVE_INVALID_RESPONSE", 502, "Proxmox's answer lacks what the call must return";
+    PveNetwork = "PVE_NETWORK", 502, "Proxmox could not be reached";
+    PveTls = "PVE_TLS", 502, "Proxmox's TLS certificate was not trusted";
+    PveTimeout = "PVE_TIMEOUT", 504, "Proxmox did not answer in time";
+}
+
+impl PartialEq<&str> for ErrorCode {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
+
+/// One entry of the code list the hosts read (`errorCodes()`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Tsify)]
+pub struct ErrorCodeInfo {
+    pub code: ErrorCode,
+    pub status: u16,
+    pub summary: &'static str,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Tsify)]
+pub struct ErrorCodes(pub Vec<ErrorCodeInfo>);
+
+pub fn error_codes() -> ErrorCodes {
+    ErrorCodes(ErrorCode::ALL
+        .iter()
+        .map(|&code| ErrorCodeInfo {
+            code,
+            status: code.status(),
+            summary: code.summary(),
+        })
+        .collect())
+}
 
 /// Extra facts about an error, for the host to show or act on.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Tsify)]
 #[serde(untagged)]
 pub enum Details {
     Quota {
@@ -35,7 +128,7 @@ pub enum SnapshotError {
     #[error("snapshot quota reached: {used} of {limit} snapshots exist")]
     QuotaExceeded { used: u32, limit: u32 },
     /// another operation (backup, migration, …) holds the guest's lock
-    #[error("the VM is locked by another operation ({lock})")]
+    #[error("{}", locked(.lock))]
     VmLocked { lock: String },
     /// a snapshot operation is running or was left unfinished
     #[error("{reason}")]
@@ -76,23 +169,37 @@ pub enum SnapshotError {
     InvalidInput { field: String, reason: String },
 }
 
+/// Proxmox hibernates a VM by saving its memory to disk under the config
+/// lock `suspended`; to a customer that is not "another operation".
+fn locked(lock: &str) -> String {
+    if lock == "suspended" {
+        "the VM is hibernated (its memory is saved to disk); resume it first".into()
+    } else {
+        format!("the VM is locked by another operation ({lock})")
+    }
+}
+
 impl SnapshotError {
     /// The stable code, as listed in DESIGN.md.
-    pub fn code(&self) -> &'static str {
+    pub fn kind(&self) -> ErrorCode {
         match self {
-            Self::QuotaExceeded { .. } => "QUOTA_EXCEEDED",
-            Self::VmLocked { .. } => "VM_LOCKED",
-            Self::SnapshotBusy { .. } => "SNAPSHOT_BUSY",
-            Self::NotFound { .. } => "NOT_FOUND",
-            Self::NotManaged { .. } => "NOT_MANAGED",
-            Self::RollbackNotLatest { .. } => "ROLLBACK_NOT_LATEST",
-            Self::SnapshotsDisabled => "SNAPSHOTS_DISABLED",
-            Self::InvalidName { .. } => "INVALID_NAME",
-            Self::InvalidDescription { .. } => "INVALID_DESCRIPTION",
-            Self::InvalidPolicy { .. } => "INVALID_POLICY",
-            Self::InvalidTarget { .. } => "INVALID_TARGET",
-            Self::InvalidInput { .. } => "INVALID_INPUT",
+            Self::QuotaExceeded { .. } => ErrorCode::QuotaExceeded,
+            Self::VmLocked { .. } => ErrorCode::VmLocked,
+            Self::SnapshotBusy { .. } => ErrorCode::SnapshotBusy,
+            Self::NotFound { .. } => ErrorCode::NotFound,
+            Self::NotManaged { .. } => ErrorCode::NotManaged,
+            Self::RollbackNotLatest { .. } => ErrorCode::RollbackNotLatest,
+            Self::SnapshotsDisabled => ErrorCode::SnapshotsDisabled,
+            Self::InvalidName { .. } => ErrorCode::InvalidName,
+            Self::InvalidDescription { .. } => ErrorCode::InvalidDescription,
+            Self::InvalidPolicy { .. } => ErrorCode::InvalidPolicy,
+            Self::InvalidTarget { .. } => ErrorCode::InvalidTarget,
+            Self::InvalidInput { .. } => ErrorCode::InvalidInput,
         }
+    }
+
+    pub fn code(&self) -> &'static str {
+        self.kind().as_str()
     }
 
     pub fn details(&self) -> Option<Details> {
@@ -139,28 +246,19 @@ impl SnapshotError {
             reason: reason.into(),
         }
     }
-
-    /// Re-labels a shape error from the generic input reader with the code
-    /// that fits the argument it came from (a policy, a target, …).
-    pub(crate) fn recode(self, code: fn(String, String) -> Self) -> Self {
-        match self {
-            Self::InvalidInput { field, reason } => code(field, reason),
-            other => other,
-        }
-    }
 }
 
 /// A refusal in the short form the page shows next to a disabled control.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Tsify)]
 pub struct Blocked {
-    pub code: &'static str,
+    pub code: ErrorCode,
     pub message: String,
 }
 
 impl From<&SnapshotError> for Blocked {
     fn from(err: &SnapshotError) -> Self {
         Blocked {
-            code: err.code(),
+            code: err.kind(),
             message: err.to_string(),
         }
     }

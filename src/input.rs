@@ -1,277 +1,98 @@
-//! Untrusted outside data (JS objects, Proxmox JSON) as a plain tree, and
-//! typed reads from it that name the field when the data is wrong.
+//! Reading untrusted outside data (the host's arguments, Proxmox's JSON)
+//! into typed arguments, with a refusal that names the field.
 //!
-//! The bindings turn a JS value into a [`Value`]; every rule reads its
-//! arguments through [`Obj`] so a wrong type becomes `INVALID_INPUT` with a
-//! path such as `snapshots[2].snaptime`, never a panic or serde's wording.
+//! Every argument is read by [`read`] from any serde deserializer (the JS
+//! values at the boundary, JSON text in tests and fuzzing). The typed
+//! structs use the field readers below rather than serde's own, so a wrong
+//! value gives a short message that never echoes the value itself
+//! (`snapshots[2].snaptime: expected an integer, got a boolean`), and the
+//! refusal's code follows the argument it came from ([`refusal`]).
 
-use std::borrow::Cow;
+use std::fmt;
+
+use serde::de::{self, Deserializer, SeqAccess, Visitor};
+use serde::Deserialize;
 
 use crate::error::{Result, SnapshotError};
 
 /// Largest integer a JS number holds exactly (2^53 − 1).
-pub const MAX_SAFE_INTEGER: f64 = 9_007_199_254_740_991.0;
+pub const MAX_SAFE_INTEGER: i64 = 9_007_199_254_740_991;
+/// Longest reason kept from a deserializer's own message.
+const MAX_REASON: usize = 200;
 
-/// A JSON-like value. Objects keep their own keys in order; `undefined` and
-/// `null` are both `Null` (a missing optional field). Strings borrow from the
-/// boundary's JSON text where they can: a fleet-sized argument then costs
-/// almost no allocations.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Value<'a> {
-    Null,
-    Bool(bool),
-    Number(f64),
-    String(Cow<'a, str>),
-    Array(Vec<Value<'a>>),
-    Object(Vec<(Cow<'a, str>, Value<'a>)>),
-}
-
-impl Value<'_> {
-    fn kind(&self) -> &'static str {
-        match self {
-            Value::Null => "null",
-            Value::Bool(_) => "a boolean",
-            Value::Number(n) if n.is_nan() => "NaN",
-            Value::Number(n) if n.is_infinite() => "an infinite number",
-            Value::Number(_) => "a number",
-            Value::String(_) => "a string",
-            Value::Array(_) => "an array",
-            Value::Object(_) => "an object",
+/// Reads argument `arg` as a `T`; a refusal names the field by its path
+/// below `arg` (`policy.lifetimeDays`, `snapshots[2].name`).
+pub fn read<'de, T, D>(arg: &str, deserializer: D) -> Result<T>
+where
+    T: Deserialize<'de>,
+    D: Deserializer<'de>,
+{
+    serde_path_to_error::deserialize(deserializer).map_err(|e| {
+        let mut field = arg.to_owned();
+        let path = e.path().to_string();
+        if path != "." {
+            if !path.starts_with('[') {
+                field.push('.');
+            }
+            field.push_str(&path);
         }
-    }
-
-    pub fn is_null(&self) -> bool {
-        matches!(self, Value::Null)
-    }
-}
-
-impl<'a> From<&'a str> for Value<'a> {
-    fn from(s: &'a str) -> Self {
-        Value::String(Cow::Borrowed(s))
-    }
-}
-
-impl From<f64> for Value<'_> {
-    fn from(n: f64) -> Self {
-        Value::Number(n)
-    }
-}
-
-fn wrong(path: &str, expected: &str, got: &Value) -> SnapshotError {
-    SnapshotError::input(path, format!("expected {expected}, got {}", got.kind()))
-}
-
-/// An object argument together with the path used in error messages; the
-/// path is only spelled out when there is an error to report.
-#[derive(Debug, Clone, Copy)]
-pub struct Obj<'a> {
-    name: &'a str,
-    index: Option<usize>,
-    fields: &'a [(Cow<'a, str>, Value<'a>)],
-}
-
-static EMPTY: [(Cow<'static, str>, Value<'static>); 0] = [];
-
-impl<'a> Obj<'a> {
-    /// Reads `value` as an object; `null`/`undefined` only when `optional`.
-    pub fn new(name: &'a str, value: &'a Value<'a>, optional: bool) -> Result<Self> {
-        Self::at(name, None, value, optional)
-    }
-
-    /// Element `index` of the array argument `name`, e.g. `snapshots[2]`.
-    pub fn item(name: &'a str, index: usize, value: &'a Value<'a>) -> Result<Self> {
-        Self::at(name, Some(index), value, false)
-    }
-
-    /// An object whose fields the caller already holds, e.g. `snapshots[2]`
-    /// from the bindings' packed columns.
-    pub fn with_fields(
-        name: &'a str,
-        index: Option<usize>,
-        fields: &'a [(Cow<'a, str>, Value<'a>)],
-    ) -> Self {
-        Obj {
-            name,
-            index,
-            fields,
+        let message = e.into_inner().to_string();
+        // serde-wasm-bindgen's errors are JS `Error`s and print as such.
+        let message = message.strip_prefix("Error: ").unwrap_or(&message);
+        // serde reports a missing field at its parent; name the field itself.
+        match message
+            .strip_prefix("missing field `")
+            .and_then(|m| m.strip_suffix('`'))
+        {
+            Some(key) => refusal(format!("{field}.{key}"), "is required".into()),
+            None => refusal(field, escape(message, MAX_REASON, false)),
         }
-    }
+    })
+}
 
-    fn at(
-        name: &'a str,
-        index: Option<usize>,
-        value: &'a Value<'a>,
-        optional: bool,
-    ) -> Result<Self> {
-        match value {
-            Value::Object(fields) => Ok(Obj {
-                name,
-                index,
-                fields,
-            }),
-            Value::Null if optional => Ok(Obj {
-                name,
-                index,
-                fields: &EMPTY,
-            }),
-            other => Err(wrong(
-                &Obj {
-                    name,
-                    index,
-                    fields: &EMPTY,
-                }
-                .path(),
-                "an object",
-                other,
-            )),
+/// The refusal for a bad value at `field`, coded by the argument it is in:
+/// a policy's fields are `INVALID_POLICY`, a target's or a task id's
+/// `INVALID_TARGET`, and so on; Proxmox's own data is `INVALID_INPUT`.
+pub fn refusal(field: String, reason: String) -> SnapshotError {
+    let arg = field
+        .split(|c| c == '.' || c == '[')
+        .next()
+        .unwrap_or_default();
+    match arg {
+        "policy" => SnapshotError::InvalidPolicy { field, reason },
+        "target" | "upid" => SnapshotError::InvalidTarget { field, reason },
+        "name" => SnapshotError::InvalidName { field, reason },
+        "options" if field == "options.description" => {
+            SnapshotError::InvalidDescription { field, reason }
         }
-    }
-
-    pub fn path(&self) -> String {
-        match self.index {
-            Some(i) => format!("{}[{i}]", self.name),
-            None => self.name.to_owned(),
-        }
-    }
-
-    pub fn field_path(&self, key: &str) -> String {
-        if self.name.is_empty() {
-            key.to_owned()
-        } else {
-            format!("{}.{key}", self.path())
-        }
-    }
-
-    /// The last own field called `key`; absent and `null` read the same.
-    pub fn get(&self, key: &str) -> Option<&'a Value<'a>> {
-        self.fields
-            .iter()
-            .rev()
-            .find(|(k, _)| same_key(k, key))
-            .map(|(_, v)| v)
-            .filter(|v| !v.is_null())
-    }
-
-    pub fn string(&self, key: &str) -> Result<Option<&'a str>> {
-        match self.get(key) {
-            None => Ok(None),
-            Some(Value::String(s)) => Ok(Some(s.as_ref())),
-            Some(other) => Err(wrong(&self.field_path(key), "a string", other)),
-        }
-    }
-
-    pub fn required_string(&self, key: &str) -> Result<&'a str> {
-        self.string(key)?
-            .ok_or_else(|| SnapshotError::input(self.field_path(key), "is required"))
-    }
-
-    /// A whole number in `min..=max`; fractions, NaN, ±Infinity and numeric
-    /// strings are refused (a string where a number belongs is a bug upstream).
-    pub fn integer(&self, key: &str, min: i64, max: i64) -> Result<Option<i64>> {
-        match self.get(key) {
-            None => Ok(None),
-            Some(v) => integer_of(v, min, max)
-                .map(Some)
-                .map_err(|reason| SnapshotError::input(self.field_path(key), reason)),
-        }
-    }
-
-    pub fn required_integer(&self, key: &str, min: i64, max: i64) -> Result<i64> {
-        self.integer(key, min, max)?
-            .ok_or_else(|| SnapshotError::input(self.field_path(key), "is required"))
-    }
-
-    /// A strict boolean, for our own options and policy.
-    pub fn boolean(&self, key: &str) -> Result<Option<bool>> {
-        match self.get(key) {
-            None => Ok(None),
-            Some(Value::Bool(b)) => Ok(Some(*b)),
-            Some(other) => Err(wrong(&self.field_path(key), "true or false", other)),
-        }
-    }
-
-    /// A boolean as Perl writes it (Proxmox sends `vmstate: 0|1`, sometimes
-    /// strings); read leniently like Proxmox's own Rust types do.
-    pub fn perl_bool(&self, key: &str) -> Result<bool> {
-        let path = || self.field_path(key);
-        match self.get(key) {
-            None => Ok(false),
-            Some(Value::Bool(b)) => Ok(*b),
-            Some(Value::Number(n)) if n.is_finite() => Ok(*n != 0.0),
-            Some(Value::String(s)) => match s.to_ascii_lowercase().as_str() {
-                "1" | "true" | "yes" | "on" => Ok(true),
-                "" | "0" | "false" | "no" | "off" => Ok(false),
-                _ => Err(SnapshotError::input(path(), "expected a boolean (0/1)")),
-            },
-            Some(other) => Err(wrong(&path(), "a boolean (0/1)", other)),
-        }
+        _ => SnapshotError::InvalidInput { field, reason },
     }
 }
 
-/// Key equality, cheap for the common cases: the bindings' packed lane
-/// stores the same static strings the readers ask for (equal pointers), and
-/// most other keys differ in length or first byte. In wasm `memcmp` is a
-/// plain byte loop, and guest data is read field by field.
-#[inline]
-fn same_key(k: &str, key: &str) -> bool {
-    k.len() == key.len()
-        && (k.as_ptr() == key.as_ptr() || k.bytes().zip(key.bytes()).all(|(a, b)| a == b))
-}
+/// A required string argument: a snapshot name, a task id, a node.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(transparent)]
+pub struct Text(#[serde(deserialize_with = "text")] pub String);
 
-/// Reads a number that must be a whole number in `min..=max`.
-pub fn integer_value(path: &str, v: &Value, min: i64, max: i64) -> Result<i64> {
-    integer_of(v, min, max).map_err(|reason| SnapshotError::input(path, reason))
-}
-
-/// The integer in `v`, or why it is not one in range.
-fn integer_of(v: &Value, min: i64, max: i64) -> Result<i64, String> {
-    let n = match v {
-        Value::Number(n) if n.is_finite() => *n,
-        other => return Err(format!("expected an integer, got {}", other.kind())),
-    };
-    if n.fract() != 0.0 {
-        return Err("expected an integer, got a fraction".into());
-    }
-    if n.abs() > MAX_SAFE_INTEGER || n < min as f64 || n > max as f64 {
-        // Printed as an integer: formatting floats would double the size of
-        // the wasm module, and beyond 2^53 the digits are not exact anyway.
-        let shown = if n.abs() > MAX_SAFE_INTEGER {
-            "a number beyond 2^53".to_owned()
-        } else {
-            (n as i64).to_string()
-        };
-        return Err(format!("must be from {min} to {max}, got {shown}"));
-    }
-    // Exact: n is whole and within ±2^53.
-    Ok(n as i64)
-}
-
-/// Reads an array argument; `null`/`undefined` are refused.
-pub fn array_value<'a>(path: &str, v: &'a Value<'a>) -> Result<&'a [Value<'a>]> {
-    match v {
-        Value::Array(items) => Ok(items),
-        other => Err(wrong(path, "an array", other)),
-    }
-}
-
-/// Reads a string argument.
-pub fn string_value<'a>(path: &str, v: &'a Value<'a>) -> Result<&'a str> {
-    match v {
-        Value::String(s) => Ok(s.as_ref()),
-        other => Err(wrong(path, "a string", other)),
-    }
+/// A field path that names outside keys, made safe to print.
+pub fn quote_field(path: &str) -> String {
+    escape(path, MAX_REASON, false)
 }
 
 /// Shortens outside text for inclusion in an error message.
+pub fn quote(s: &str) -> String {
+    format!("'{}'", escape(s, 48, true))
+}
+
 /// Printable ASCII stays, everything else becomes `\u{..}`: plain to read
 /// in a log, unable to fake a line or a terminal sequence, and without the
-/// Unicode tables `char::escape_debug` would add to the module.
-pub fn quote(s: &str) -> String {
-    const MAX: usize = 48;
-    let mut out = String::from("'");
-    for c in s.chars().take(MAX) {
+/// Unicode tables `char::escape_debug` would add to the module. At most
+/// `max` characters, then `…`. `quoted` text also escapes `'` and `\\`.
+fn escape(s: &str, max: usize, quoted: bool) -> String {
+    let mut out = String::new();
+    for c in s.chars().take(max) {
         match c {
-            '\'' | '\\' => {
+            '\'' | '\\' if quoted => {
                 out.push('\\');
                 out.push(c);
             }
@@ -281,11 +102,248 @@ pub fn quote(s: &str) -> String {
             _ => out.push_str(&format!("\\u{{{:x}}}", c as u32)),
         }
     }
-    if s.chars().nth(MAX).is_some() {
+    if s.chars().nth(max).is_some() {
         out.push('…');
     }
-    out.push('\'');
     out
+}
+
+/// What a field expects, and how leniently it reads: our own arguments are
+/// strict, Proxmox's answers are read the way Proxmox writes them.
+#[derive(Clone, Copy)]
+enum Want {
+    /// A whole number in range; Proxmox's Perl encoder writes a number as a
+    /// string when the scalar was last used as one (`"snaptime": "1700000000"`),
+    /// so `pve` also takes a plain decimal string.
+    Integer { min: i64, max: i64, pve: bool },
+    Text,
+    /// `true` or `false`.
+    Flag,
+    /// A boolean as Perl writes it: `0`/`1`, `true`/`false`, `"1"`, `"yes"`.
+    PerlBool,
+}
+
+/// One field's value; `Null` when JSON `null` or JS `undefined`.
+enum Field {
+    Null,
+    Int(i64),
+    Text(String),
+    Bool(bool),
+}
+
+impl Want {
+    fn integer_in(self, n: i64) -> Result<Field, String> {
+        match self {
+            Want::Integer { min, max, .. } if n < min || n > max => {
+                Err(format!("must be from {min} to {max}, got {n}"))
+            }
+            Want::Integer { .. } => Ok(Field::Int(n)),
+            Want::PerlBool => Ok(Field::Bool(n != 0)),
+            _ => Err(self.got("a number")),
+        }
+    }
+
+    fn got(self, kind: &str) -> String {
+        let expected = match self {
+            Want::Integer { pve: false, .. } => "an integer",
+            Want::Integer { pve: true, .. } => "an integer or a string of digits",
+            Want::Text => "a string",
+            Want::Flag => "true or false",
+            Want::PerlBool => "a boolean (0/1)",
+        };
+        format!("expected {expected}, got {kind}")
+    }
+}
+
+impl<'de> Visitor<'de> for Want {
+    type Value = Field;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str(&self.got("something else"))
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<Field, E> {
+        Ok(Field::Null)
+    }
+
+    fn visit_none<E: de::Error>(self) -> Result<Field, E> {
+        Ok(Field::Null)
+    }
+
+    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Field, D::Error> {
+        d.deserialize_any(self)
+    }
+
+    fn visit_bool<E: de::Error>(self, b: bool) -> Result<Field, E> {
+        match self {
+            Want::Flag | Want::PerlBool => Ok(Field::Bool(b)),
+            _ => Err(E::custom(self.got("a boolean"))),
+        }
+    }
+
+    fn visit_i64<E: de::Error>(self, n: i64) -> Result<Field, E> {
+        self.integer_in(n).map_err(E::custom)
+    }
+
+    fn visit_u64<E: de::Error>(self, n: u64) -> Result<Field, E> {
+        match i64::try_from(n) {
+            Ok(n) if n <= MAX_SAFE_INTEGER => self.visit_i64(n),
+            _ => self.visit_f64(n as f64),
+        }
+    }
+
+    fn visit_f64<E: de::Error>(self, n: f64) -> Result<Field, E> {
+        let reason = if n.is_nan() {
+            self.got("NaN")
+        } else if n.is_infinite() {
+            self.got("an infinite number")
+        } else if let Want::PerlBool = self {
+            return Ok(Field::Bool(n != 0.0));
+        } else if !matches!(self, Want::Integer { .. }) {
+            self.got("a number")
+        } else if n.fract() != 0.0 {
+            self.got("a fraction")
+        } else if n.abs() > MAX_SAFE_INTEGER as f64 {
+            // Printed as words: formatting floats would double the size of the
+            // module, and beyond 2^53 the digits are not exact anyway.
+            let Want::Integer { min, max, .. } = self else {
+                return Err(E::custom(self.got("a number")));
+            };
+            format!("must be from {min} to {max}, got a number beyond 2^53")
+        } else {
+            // Exact: n is whole and within ±2^53.
+            return self.visit_i64(n as i64);
+        };
+        Err(E::custom(reason))
+    }
+
+    fn visit_str<E: de::Error>(self, s: &str) -> Result<Field, E> {
+        self.visit_string(s.to_owned())
+    }
+
+    fn visit_string<E: de::Error>(self, s: String) -> Result<Field, E> {
+        match self {
+            Want::Text => Ok(Field::Text(s)),
+            Want::Integer { pve: true, .. }
+                if !s.is_empty() && s.len() <= 16 && s.bytes().all(|b| b.is_ascii_digit()) =>
+            {
+                // At most 16 digits, so it parses and stays below 2^63.
+                self.visit_i64(s.parse().unwrap_or(i64::MAX))
+            }
+            Want::PerlBool => match s.to_ascii_lowercase().as_str() {
+                "1" | "true" | "yes" | "on" => Ok(Field::Bool(true)),
+                "" | "0" | "false" | "no" | "off" => Ok(Field::Bool(false)),
+                _ => Err(E::custom(format!("{} is not a boolean (0/1)", quote(&s)))),
+            },
+            Want::Integer { pve: true, .. } => Err(E::custom(format!(
+                "{} is not a whole number of digits",
+                quote(&s)
+            ))),
+            _ => Err(E::custom(self.got("a string"))),
+        }
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, _: A) -> Result<Field, A::Error> {
+        Err(de::Error::custom(self.got("an array")))
+    }
+
+    fn visit_map<A: de::MapAccess<'de>>(self, _: A) -> Result<Field, A::Error> {
+        Err(de::Error::custom(self.got("an object")))
+    }
+}
+
+fn field<'de, D: Deserializer<'de>>(d: D, want: Want) -> Result<Field, D::Error> {
+    d.deserialize_any(want)
+}
+
+fn required<E: de::Error>(f: Field) -> Result<Field, E> {
+    match f {
+        Field::Null => Err(E::custom("is required")),
+        f => Ok(f),
+    }
+}
+
+/// A whole number in `MIN..=MAX`, required (null counts as missing).
+pub fn integer<'de, const MIN: i64, const MAX: i64, D: Deserializer<'de>>(
+    d: D,
+) -> Result<i64, D::Error> {
+    let want = Want::Integer {
+        min: MIN,
+        max: MAX,
+        pve: false,
+    };
+    match required(field(d, want)?)? {
+        Field::Int(n) => Ok(n),
+        _ => Err(de::Error::custom(want.got("something else"))),
+    }
+}
+
+/// An integer field of Proxmox's (`snaptime`), absent or null as 0.
+pub fn pve_integer<'de, const MIN: i64, const MAX: i64, D: Deserializer<'de>>(
+    d: D,
+) -> Result<i64, D::Error> {
+    let want = Want::Integer {
+        min: MIN,
+        max: MAX,
+        pve: true,
+    };
+    match field(d, want)? {
+        Field::Int(n) => Ok(n),
+        _ => Ok(0),
+    }
+}
+
+/// A required string.
+pub fn text<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    match required(field(d, Want::Text)?)? {
+        Field::Text(s) => Ok(s),
+        _ => Err(de::Error::custom(Want::Text.got("something else"))),
+    }
+}
+
+/// An optional string; null and absent read as `None`.
+pub fn optional_text<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    match field(d, Want::Text)? {
+        Field::Text(s) => Ok(Some(s)),
+        _ => Ok(None),
+    }
+}
+
+/// An optional `true`/`false`.
+pub fn optional_flag<'de, D: Deserializer<'de>>(d: D) -> Result<Option<bool>, D::Error> {
+    match field(d, Want::Flag)? {
+        Field::Bool(b) => Ok(Some(b)),
+        _ => Ok(None),
+    }
+}
+
+/// A Perl boolean of Proxmox's; absent or null is false.
+pub fn perl_bool<'de, D: Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
+    match field(d, Want::PerlBool)? {
+        Field::Bool(b) => Ok(b),
+        _ => Ok(false),
+    }
+}
+
+/// A status, lock or snapstate: Proxmox writes short lowercase words
+/// (`running`, `snapshot-delete`, `prepare`). Anything else is refused
+/// rather than echoed into messages and the page. Empty means none.
+pub fn state_word<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    const MAX: usize = 32;
+    let Some(word) = optional_text(d)?.filter(|w| !w.is_empty()) else {
+        return Ok(None);
+    };
+    if word.len() > MAX
+        || !word
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_')
+    {
+        return Err(de::Error::custom(format!(
+            "{} is not a Proxmox state word (lowercase letters, digits, '-', '_', at most {MAX})",
+            quote(&word)
+        )));
+    }
+    Ok(Some(word))
 }
 
 #[cfg(test)]
@@ -295,68 +353,92 @@ mod tests {
     #[cfg(target_arch = "wasm32")]
     use wasm_bindgen_test::wasm_bindgen_test as test;
 
-    fn obj(fields: &[(&str, Value<'static>)]) -> Value<'static> {
-        Value::Object(
-            fields
-                .iter()
-                .map(|(k, v)| (k.to_string().into(), v.clone()))
-                .collect(),
-        )
+    #[derive(Debug, serde::Deserialize)]
+    #[serde(rename_all = "camelCase", expecting = "an object")]
+    struct Probe {
+        #[serde(default, deserialize_with = "pve_integer::<0, 10, _>")]
+        pve: i64,
+        #[serde(default, deserialize_with = "optional_flag")]
+        flag: Option<bool>,
+        #[serde(default, deserialize_with = "perl_bool")]
+        perl: bool,
+    }
+
+    #[derive(Debug, serde::Deserialize)]
+    #[serde(expecting = "an object")]
+    struct Strict {
+        #[serde(deserialize_with = "integer::<1, 10, _>")]
+        n: i64,
+    }
+
+    fn strict(json: &str) -> Result<Strict> {
+        read("p", serde_json::from_str::<serde_json::Value>(json).unwrap())
+    }
+
+    fn probe(json: &str) -> Result<Probe> {
+        read("x", serde_json::from_str::<serde_json::Value>(json).unwrap())
     }
 
     #[test]
-    fn integers_refuse_fractions_nan_infinity_and_strings() {
-        let v = obj(&[
-            ("a", 1.5.into()),
-            ("b", f64::NAN.into()),
-            ("c", f64::INFINITY.into()),
-            ("d", "3".into()),
-            ("e", 9_007_199_254_740_992.0.into()),
-            ("f", (-0.0).into()),
-        ]);
-        let o = Obj::new("p", &v, false).unwrap();
-        for key in ["a", "b", "c", "d", "e"] {
-            let err = o.integer(key, i64::MIN, i64::MAX).unwrap_err();
+    fn integers_refuse_fractions_strings_and_out_of_range() {
+        for (json, message) in [
+            (r#"{"n": 1.5}"#, "p.n: expected an integer, got a fraction"),
+            (r#"{"n": "3"}"#, "p.n: expected an integer, got a string"),
+            (r#"{"n": 11}"#, "p.n: must be from 1 to 10, got 11"),
+            (r#"{"n": 1e300}"#, "p.n: must be from 1 to 10, got a number beyond 2^53"),
+            (r#"{"n": null}"#, "p.n: is required"),
+            (r#"{}"#, "p.n: is required"),
+            (r#"{"n": [1]}"#, "p.n: expected an integer, got an array"),
+            (r#""x""#, "p: invalid type: string \"x\", expected an object"),
+        ] {
+            let err = strict(json).unwrap_err();
             assert_eq!(err.code(), "INVALID_INPUT");
-            assert!(err.to_string().starts_with(&format!("p.{key}:")), "{err}");
+            assert_eq!(err.to_string(), message, "{json}");
         }
-        assert_eq!(o.integer("f", 0, 10).unwrap(), Some(0));
-        assert_eq!(o.integer("missing", 0, 10).unwrap(), None);
+        assert_eq!(strict(r#"{"n": 10.0}"#).unwrap().n, 10);
     }
 
     #[test]
-    fn range_errors_name_the_bounds() {
-        let v = obj(&[("n", 11.0.into())]);
-        let err = Obj::new("", &v, false)
-            .unwrap()
-            .integer("n", 1, 10)
-            .unwrap_err();
-        assert_eq!(err.to_string(), "n: must be from 1 to 10, got 11");
+    fn proxmox_integers_may_be_digit_strings() {
+        assert_eq!(probe(r#"{"pve": "7"}"#).unwrap().pve, 7);
+        assert_eq!(probe(r#"{"pve": null}"#).unwrap().pve, 0);
+        for (json, message) in [
+            (r#"{"pve": "-7"}"#, "x.pve: '-7' is not a whole number of digits"),
+            (r#"{"pve": " 7"}"#, "x.pve: ' 7' is not a whole number of digits"),
+            (r#"{"pve": "12"}"#, "x.pve: must be from 0 to 10, got 12"),
+            (r#"{"pve": "99999999999999999999"}"#, "x.pve: '99999999999999999999' is not a whole number of digits"),
+            (r#"{"pve": true}"#, "x.pve: expected an integer or a string of digits, got a boolean"),
+        ] {
+            assert_eq!(probe(json).unwrap_err().to_string(), message);
+        }
     }
 
     #[test]
-    fn perl_booleans_are_read_leniently() {
-        let v = obj(&[
-            ("a", 1.0.into()),
-            ("b", "0".into()),
-            ("c", Value::Bool(true)),
-            ("d", "maybe".into()),
-        ]);
-        let o = Obj::new("x", &v, false).unwrap();
-        assert!(o.perl_bool("a").unwrap());
-        assert!(!o.perl_bool("b").unwrap());
-        assert!(o.perl_bool("c").unwrap());
-        assert!(!o.perl_bool("absent").unwrap());
-        assert_eq!(o.perl_bool("d").unwrap_err().code(), "INVALID_INPUT");
+    fn booleans_strict_for_us_lenient_for_perl() {
+        let p = probe(r#"{"flag": false, "perl": "yes"}"#).unwrap();
+        assert_eq!((p.flag, p.perl), (Some(false), true));
+        assert!(!probe(r#"{"perl": 0}"#).unwrap().perl);
+        assert_eq!(
+            probe(r#"{"flag": 1}"#).unwrap_err().to_string(),
+            "x.flag: expected true or false, got a number"
+        );
+        assert_eq!(
+            probe(r#"{"perl": "maybe"}"#).unwrap_err().to_string(),
+            "x.perl: 'maybe' is not a boolean (0/1)"
+        );
     }
 
     #[test]
-    fn null_objects_only_where_optional() {
-        assert!(Obj::new("o", &Value::Null, true).is_ok());
-        let err = Obj::new("o", &Value::Null, false).unwrap_err();
-        assert_eq!(err.to_string(), "o: expected an object, got null");
-        let err = Obj::new("o", &Value::Array(vec![]), true).unwrap_err();
-        assert_eq!(err.to_string(), "o: expected an object, got an array");
+    fn codes_follow_the_argument() {
+        let code = |f: &str| refusal(f.into(), "r".into()).code();
+        assert_eq!(code("policy.maxSnapshots"), "INVALID_POLICY");
+        assert_eq!(code("target"), "INVALID_TARGET");
+        assert_eq!(code("upid.node"), "INVALID_TARGET");
+        assert_eq!(code("name"), "INVALID_NAME");
+        assert_eq!(code("options.description"), "INVALID_DESCRIPTION");
+        assert_eq!(code("options.includeRam"), "INVALID_INPUT");
+        assert_eq!(code("snapshots[2].name"), "INVALID_INPUT");
+        assert_eq!(code("policyx"), "INVALID_INPUT");
     }
 
     #[test]

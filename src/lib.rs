@@ -14,10 +14,9 @@ pub mod description;
 pub mod error;
 pub mod guest;
 pub mod input;
-pub mod json;
 pub mod lifetime;
+pub mod limits;
 pub mod name;
-pub mod packed;
 pub mod page;
 pub mod plan;
 pub mod policy;
@@ -26,5 +25,4 @@ pub mod rules;
 pub mod target;
 pub mod task;
 
-pub use error::{Blocked, Details, SnapshotError};
-pub use input::Value;
+pub use error::{Blocked, Details, ErrorCode, SnapshotError};

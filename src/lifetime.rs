@@ -3,18 +3,18 @@
 //! snapshots, so an administrator who shortens the lifetime shortens every
 //! countdown.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
+use tsify::Tsify;
 
-use crate::error::Result;
 use crate::guest::MAX_EPOCH_SECONDS;
-use crate::input::{integer_value, Value};
+use crate::input::integer;
 use crate::policy::Policy;
 
 /// The label once the lifetime is over; the expiry job removes it on its
 /// next run.
 pub const EXPIRED_LABEL: &str = "expired";
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Tsify)]
 pub struct Remaining {
     /// Whole seconds left, rounded up so the countdown reaches 0 exactly
     /// when the snapshot expires; never negative.
@@ -24,14 +24,17 @@ pub struct Remaining {
     pub label: String,
 }
 
-/// Reads `nowMs`: milliseconds since the epoch, from 1970 to 9999.
-pub fn now_from_value(value: &Value) -> Result<i64> {
-    integer_value("nowMs", value, 0, MAX_EPOCH_SECONDS * 1000 + 999)
-}
+pub const MAX_NOW_MS: i64 = MAX_EPOCH_SECONDS * 1000 + 999;
 
-pub fn snaptime_from_value(value: &Value) -> Result<i64> {
-    integer_value("snaptimeSeconds", value, 0, MAX_EPOCH_SECONDS)
-}
+/// `nowMs`: milliseconds since the epoch, from 1970 to 9999.
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(transparent)]
+pub struct NowMs(#[serde(deserialize_with = "integer::<0, MAX_NOW_MS, _>")] pub i64);
+
+/// A snapshot's creation time in epoch seconds (Proxmox's `snaptime`).
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(transparent)]
+pub struct Snaptime(#[serde(deserialize_with = "integer::<0, MAX_EPOCH_SECONDS, _>")] pub i64);
 
 /// When the snapshot expires, in ms; `None` when its creation time is
 /// unknown (`snaptime` 0), because a snapshot of unknown age must never be
@@ -140,7 +143,9 @@ mod tests {
     fn extremes_do_not_overflow() {
         let r = remaining(&policy(10), MAX_EPOCH_SECONDS, 0);
         assert!(r.seconds > 0);
-        assert!(now_from_value(&Value::Number(f64::MAX)).is_err());
-        assert!(now_from_value(&Value::Number(-1.0)).is_err());
+        let now = |n: f64| crate::input::read::<NowMs, _>("nowMs", serde_json::Value::from(n));
+        assert_eq!(now(f64::MAX).unwrap_err().to_string(), "nowMs: must be from 0 to 253402300799999, got a number beyond 2^53");
+        assert!(now(-1.0).is_err());
+        assert_eq!(now(MAX_NOW_MS as f64).unwrap().0, MAX_NOW_MS);
     }
 }

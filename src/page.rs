@@ -2,12 +2,13 @@
 //! server and the job enforce.
 
 use serde::Serialize;
+use tsify::Tsify;
 
 use crate::error::Blocked;
 use crate::lifetime;
 use crate::rules::Guest;
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Tsify)]
 #[serde(rename_all = "camelCase")]
 pub struct Quota {
     pub used: u32,
@@ -17,14 +18,14 @@ pub struct Quota {
     pub can_create: bool,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Tsify)]
 pub struct VmView {
     pub status: String,
     pub running: bool,
     pub lock: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Tsify)]
 #[serde(rename_all = "camelCase")]
 pub struct Row {
     pub name: String,
@@ -49,7 +50,7 @@ pub struct Row {
     pub remove_blocked: Option<Blocked>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Tsify)]
 #[serde(rename_all = "camelCase")]
 pub struct Page {
     pub quota: Quota,
@@ -86,7 +87,7 @@ pub fn view(guest: &Guest, now_ms: i64) -> Page {
                 remaining_label: remaining.map(|r| r.label),
                 managed,
                 ram: s.ram,
-                busy: s.snapstate.map(str::to_owned),
+                busy: s.snapstate.clone(),
                 can_rollback: rollback_blocked.is_none(),
                 rollback_blocked,
                 can_remove: remove_blocked.is_none(),
@@ -104,7 +105,7 @@ pub fn view(guest: &Guest, now_ms: i64) -> Page {
         create_blocked: create_blocked.as_ref().map(Blocked::from),
         vm: VmView {
             status: guest.vm.status.clone(),
-            running: guest.vm.running,
+            running: guest.vm.running(),
             lock: guest.vm.lock.clone(),
         },
         rows,

@@ -2,8 +2,9 @@
 //! describe the one request that carries it out.
 
 use serde::Serialize;
+use tsify::Tsify;
 
-use crate::error::{Result, SnapshotError};
+use crate::error::{ErrorCode, Result, SnapshotError};
 use crate::name;
 use crate::request::{self, Request};
 use crate::rules::Guest;
@@ -22,11 +23,11 @@ pub fn create(
     let name = name::generate(
         &guest.policy.name_prefix,
         now_ms,
-        guest.snapshots.iter().map(|s| s.name),
+        guest.snapshots.iter().map(|s| s.name.as_str()),
     )?;
     // Memory can only be saved for a running QEMU VM; Proxmox ignores the flag otherwise.
     let vmstate =
-        target.guest == GuestType::Qemu && guest.vm.running && guest.policy.include_ram && want_ram;
+        target.guest == GuestType::Qemu && guest.vm.running() && guest.policy.include_ram && want_ram;
     Ok(request::create(target, &name, description, vmstate))
 }
 
@@ -45,7 +46,7 @@ pub fn rollback(
     if let Some(err) = guest.rollback_blocked(snapshot) {
         return Err(err);
     }
-    let start = start.unwrap_or(guest.vm.running) && !snapshot.ram;
+    let start = start.unwrap_or(guest.vm.running()) && !snapshot.ram;
     Ok(request::rollback(target, name, start))
 }
 
@@ -60,14 +61,14 @@ pub fn remove(target: &Target, guest: &Guest, name: &str) -> Result<Request> {
     Ok(request::remove(target, name))
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Tsify)]
 pub struct Skipped {
     pub name: String,
-    pub code: &'static str,
+    pub code: ErrorCode,
     pub message: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Default, Tsify)]
 pub struct Expiry {
     /// Oldest first. Send one at a time, wait for each task, and re-plan
     /// with fresh data before the next.
@@ -90,7 +91,7 @@ pub fn expiry(target: &Target, guest: &Guest, now_ms: i64) -> Expiry {
         if s.snaptime == 0 {
             plan.skipped.push(Skipped {
                 name: s.name.to_owned(),
-                code: "INVALID_INPUT",
+                code: ErrorCode::InvalidInput,
                 message: "Proxmox reports no creation time (snaptime) for this snapshot; it is never expired automatically".into(),
             });
             continue;
@@ -100,20 +101,20 @@ pub fn expiry(target: &Target, guest: &Guest, now_ms: i64) -> Expiry {
         }
         let skip = |err: &SnapshotError| Skipped {
             name: s.name.to_owned(),
-            code: err.code(),
+            code: err.kind(),
             message: err.to_string(),
         };
         match (&s.snapstate, &blocked) {
             (Some(state), _) => plan.skipped.push(Skipped {
                 name: s.name.to_owned(),
-                code: "SNAPSHOT_BUSY",
+                code: ErrorCode::SnapshotBusy,
                 message: format!(
                     "snapshot is in snapstate '{state}'; if no task is running for this guest, an operator must \
                      clear it (qm/pct unlock, then delete the snapshot) — it is never forced"
                 ),
             }),
             (None, Some(err)) => plan.skipped.push(skip(err)),
-            (None, None) => plan.deletes.push(request::remove(target, s.name)),
+            (None, None) => plan.deletes.push(request::remove(target, &s.name)),
         }
     }
     plan
@@ -305,7 +306,7 @@ mod tests {
         let p = policy(3, 1);
         let now_s = NOW / 1000;
         let mut stuck = snap("snap20261119T000000", now_s - 4 * DAY);
-        stuck.snapstate = Some("delete");
+        stuck.snapstate = Some("delete".into());
         let snaps = [stuck, snap("snap20261120T000000", now_s - 3 * DAY)];
         let v = vm(true, None);
         let g = Guest {

@@ -9,11 +9,12 @@
 
 use serde::ser::SerializeMap;
 use serde::{Serialize, Serializer};
+use tsify::Tsify;
 
 use crate::target::Target;
 use crate::task::Upid;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Tsify)]
 pub enum Method {
     #[serde(rename = "GET")]
     Get,
@@ -60,10 +61,14 @@ impl Serialize for Params {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+/// `params` go in the query string for GET and DELETE and in an
+/// `application/x-www-form-urlencoded` body for POST.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Tsify)]
 pub struct Request {
     pub method: Method,
+    /// Relative to `/api2/json`, already percent-encoded.
     pub path: String,
+    #[tsify(type = "Record<string, string | number>")]
     pub params: Params,
     /// The snapshot the request acts on, for the host's messages and re-checks.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -174,6 +179,12 @@ pub fn cluster_vms() -> Request {
         vec![("type", Param::Str("vm".into()))],
         None,
     )
+}
+
+/// `GET /nodes/{node}/time`: the node's clock, which the expiry job compares
+/// with its own before deleting anything. `node` must already be validated.
+pub fn node_time(node: &str) -> Request {
+    request(Method::Get, path(&["nodes", node, "time"]), vec![], None)
 }
 
 pub fn task_status(upid: &Upid) -> Request {

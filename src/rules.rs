@@ -12,12 +12,12 @@ use crate::policy::Policy;
 pub struct Guest<'a> {
     pub policy: &'a Policy,
     pub vm: &'a VmStatus,
-    pub snapshots: &'a [Snapshot<'a>],
+    pub snapshots: &'a [Snapshot],
 }
 
 impl<'a> Guest<'a> {
     pub fn is_managed(&self, snapshot: &Snapshot) -> bool {
-        name::is_managed(snapshot.name, &self.policy.name_prefix)
+        name::is_managed(&snapshot.name, &self.policy.name_prefix)
     }
 
     /// Managed snapshots count against the quota, whatever their state;
@@ -26,17 +26,17 @@ impl<'a> Guest<'a> {
         self.snapshots.iter().filter(|s| self.is_managed(s)).count() as u32
     }
 
-    pub fn find(&self, name: &str) -> Option<&'a Snapshot<'a>> {
+    pub fn find(&self, name: &str) -> Option<&'a Snapshot> {
         self.snapshots.iter().find(|s| s.name == name)
     }
 
     /// Snapshots oldest first, the order of the page and of expiry.
-    pub fn oldest_first(&self) -> Vec<&'a Snapshot<'a>> {
+    pub fn oldest_first(&self) -> Vec<&'a Snapshot> {
         let mut list: Vec<&Snapshot> = self.snapshots.iter().collect();
         // Names are unique, so an unstable sort gives the one order (and
         // keeps a second sort implementation out of the module).
         guest::sort(&mut list, |a, b| {
-            a.snaptime.cmp(&b.snaptime).then_with(|| a.name.cmp(b.name))
+            a.snaptime.cmp(&b.snaptime).then_with(|| a.name.cmp(&b.name))
         });
         list
     }
@@ -119,7 +119,7 @@ impl<'a> Guest<'a> {
                 .iter()
                 .filter(|s| s.name != snapshot.name && s.snaptime >= snapshot.snaptime);
             if let Some(latest) =
-                newer.max_by(|a, b| a.snaptime.cmp(&b.snaptime).then_with(|| a.name.cmp(b.name)))
+                newer.max_by(|a, b| a.snaptime.cmp(&b.snaptime).then_with(|| a.name.cmp(&b.name)))
             {
                 return Some(SnapshotError::RollbackNotLatest {
                     name: snapshot.name.to_owned(),
@@ -167,17 +167,16 @@ pub(crate) mod fixtures {
 
     pub fn vm(running: bool, lock: Option<&str>) -> VmStatus {
         VmStatus {
-            running,
             status: if running { "running" } else { "stopped" }.into(),
             lock: lock.map(Into::into),
             template: false,
         }
     }
 
-    pub fn snap(name: &str, snaptime: i64) -> Snapshot<'_> {
+    pub fn snap(name: &str, snaptime: i64) -> Snapshot {
         Snapshot {
-            name,
-            description: "",
+            name: name.into(),
+            description: String::new(),
             snaptime,
             ram: false,
             snapstate: None,
@@ -237,7 +236,7 @@ mod tests {
         }
         let v = vm(true, None);
         let mut busy = snap("snap20261102T000000", 2);
-        busy.snapstate = Some("delete");
+        busy.snapstate = Some("delete".into());
         let snaps = [snaps[0].clone(), busy];
         let g = Guest {
             policy: &p,

@@ -1,14 +1,15 @@
 //! Which guest a request is about: node, VMID and guest type, validated as
 //! Proxmox's `pve-node` and `pve-vmid` formats before they reach a path.
 
-use serde::Serialize;
+use serde::{de, Deserialize, Deserializer, Serialize};
+use tsify::Tsify;
 
-use crate::error::{Result, SnapshotError};
-use crate::input::{quote, Obj, Value};
+use crate::input::{integer, optional_text, quote, text};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Tsify)]
 #[serde(rename_all = "lowercase")]
 pub enum GuestType {
+    #[default]
     Qemu,
     Lxc,
 }
@@ -23,11 +24,16 @@ impl GuestType {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+/// Which guest: `type` is `"qemu"` when absent.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Tsify)]
+#[serde(expecting = "an object")]
 pub struct Target {
+    #[serde(deserialize_with = "node")]
     pub node: String,
+    #[serde(deserialize_with = "vmid")]
+    #[tsify(type = "number")]
     pub vmid: u32,
-    #[serde(rename = "type")]
+    #[serde(rename = "type", default, deserialize_with = "guest_type")]
     pub guest: GuestType,
 }
 
@@ -36,37 +42,25 @@ pub const VMID_MAX: i64 = 999_999_999;
 /// `pve-node` sets no length limit; a node name is a host name label.
 pub const MAX_NODE_LEN: usize = 63;
 
-impl Target {
-    pub fn from_value(value: &Value) -> Result<Self> {
-        Obj::new("target", value, false)
-            .and_then(|o| Self::read(&o))
-            .map_err(|e| e.recode(|field, reason| SnapshotError::InvalidTarget { field, reason }))
-    }
+fn node<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    let node = text(d)?;
+    check_node(&node).map_err(de::Error::custom)?;
+    Ok(node)
+}
 
-    pub fn from_obj(o: &Obj) -> Result<Self> {
-        Self::read(o)
-            .map_err(|e| e.recode(|field, reason| SnapshotError::InvalidTarget { field, reason }))
-    }
+fn vmid<'de, D: Deserializer<'de>>(d: D) -> Result<u32, D::Error> {
+    // In range, so the cast is exact.
+    integer::<VMID_MIN, VMID_MAX, D>(d).map(|n| n as u32)
+}
 
-    fn read(o: &Obj) -> Result<Self> {
-        let node = o.required_string("node")?;
-        check_node(node).map_err(|reason| SnapshotError::input(o.field_path("node"), reason))?;
-        let vmid = o.required_integer("vmid", VMID_MIN, VMID_MAX)? as u32;
-        let guest = match o.string("type")? {
-            None | Some("qemu") => GuestType::Qemu,
-            Some("lxc") => GuestType::Lxc,
-            Some(other) => {
-                return Err(SnapshotError::input(
-                    o.field_path("type"),
-                    format!("must be 'qemu' or 'lxc', got {}", quote(other)),
-                ))
-            }
-        };
-        Ok(Target {
-            node: node.to_owned(),
-            vmid,
-            guest,
-        })
+fn guest_type<'de, D: Deserializer<'de>>(d: D) -> Result<GuestType, D::Error> {
+    match optional_text(d)?.as_deref() {
+        None | Some("qemu") => Ok(GuestType::Qemu),
+        Some("lxc") => Ok(GuestType::Lxc),
+        Some(other) => Err(de::Error::custom(format!(
+            "must be 'qemu' or 'lxc', got {}",
+            quote(other)
+        ))),
     }
 }
 
@@ -88,22 +82,19 @@ pub fn check_node(node: &str) -> Result<(), String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::error::Result;
+    use crate::input::read;
     // The same unit tests run on wasm32 (Node and Chromium) via wasm-pack test.
     #[cfg(target_arch = "wasm32")]
     use wasm_bindgen_test::wasm_bindgen_test as test;
 
-    fn target(node: Value, vmid: Value, ty: Option<&str>) -> Result<Target> {
-        let mut fields: Vec<(std::borrow::Cow<str>, Value)> =
-            vec![("node".into(), node), ("vmid".into(), vmid)];
-        if let Some(t) = ty {
-            fields.push(("type".into(), t.into()));
-        }
-        Target::from_value(&Value::Object(fields))
+    fn target(json: &str) -> Result<Target> {
+        read("target", serde_json::from_str::<serde_json::Value>(json).unwrap())
     }
 
     #[test]
     fn valid_targets() {
-        let t = target("pve1".into(), 101.0.into(), None).unwrap();
+        let t = target(r#"{"node": "pve1", "vmid": 101}"#).unwrap();
         assert_eq!(
             t,
             Target {
@@ -112,37 +103,27 @@ mod tests {
                 guest: GuestType::Qemu
             }
         );
-        assert_eq!(
-            target("a".into(), 999_999_999.0.into(), Some("lxc"))
-                .unwrap()
-                .guest,
-            GuestType::Lxc
-        );
+        let t = target(r#"{"node": "a", "vmid": 999999999, "type": "lxc"}"#).unwrap();
+        assert_eq!(t.guest, GuestType::Lxc);
     }
 
     #[test]
     fn invalid_targets_name_the_field() {
-        let cases = [
-            (
-                target("pve1.example.net".into(), 101.0.into(), None),
-                "target.node",
-            ),
-            (target("../x".into(), 101.0.into(), None), "target.node"),
-            (target("-pve".into(), 101.0.into(), None), "target.node"),
-            (target("".into(), 101.0.into(), None), "target.node"),
-            (target("pve1".into(), 99.0.into(), None), "target.vmid"),
-            (target("pve1".into(), "101".into(), None), "target.vmid"),
-            (target("pve1".into(), 101.5.into(), None), "target.vmid"),
-            (target("pve1".into(), 1e10.into(), None), "target.vmid"),
-            (
-                target("pve1".into(), 101.0.into(), Some("openvz")),
-                "target.type",
-            ),
-        ];
-        for (res, field) in cases {
-            let err = res.unwrap_err();
+        for (json, field) in [
+            (r#"{"node": "pve1.example.net", "vmid": 101}"#, "target.node"),
+            (r#"{"node": "../x", "vmid": 101}"#, "target.node"),
+            (r#"{"node": "-pve", "vmid": 101}"#, "target.node"),
+            (r#"{"node": "", "vmid": 101}"#, "target.node"),
+            (r#"{"vmid": 101}"#, "target.node"),
+            (r#"{"node": "pve1", "vmid": 99}"#, "target.vmid"),
+            (r#"{"node": "pve1", "vmid": "101"}"#, "target.vmid"),
+            (r#"{"node": "pve1", "vmid": 101.5}"#, "target.vmid"),
+            (r#"{"node": "pve1", "vmid": 1e10}"#, "target.vmid"),
+            (r#"{"node": "pve1", "vmid": 101, "type": "openvz"}"#, "target.type"),
+        ] {
+            let err = target(json).unwrap_err();
             assert_eq!(err.code(), "INVALID_TARGET");
-            assert!(err.to_string().starts_with(field), "{err}");
+            assert!(err.to_string().starts_with(&format!("{field}: ")), "{err}");
         }
     }
 }

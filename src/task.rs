@@ -4,10 +4,11 @@
 //! bound to fail (a locked VM, a duplicate name): the outcome is only in the
 //! task's `exitstatus`, so the host must always read it.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
+use tsify::Tsify;
 
 use crate::error::{Result, SnapshotError};
-use crate::input::{quote, Obj, Value};
+use crate::input::{optional_text, quote, text};
 use crate::target::check_node;
 
 /// Longer than any real UPID (node ≤ 63, user ids are short), small enough
@@ -15,7 +16,7 @@ use crate::target::check_node;
 pub const MAX_UPID_LEN: usize = 512;
 
 /// `UPID:node:PID:PSTART:STARTTIME:type:id:user:` (pve-common `PVE::UPID`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Tsify)]
 #[serde(rename_all = "camelCase")]
 pub struct Upid {
     #[serde(skip)]
@@ -23,6 +24,7 @@ pub struct Upid {
     /// The node that ran the task: poll this node, not the one you asked.
     pub node: String,
     pub pid: u32,
+    #[tsify(type = "number")]
     pub pstart: u64,
     /// Task start, milliseconds since the epoch.
     pub started_at: i64,
@@ -98,7 +100,7 @@ impl Upid {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Tsify)]
 #[serde(rename_all = "lowercase")]
 pub enum TaskState {
     Running,
@@ -106,7 +108,21 @@ pub enum TaskState {
     Failed,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+/// The `data` of `GET /nodes/{node}/tasks/{upid}/status`; other fields
+/// are ignored.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Tsify)]
+#[serde(expecting = "an object")]
+pub struct TaskStatus {
+    /// `running` or `stopped`.
+    #[serde(deserialize_with = "text")]
+    pub status: String,
+    /// `OK`, `WARNINGS: n`, or the error for a stopped task.
+    #[serde(default, deserialize_with = "optional_text")]
+    #[tsify(type = "string | null")]
+    pub exitstatus: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Tsify)]
 pub struct TaskOutcome {
     pub state: TaskState,
     /// `WARNINGS: n` still counts as success.
@@ -118,10 +134,8 @@ pub struct TaskOutcome {
 }
 
 impl TaskOutcome {
-    /// Reads the `data` of `GET /nodes/{node}/tasks/{upid}/status`.
-    pub fn from_status(value: &Value) -> Result<Self> {
-        let o = Obj::new("status", value, false)?;
-        let status = o.required_string("status")?;
+    /// What a task's status means.
+    pub fn from_status(status: &TaskStatus) -> Result<Self> {
         let done = |state, warnings, message: Option<String>, lock| {
             Ok(TaskOutcome {
                 state,
@@ -130,10 +144,10 @@ impl TaskOutcome {
                 lock,
             })
         };
-        match status {
+        match status.status.as_str() {
             "running" => done(TaskState::Running, 0, None, None),
             "stopped" => {
-                let exit = o.string("exitstatus")?.map(str::trim);
+                let exit = status.exitstatus.as_deref().map(str::trim);
                 match exit {
                     Some("OK") => done(TaskState::Ok, 0, None, None),
                     Some(s) if s.starts_with("WARNINGS: ") => {
@@ -154,7 +168,7 @@ impl TaskOutcome {
                 }
             }
             other => Err(SnapshotError::input(
-                o.field_path("status"),
+                "status.status",
                 format!("expected 'running' or 'stopped', got {}", quote(other)),
             )),
         }
@@ -216,13 +230,10 @@ mod tests {
         assert!(Upid::parse(&format!("{UPID}{}", "x".repeat(600))).is_err());
     }
 
-    fn status(fields: &[(&'static str, &'static str)]) -> Value<'static> {
-        Value::Object(
-            fields
-                .iter()
-                .map(|(k, v)| (k.to_string().into(), Value::from(*v)))
-                .collect(),
-        )
+    fn status(fields: &[(&'static str, &'static str)]) -> TaskStatus {
+        let map: serde_json::Map<String, serde_json::Value> =
+            fields.iter().map(|(k, v)| (k.to_string(), (*v).into())).collect();
+        crate::input::read("status", serde_json::Value::Object(map)).unwrap()
     }
 
     #[test]
@@ -267,7 +278,7 @@ mod tests {
             "INVALID_INPUT"
         );
         assert_eq!(
-            TaskOutcome::from_status(&Value::Null).unwrap_err().code(),
+            crate::input::read::<TaskStatus, _>("status", serde_json::Value::Null).unwrap_err().code(),
             "INVALID_INPUT"
         );
     }
