@@ -7,6 +7,27 @@ import * as core from '../core.mjs';
 
 export { core };
 
+/**
+ * What a case must give: a coded refusal (`code`, optionally at `field`), a
+ * result (`ok`: a value to deep-equal or a function asserting on it), or
+ * either of several such outcomes.
+ * @typedef {object} Expected
+ * @property {string|string[]} [code]
+ * @property {string} [field]       the field path the message must start with
+ * @property {boolean} [exact]      `details.field` must be exactly `field`
+ * @property {boolean} [longMessage]
+ * @property {Record<string, unknown>} [details]
+ * @property {RegExp} [message]
+ * @property {unknown} [ok]
+ * @property {Expected[]} [either]
+ */
+
+/**
+ * A refusal as the core throws it; the suites check every part at run time
+ * (assertCoded), so this says only what they read.
+ * @typedef {Error & {code: string, details: Record<string, unknown> | null}} CodedError
+ */
+
 /** The stable codes of DESIGN.md. */
 export const CODES = [
   'QUOTA_EXCEEDED', 'VM_LOCKED', 'SNAPSHOT_BUSY', 'NOT_FOUND', 'NOT_MANAGED', 'ROLLBACK_NOT_LATEST',
@@ -27,7 +48,7 @@ export const DAY = 86400;
 export function valid() {
   return {
     policy: { maxSnapshots: 3, lifetimeDays: 1 },
-    target: { node: 'pve1', vmid: 101, type: 'qemu' },
+    target: { node: 'pve1', vmid: 101, type: /** @type {'qemu'|'lxc'} */ ('qemu') },
     vmStatus: { status: 'running', vmid: 101, name: 'web-alice', qmpstatus: 'running', uptime: 86400 },
     snapshots: [
       { name: 'before-migration', description: 'Taken by support', snaptime: S - 10 * DAY, vmstate: 0 },
@@ -47,20 +68,35 @@ export function valid() {
  * The code every refusal about this field carries: the argument's own code
  * (a wrong policy is INVALID_POLICY, whether a number is out of range or a
  * getter threw), INVALID_INPUT for Proxmox data, options and times.
+ * @param {string} field
  */
 export function codeFor(field) {
   const arg = field.split(/[.[]/)[0];
-  return { policy: 'INVALID_POLICY', target: 'INVALID_TARGET', upid: 'INVALID_TARGET', name: 'INVALID_NAME' }[arg] ?? 'INVALID_INPUT';
+  /** @type {Record<string, string>} */
+  const byArgument = { policy: 'INVALID_POLICY', target: 'INVALID_TARGET', upid: 'INVALID_TARGET', name: 'INVALID_NAME' };
+  return byArgument[arg] ?? 'INVALID_INPUT';
 }
 
-/** Expected: the refusal of a wrong value at exactly this field. */
+/**
+ * Expected: the refusal of a wrong value at exactly this field.
+ * @param {string} field @returns {Expected}
+ */
 export const refused = (field) => ({ code: codeFor(field), field, exact: true });
 
-/** Expected: a coded error. `field` is the field path the message must start with. */
+/**
+ * Expected: a coded error. `field` is the field path the message must start with.
+ * @param {string|string[]} code @param {string} [field] @param {Expected} [extra] @returns {Expected}
+ */
 export const fails = (code, field, extra = {}) => ({ code, field, ...extra });
-/** Expected: a result; `want` is a value to deep-equal or a function that asserts on it. */
+/**
+ * Expected: a result; `want` is a value to deep-equal or a function that asserts on it.
+ * @param {unknown} want @returns {Expected}
+ */
 export const gives = (want) => ({ ok: want });
-/** Expected: either of two outcomes (where two readings are both defensible). */
+/**
+ * Expected: either of two outcomes (where two readings are both defensible).
+ * @param {...Expected} options @returns {Expected}
+ */
 export const either = (...options) => ({ either: options });
 
 const SKIP = Symbol('unreadable');
@@ -69,6 +105,8 @@ const SKIP = Symbol('unreadable');
  * A comparable picture of a value's own enumerable data, read the way the
  * core reads it; SKIP when the value cannot be read (throwing getters,
  * revoked proxies), since those cannot be compared, only survived.
+ * @param {unknown} v @param {Set<object>} [seen] @param {number} [depth]
+ * @returns {unknown}
  */
 function picture(v, seen = new Set(), depth = 0) {
   if (v === null || (typeof v !== 'object' && typeof v !== 'function')) {
@@ -82,8 +120,9 @@ function picture(v, seen = new Set(), depth = 0) {
   try {
     if (Array.isArray(v) && v.length > 1e6) return ['long array', v.length];
     const keys = Array.isArray(v) ? [...Array(v.length).keys()] : Object.keys(v);
+    /** @type {unknown[]} */
     const out = [Object.isFrozen(v), Array.isArray(v)];
-    for (const k of keys) out.push(k, picture(v[k], seen, depth + 1));
+    for (const k of keys) out.push(k, picture(/** @type {Record<PropertyKey, unknown>} */ (v)[k], seen, depth + 1));
     return out;
   } catch {
     return SKIP;
@@ -92,13 +131,18 @@ function picture(v, seen = new Set(), depth = 0) {
   }
 }
 
+/** @param {unknown} p @returns {boolean} */
 function containsSkip(p) {
   return p === SKIP || (Array.isArray(p) && p.some(containsSkip));
 }
 
-/** The coded-error contract of DESIGN.md. */
-export function assertCoded(err, expected, label = '') {
-  assert.ok(err instanceof Error, `${label}: threw a non-Error ${String(err)}`);
+/**
+ * The coded-error contract of DESIGN.md.
+ * @param {unknown} thrown @param {Expected} expected @param {string} [label]
+ */
+export function assertCoded(thrown, expected, label = '') {
+  assert.ok(thrown instanceof Error, `${label}: threw a non-Error ${String(thrown)}`);
+  const err = /** @type {CodedError} */ (thrown);
   assert.equal(err.name, 'SnapshotError', `${label}: name ${err.name}: ${err.message}`);
   assert.ok(CODES.includes(err.code), `${label}: unlisted code ${err.code}`);
   const codes = [expected.code].flat();
@@ -114,14 +158,19 @@ export function assertCoded(err, expected, label = '') {
     const f = expected.field;
     const named = err.message.startsWith(`${f}: `) || err.message.startsWith(`${f}.`) || err.message.startsWith(`${f}[`);
     assert.ok(named, `${label}: message does not name ${f}: ${JSON.stringify(err.message.slice(0, 200))}`);
-    assert.equal(typeof err.details?.field, 'string', `${label}: details.field missing (${JSON.stringify(err.details)})`);
-    assert.ok(err.message.startsWith(`${err.details.field}: `), `${label}: details.field ${err.details.field} is not the message's field`);
-    if (expected.exact) assert.equal(err.details.field, f, `${label}: field`);
+    const detailsField = err.details?.field;
+    assert.equal(typeof detailsField, 'string', `${label}: details.field missing (${JSON.stringify(err.details)})`);
+    assert.ok(err.message.startsWith(`${detailsField}: `), `${label}: details.field ${detailsField} is not the message's field`);
+    if (expected.exact) assert.equal(detailsField, f, `${label}: field`);
   }
   if (expected.details) assert.deepEqual(err.details, expected.details, `${label}: details`);
   if (expected.message) assert.match(err.message, expected.message, `${label}: message`);
 }
 
+/**
+ * @param {Expected} expected @param {boolean} threw @param {unknown} error
+ * @param {unknown} result @param {string} label
+ */
 function settle(expected, threw, error, result, label) {
   if (expected.either) {
     const failures = [];
@@ -130,7 +179,7 @@ function settle(expected, threw, error, result, label) {
         settle(option, threw, error, result, label);
         return;
       } catch (e) {
-        failures.push(e.message);
+        failures.push(/** @type {Error} */ (e).message);
       }
     }
     assert.fail(`${label}: none of the accepted outcomes:\n  ${failures.join('\n  ')}`);
@@ -141,7 +190,8 @@ function settle(expected, threw, error, result, label) {
     return;
   }
   if (threw) {
-    assert.fail(`${label}: expected a result, got ${error?.name} ${error?.code}: ${String(error?.message).slice(0, 300)}`);
+    const e = /** @type {Partial<CodedError> | undefined} */ (error);
+    assert.fail(`${label}: expected a result, got ${e?.name} ${e?.code}: ${String(e?.message).slice(0, 300)}`);
   }
   if (typeof expected.ok === 'function') expected.ok(result);
   else assert.deepStrictEqual(result, expected.ok, label);
@@ -152,7 +202,10 @@ export const stats = { cases: 0 };
 
 /**
  * Calls fn(...args) and asserts the outcome; also that no argument was
- * changed by the call (compared field by field where readable).
+ * changed by the call (compared field by field where readable). `fn` is any
+ * function: the suites call the core with values its types refuse, on purpose.
+ * @param {(...args: never[]) => unknown} fn @param {unknown[]} args
+ * @param {Expected} expected @param {string} [label]
  */
 export function check(fn, args, expected, label = fn.name) {
   stats.cases++;
@@ -161,7 +214,7 @@ export function check(fn, args, expected, label = fn.name) {
   let error;
   let threw = false;
   try {
-    result = fn(...args);
+    result = /** @type {(...args: unknown[]) => unknown} */ (fn)(...args);
   } catch (e) {
     threw = true;
     error = e;
