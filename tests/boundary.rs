@@ -5,9 +5,65 @@
 #![cfg(target_arch = "wasm32")]
 
 use js_sys::{Reflect, JSON};
-use pve_snapshots::bindings as b;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_test::wasm_bindgen_test;
+
+/// The exports with their JS-side signatures: every argument a plain JS
+/// value, every result the JS value a caller gets.
+mod b {
+    use pve_snapshots::bindings as raw;
+    use tsify::{Ts, Tsify};
+    use wasm_bindgen::JsValue;
+
+    type R = Result<JsValue, JsValue>;
+
+    fn t<T: Tsify>(v: JsValue) -> Ts<T> {
+        Ts::new_unchecked(v)
+    }
+
+    pub fn validate_policy(p: JsValue) -> R {
+        raw::validate_policy(t(p)).map(Into::into)
+    }
+    pub fn validate_target(p: JsValue) -> R {
+        raw::validate_target(t(p)).map(Into::into)
+    }
+    pub fn snapshot_page(p: JsValue, v: JsValue, s: JsValue, now: JsValue) -> R {
+        raw::snapshot_page(t(p), t(v), t(s), now).map(Into::into)
+    }
+    pub fn plan_create(tg: JsValue, p: JsValue, v: JsValue, s: JsValue, o: JsValue, now: JsValue) -> R {
+        raw::plan_create(t(tg), t(p), t(v), t(s), Some(t(o)), now).map(Into::into)
+    }
+    pub fn plan_remove(tg: JsValue, p: JsValue, v: JsValue, s: JsValue, name: JsValue) -> R {
+        raw::plan_remove(t(tg), t(p), t(v), t(s), name).map(Into::into)
+    }
+    pub fn plan_expiry(tg: JsValue, p: JsValue, v: JsValue, s: JsValue, now: JsValue) -> R {
+        raw::plan_expiry(t(tg), t(p), t(v), t(s), now).map(Into::into)
+    }
+    pub fn task_status_request(upid: JsValue) -> R {
+        raw::task_status_request(upid).map(Into::into)
+    }
+    pub fn node_time_request(node: JsValue) -> R {
+        raw::node_time_request(node).map(Into::into)
+    }
+    pub fn parse_upid(upid: JsValue) -> R {
+        raw::parse_upid(upid).map(Into::into)
+    }
+    pub fn task_outcome(status: JsValue) -> R {
+        raw::task_outcome(t(status)).map(Into::into)
+    }
+    pub fn remaining_lifetime(p: JsValue, snaptime: JsValue, now: JsValue) -> R {
+        raw::remaining_lifetime(t(p), snaptime, now).map(Into::into)
+    }
+    pub fn cluster_vms_request() -> R {
+        raw::cluster_vms_request().map(Into::into)
+    }
+    pub fn error_codes() -> R {
+        raw::error_codes().map(Into::into)
+    }
+    pub fn limits() -> R {
+        raw::limits().map(Into::into)
+    }
+}
 
 const NOW: f64 = 1_795_606_200_000.0; // 2026-11-25T11:30:00Z
 
@@ -370,153 +426,46 @@ fn task_requests_and_outcomes() {
 }
 
 #[wasm_bindgen_test]
-fn batch_expiry_reports_bad_vms_in_place() {
-    let vms = js(r#"[
-        {"target": {"node": "pve1", "vmid": 101}, "vmStatus": {"status": "running"},
-         "snapshots": [{"name": "snap20261120T000000", "snaptime": 1795000000}, {"name": "current"}]},
-        {"target": {"node": "pve1", "vmid": 99}, "vmStatus": {"status": "running"}, "snapshots": []},
-        {"target": {"node": "pve2", "vmid": 102}, "vmStatus": {"status": "running", "lock": "backup"},
-         "snapshots": [{"name": "snap20261120T000000", "snaptime": 1795000000}]}
-    ]"#);
-    let plans: js_sys::Array = b::plan_expiry_batch(policy(), vms, JsValue::from(NOW))
-        .unwrap()
-        .dyn_into()
-        .unwrap();
-    assert_eq!(plans.length(), 3);
-    assert_eq!(
-        get(&plans.get(0), "deletes.0.path").as_string().unwrap(),
-        "/nodes/pve1/qemu/101/snapshot/snap20261120T000000"
-    );
-    assert_eq!(
-        get(&plans.get(1), "error.code").as_string().unwrap(),
-        "INVALID_TARGET"
-    );
-    assert_eq!(
-        get(&plans.get(2), "skipped.0.code").as_string().unwrap(),
-        "VM_LOCKED"
-    );
-    // Data JSON cannot carry (a lone surrogate) in one VM fails only that entry.
-    let vms = js(
-        r#"[{"target": {"node": "pve1", "vmid": 101}, "vmStatus": {"status": "running"}, "snapshots": []},
-                     {"target": {"node": "pve1", "vmid": 102}, "vmStatus": {"status": "running"}, "snapshots": [{"name": "x"}]}]"#,
-    );
-    let bad = get(&vms, "1.snapshots.0");
+fn throwing_getters_are_refusals_naming_the_field() {
+    let p = policy();
+    let getter = js_sys::Object::new();
     Reflect::set(
-        &bad,
-        &JsValue::from_str("name"),
-        &js_sys::JsString::from_char_code1(0xDC00),
+        &getter,
+        &"get".into(),
+        &js_sys::Function::new_no_args("throw new Error('host secret')"),
     )
     .unwrap();
-    let plans: js_sys::Array = b::plan_expiry_batch(policy(), vms, JsValue::from(NOW))
-        .unwrap()
-        .dyn_into()
-        .unwrap();
-    assert!(get(&plans.get(0), "deletes").is_object());
-    assert_eq!(
-        get(&plans.get(1), "error.code").as_string().unwrap(),
-        "INVALID_INPUT"
-    );
-    assert!(get(&plans.get(1), "error.message")
-        .as_string()
-        .unwrap()
-        .starts_with("vms[1].snapshots[0].name:"));
-    assert_eq!(
-        code_of(b::plan_expiry_batch(js("{}"), js("[]"), JsValue::from(NOW))),
-        "INVALID_POLICY"
-    );
+    let define = js_sys::Function::new_with_args("o, d", "Object.defineProperty(o, 'lifetimeDays', d)");
+    define.call2(&JsValue::NULL, &p, &getter).unwrap();
+    let err = b::validate_policy(p).unwrap_err();
+    assert_eq!(get(&err, "code").as_string().unwrap(), "INVALID_POLICY");
+    assert_eq!(get(&err, "details.field").as_string().unwrap(), "policy.lifetimeDays");
+    assert!(!get(&err, "message").as_string().unwrap().contains("host secret"));
 }
 
-/// The same data as plain objects (the packed lane) and as objects with
-/// another prototype (the glue gives up, JSON carries them) must give the
-/// same JSON text: same values, same keys in the same order.
 #[wasm_bindgen_test]
-fn packed_and_json_lanes_agree() {
-    let proto = js_sys::Object::create(&js_sys::Object::new());
-    fn not_plain(v: &JsValue, proto: &js_sys::Object) -> JsValue {
-        if js_sys::Array::is_array(v) {
-            let out = js_sys::Array::new();
-            for item in js_sys::Array::from(v).iter() {
-                out.push(&not_plain(&item, proto));
-            }
-            return out.into();
-        }
-        if !v.is_object() {
-            return v.clone();
-        }
-        let out = js_sys::Object::create(proto);
-        let keys = js_sys::Object::keys(v.unchecked_ref::<js_sys::Object>());
-        for key in keys.iter() {
-            let value = Reflect::get(v, &key).unwrap();
-            Reflect::set(&out, &key, &not_plain(&value, proto)).unwrap();
-        }
-        out.into()
-    }
-    let text = |r: Result<JsValue, JsValue>| match r {
-        Ok(v) => JSON::stringify(&v).unwrap().as_string().unwrap(),
-        Err(e) => format!("error {}", get(&e, "code").as_string().unwrap()),
-    };
-    let locked = js(r#"{"status": "stopped", "lock": "backup", "template": 0}"#);
-    let list = js(r#"[
-        {"name": "snap20261124T090000", "snaptime": 1795510800, "vmstate": 0, "description": "crème brûlée ✓", "parent": "x"},
-        {"name": "snap20261123T090000-2", "snaptime": 1795424400, "snapstate": "delete"},
-        {"name": "snap20261125T110000", "snaptime": 1795604400, "vmstate": true},
-        {"name": "before-upgrade", "snaptime": 1795000000},
-        {"name": "current", "running": 1, "description": "You are here!"}
-    ]"#);
-    let policies = [
-        policy(),
-        js(
-            r#"{"maxSnapshots": 2, "lifetimeDays": 1, "includeRam": false, "rollbackLatestOnly": true}"#,
-        ),
-    ];
-    for status in [running(), locked] {
-        for p in &policies {
-            let np = |v: &JsValue| not_plain(v, &proto);
-            let page = text(b::snapshot_page(
-                p.clone(),
-                status.clone(),
-                list.clone(),
-                JsValue::from(NOW),
-            ));
-            let page_json = text(b::snapshot_page(
-                np(p),
-                np(&status),
-                np(&list),
-                JsValue::from(NOW),
-            ));
-            assert_eq!(page, page_json);
-            assert!(page.contains("crème brûlée ✓"), "{page}");
-            let plan = text(b::plan_expiry(
-                target(),
-                p.clone(),
-                status.clone(),
-                list.clone(),
-                JsValue::from(NOW),
-            ));
-            let plan_json = text(b::plan_expiry(
-                np(&target()),
-                np(p),
-                np(&status),
-                np(&list),
-                JsValue::from(NOW),
-            ));
-            assert_eq!(plan, plan_json);
-            let vm = js_sys::Object::new();
-            Reflect::set(&vm, &"target".into(), &target()).unwrap();
-            Reflect::set(&vm, &"vmStatus".into(), &status).unwrap();
-            Reflect::set(&vm, &"snapshots".into(), &list).unwrap();
-            let fleet: JsValue = js_sys::Array::of2(&vm, &vm).into();
-            let batch = text(b::plan_expiry_batch(
-                p.clone(),
-                fleet.clone(),
-                JsValue::from(NOW),
-            ));
-            let batch_json = text(b::plan_expiry_batch(
-                p.clone(),
-                np(&fleet),
-                JsValue::from(NOW),
-            ));
-            assert_eq!(batch, batch_json);
-        }
-    }
+fn proxmox_numbers_written_as_strings_are_read() {
+    let list = js(r#"[{"name": "snap20261125T113000", "snaptime": "1795606194", "vmstate": "1"}]"#);
+    let page = b::snapshot_page(policy(), running(), list, JsValue::from(NOW)).unwrap();
+    let rows: js_sys::Array = get(&page, "rows").dyn_into().unwrap();
+    assert_eq!(get(&rows.get(0), "createdAt").as_f64(), Some(1_795_606_194_000.0));
+    let bad = js(r#"[{"name": "a", "snaptime": "17e8"}]"#);
+    let err = b::snapshot_page(policy(), running(), bad, JsValue::from(NOW)).unwrap_err();
+    assert_eq!(get(&err, "details.field").as_string().unwrap(), "snapshots[0].snaptime");
+}
+
+#[wasm_bindgen_test]
+fn codes_limits_and_the_clock_request_come_from_the_core() {
+    let codes: js_sys::Array = b::error_codes().unwrap().dyn_into().unwrap();
+    let quota = codes
+        .iter()
+        .find(|c| get(c, "code").as_string().as_deref() == Some("QUOTA_EXCEEDED"))
+        .expect("QUOTA_EXCEEDED is listed");
+    assert_eq!(get(&quota, "status").as_f64(), Some(409.0));
+    assert_eq!(get(&b::limits().unwrap(), "descriptionChars").as_f64(), Some(8192.0));
+    let req = b::node_time_request(JsValue::from_str("pve1")).unwrap();
+    assert_eq!(get(&req, "path").as_string().unwrap(), "/nodes/pve1/time");
+    assert_eq!(code_of(b::node_time_request(JsValue::from_str("pve1/../x"))), "INVALID_TARGET");
+    let t = b::validate_target(js(r#"{"node": "pve1", "vmid": 101}"#)).unwrap();
+    assert_eq!(get(&t, "type").as_string().unwrap(), "qemu");
 }
