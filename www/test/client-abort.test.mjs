@@ -9,11 +9,11 @@ import { createPveClient } from '../pve/client.mjs';
 test('an already-aborted signal rejects with its reason and sends nothing', async () => {
   let received = 0;
   const server = http.createServer((req, res) => { received += 1; res.end('{"data":[]}'); });
-  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(undefined)));
   let pve;
   try {
-    pve = createPveClient({ url: `http://127.0.0.1:${server.address().port}`, tokenId: 'root@pam!panel', tokenSecret: 'S' });
-    for (const method of ['GET', 'POST', 'DELETE']) {
+    pve = createPveClient({ url: `http://127.0.0.1:${/** @type {import('node:net').AddressInfo} */ (server.address()).port}`, tokenId: 'root@pam!panel', tokenSecret: 'S' });
+    for (const method of /** @type {const} */ (['GET', 'POST', 'DELETE'])) {
       const reason = new Error(`stop ${method}`);
       await assert.rejects(
         pve.request({ method, path: '/nodes/pve1/qemu/101/snapshot', params: {} }, { signal: AbortSignal.abort(reason) }),

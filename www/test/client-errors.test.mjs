@@ -73,9 +73,10 @@ async function expectError(desc, expected, client = pve) {
   const err = await client.request(desc).then(() => assert.fail('request should have failed'), (e) => e);
   assert.ok(err instanceof PveError, `got ${err}`);
   assert.ok(err instanceof Error);
+  const fields = /** @type {Record<string, unknown>} */ (/** @type {unknown} */ (err));
   for (const [key, value] of Object.entries(expected)) {
-    if (value instanceof RegExp) assert.match(String(err[key]), value, key);
-    else assert.deepEqual(err[key], value, key);
+    if (value instanceof RegExp) assert.match(String(fields[key]), value, key);
+    else assert.deepEqual(fields[key], value, key);
   }
   assert.ok(!err.message.includes(SECRET));
   return err;
@@ -148,7 +149,7 @@ test('a 4xx Proxmox never sends (404 from a proxy) is PVE_SERVER, not retryable'
 
 test('a connection reset is PVE_NETWORK', async () => {
   const err = await expectError({ method: 'GET', path: '/reset' }, { code: 'PVE_NETWORK', status: null, retryable: true, message: /^GET \/reset: cannot talk to http:\/\/127\.0\.0\.1:\d+: .*ECONNRESET/ });
-  assert.equal(err.details.errorCode, 'ECONNRESET');
+  assert.equal(err.details?.errorCode, 'ECONNRESET');
 });
 
 test('a connection closed in the middle of the answer is PVE_NETWORK', async () => {
@@ -164,7 +165,7 @@ test('a refused connection is PVE_NETWORK naming ECONNREFUSED', async () => {
   const client = createPveClient({ url: `http://127.0.0.1:${freePort}`, tokenId: 'snap@pve!panel', tokenSecret: SECRET, retries: 0 });
   try {
     const err = await expectError({ method: 'POST', path: '/x' }, { code: 'PVE_NETWORK', status: null, retryable: false, message: /ECONNREFUSED/ }, client);
-    assert.equal(err.details.errorCode, 'ECONNREFUSED');
+    assert.equal(err.details?.errorCode, 'ECONNREFUSED');
   } finally {
     client.close();
   }

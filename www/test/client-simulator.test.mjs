@@ -14,6 +14,7 @@ import { createPveClient, PveError } from '../pve/client.mjs';
 const TOKEN = { id: 'snap@pve!panel', secret: 'sim-secret-7f3a' };
 const READ_ONLY = { id: 'audit@pve!ro', secret: 'ro-secret-1234', privileges: ['VM.Audit', 'Sys.Audit'] };
 const POLICY = core.validatePolicy({ maxSnapshots: 10, lifetimeDays: 3 });
+/** @type {import('../core.mjs').Target} */
 const VM101 = { node: 'pve1', vmid: 101, type: 'qemu' };
 
 /** @type {Awaited<ReturnType<typeof startSimulator>>} */
@@ -35,7 +36,7 @@ after(async () => {
   await sim?.close();
 });
 
-/** @param {{node: string, vmid: number, type?: string}} target */
+/** @param {import('../core.mjs').Target} target */
 async function fresh(target) {
   const [vmStatus, snapshots] = await Promise.all([
     pve.request(core.vmStatusRequest(target)),
@@ -91,6 +92,7 @@ test('create → task ok → snapshot present with snaptime; rollback; delete �
 });
 
 test('a container (LXC 202 on pve2): create and wait', async () => {
+  /** @type {import('../core.mjs').Target} */
   const ct = { node: 'pve2', vmid: 202, type: 'lxc' };
   const { vmStatus, snapshots } = await fresh(ct);
   const create = core.planCreate(ct, POLICY, vmStatus, snapshots, {}, sim.clock.now());

@@ -78,10 +78,11 @@ after(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
+/** @type {import('../pve/client.mjs').RequestDescription} */
 const GET = { method: 'GET', path: '/version' };
 
 /**
- * @param {import('../pve/client.mjs').PveClientOptions} options
+ * @param {{url: string} & Partial<import('../pve/client.mjs').PveClientOptions>} options the token is added here
  * @param {(pve: import('../pve/client.mjs').PveClient) => Promise<void>} body
  */
 async function withClient(options, body) {
