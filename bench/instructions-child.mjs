@@ -2,12 +2,12 @@
 // kind of work after the same setup, so two counts differ only by the work.
 // WARM units run first (JIT tier-up, which --single-threaded puts on the main
 // thread, lands there), then COUNT more.
-// Usage: node bench/instructions-child.mjs page|fleet-wasm|fleet-js|fleet-batch COUNT [WARM]
+// Usage: node bench/instructions-child.mjs page|fleet-wasm|fleet-js COUNT [WARM]
 
 import * as core from '../www/core.mjs';
 import { PAGE_NOW_MS, PAGE_POLICY, PAGE_VM_STATUS, PAGE_SNAPSHOTS } from './page-fixture.mjs';
 import { planExpiryJs } from './expiry-baseline.mjs';
-import { makeFleet, NOW_MS, POLICIES } from './fleet-data.mjs';
+import { makeFleet, NOW_MS } from './fleet-data.mjs';
 
 const [kind, countArg, warmArg = '0'] = process.argv.slice(2);
 const count = Number(countArg) + Number(warmArg);
@@ -22,13 +22,6 @@ if (kind === 'page') {
   for (let i = 0; i < count; i++) {
     const v = fleet[i % fleet.length];
     sink += plan(v.target, v.policy, v.vmStatus, v.snapshots, NOW_MS).deletes.length;
-  }
-} else if (kind === 'fleet-batch') {
-  // `count` VMs, in batches of one product as the job would group them.
-  const vms = Array.from({ length: count }, (_, i) => fleet[i % fleet.length]);
-  for (const p of POLICIES) {
-    const group = vms.filter((v) => v.policy === p);
-    if (group.length) sink += core.planExpiryBatch(p, group, NOW_MS).length;
   }
 } else {
   throw new Error(`unknown kind ${kind}`);

@@ -49,7 +49,6 @@ process.stdout.write(`${version}, node --single-threaded --random-seed=1 --hash-
 const kinds = [
   ['page', 500, 'snapshotPage, 10 snapshots', 'call'],
   ['fleet-wasm', 500, 'planExpiry per VM (10 snapshots)', 'VM'],
-  ...(typeof core.planExpiryBatch === 'function' ? [['fleet-batch', 500, 'planExpiryBatch, per VM', 'VM']] : []),
   ['fleet-js', 500, 'plain-JS baseline per VM', 'VM'],
 ];
 // Every (kind, repeat, size) process, nproc at a time.
@@ -70,5 +69,4 @@ for (const [kind, n, figure, unit] of kinds) {
 }
 const byKind = Object.fromEntries(kinds.map(([k], i) => [k, rows[i].summary.median]));
 rows.push({ figure: 'planExpiry / JS baseline', unit: '×', value: byKind['fleet-wasm'] / byKind['fleet-js'] });
-if (byKind['fleet-batch']) rows.push({ figure: 'planExpiryBatch / JS baseline', unit: '×', value: byKind['fleet-batch'] / byKind['fleet-js'] });
 printTable('Instruction counts (callgrind), whole process difference', rows);

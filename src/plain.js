@@ -5,14 +5,18 @@
 // enumerable fields count, as in JSON; `undefined` reads as absent.
 
 class Refusal {
-  /** @param {string} field @param {string} reason */
-  constructor(field, reason) {
-    this.field = field;
+  /** @param {string} reason */
+  constructor(reason) {
     this.reason = reason;
+    /** Path segments below the argument, innermost first: filled in on the way out. */
+    this.at = /** @type {string[]} */ ([]);
+    /** The field path, as the core names fields (`snapshots[2].name`). */
+    this.field = '';
   }
 }
 
 const KIND = { bigint: 'a bigint', symbol: 'a symbol', function: 'a function' };
+const UNREADABLE = 'could not be read (a proxy or getter threw)';
 
 /**
  * @param {unknown} value
@@ -20,58 +24,106 @@ const KIND = { bigint: 'a bigint', symbol: 'a symbol', function: 'a function' };
  * @param {number} maxItems
  * @param {number} maxDepth
  * @returns {unknown} a copy made of null, booleans, finite numbers, well-formed strings, arrays and plain objects
- * @throws {Refusal}
+ * @throws {Refusal} with `field` and `reason`
  */
 export function plain(value, name, maxItems, maxDepth) {
-  /** @type {(v: unknown, path: string, depth: number) => unknown} */
-  const copy = (v, path, depth) => {
-    switch (typeof v) {
-      case 'undefined':
-        return null;
-      case 'boolean':
-        return v;
-      case 'number':
-        if (Number.isFinite(v)) return v;
-        throw new Refusal(path, `expected JSON data, got ${Number.isNaN(v) ? 'NaN' : 'an infinite number'}`);
-      case 'string':
-        if (v.isWellFormed()) return v;
-        throw new Refusal(path, 'contains a lone surrogate (not valid Unicode text)');
-      case 'object': {
-        if (v === null) return null;
-        if (depth >= maxDepth) throw new Refusal(path, `nests more than ${maxDepth} levels deep`);
-        /** @type {(string|number)[]} */
-        let keys;
-        let list = false;
-        try {
-          list = Array.isArray(v);
-          if (list) {
-            const n = /** @type {unknown[]} */ (v).length;
-            if (n > maxItems) throw new Refusal(path, `more than ${maxItems} entries`);
-            keys = Array.from({ length: n }, (_, i) => i);
-          } else {
-            keys = Object.keys(v);
-          }
-        } catch (e) {
-          if (e instanceof Refusal) throw e;
-          throw new Refusal(path, 'could not be read (a proxy or getter threw)');
-        }
-        // No prototype, so an own "__proto__" field stays a field.
-        const out = list ? [] : Object.create(null);
-        for (const k of keys) {
-          const at = typeof k === 'number' ? `${path}[${k}]` : `${path}.${k}`;
-          let item;
-          try {
-            item = /** @type {Record<string|number, unknown>} */ (v)[k];
-          } catch {
-            throw new Refusal(at, 'could not be read (a proxy or getter threw)');
-          }
-          /** @type {Record<string|number, unknown>} */ (out)[k] = copy(item, at, depth + 1);
-        }
-        return out;
-      }
-      default:
-        throw new Refusal(path, `expected JSON data, got ${KIND[typeof v]}`);
+  try {
+    return copy(value, maxItems, maxDepth);
+  } catch (e) {
+    const refusal = e instanceof Refusal ? e : new Refusal(UNREADABLE);
+    refusal.field = name + refusal.at.reverse().join('');
+    throw refusal;
+  }
+}
+
+/**
+ * Paths are only spelled out for a refusal, so the common case builds no strings.
+ * @param {unknown} v
+ * @param {number} maxItems
+ * @param {number} depth levels still allowed
+ * @returns {unknown}
+ */
+function copy(v, maxItems, depth) {
+  switch (typeof v) {
+    case 'undefined':
+      return null;
+    case 'boolean':
+      return v;
+    case 'number':
+      if (Number.isFinite(v)) return v;
+      throw new Refusal(`expected JSON data, got ${Number.isNaN(v) ? 'NaN' : 'an infinite number'}`);
+    case 'string':
+      if (v.isWellFormed()) return v;
+      throw new Refusal('contains a lone surrogate (not valid Unicode text)');
+    case 'object':
+      if (v === null) return null;
+      if (depth === 0) throw new Refusal('nests too deeply');
+      return isArray(v) ? copyArray(v, maxItems, depth - 1) : copyObject(v, maxItems, depth - 1);
+    default:
+      throw new Refusal(`expected JSON data, got ${KIND[typeof v]}`);
+  }
+}
+
+/** @param {unknown[]} v @param {number} maxItems @param {number} depth */
+function copyArray(v, maxItems, depth) {
+  let n;
+  try {
+    n = v.length;
+  } catch {
+    throw new Refusal(UNREADABLE);
+  }
+  if (n > maxItems) throw new Refusal(`more than ${maxItems} entries`);
+  const out = new Array(n);
+  for (let i = 0; i < n; i++) {
+    try {
+      out[i] = copy(read(v, i), maxItems, depth);
+    } catch (e) {
+      if (e instanceof Refusal) e.at.push(`[${i}]`);
+      throw e;
     }
-  };
-  return copy(value, name, 0);
+  }
+  return out;
+}
+
+/** @param {object} v @param {number} maxItems @param {number} depth */
+function copyObject(v, maxItems, depth) {
+  let keys;
+  try {
+    keys = Object.keys(v);
+  } catch {
+    throw new Refusal(UNREADABLE);
+  }
+  /** @type {Record<string, unknown>} */
+  const out = {};
+  for (const k of keys) {
+    let value;
+    try {
+      value = copy(read(v, k), maxItems, depth);
+    } catch (e) {
+      if (e instanceof Refusal) e.at.push(`.${k}`);
+      throw e;
+    }
+    // Defined, not assigned, so an own "__proto__" field stays a field.
+    if (k === '__proto__') Object.defineProperty(out, k, { value, enumerable: true, writable: true, configurable: true });
+    else out[k] = value;
+  }
+  return out;
+}
+
+/** @param {object} v @returns {v is unknown[]} */
+function isArray(v) {
+  try {
+    return Array.isArray(v);
+  } catch {
+    throw new Refusal(UNREADABLE); // a revoked proxy
+  }
+}
+
+/** @param {object} v @param {string|number} k */
+function read(v, k) {
+  try {
+    return /** @type {Record<string|number, unknown>} */ (v)[k];
+  } catch {
+    throw new Refusal(UNREADABLE);
+  }
 }

@@ -4,8 +4,7 @@
 // the clock of the machine cron runs on. An explicit `now` overrides both
 // (a testing and administration aid).
 
-// pve-node syntax (pve-common JSONSchema.pm pve_verify_node_name).
-const NODE_RE = /^[a-zA-Z0-9]([a-zA-Z0-9-]*[a-zA-Z0-9])?$/;
+import * as core from '../core.mjs';
 
 /** Differences between the job host and Proxmox above this are worth a warning. */
 const SKEW_WARNING_MS = 5 * 60_000;
@@ -33,10 +32,11 @@ export function createProxmoxClock({ pve, fixedNow = null, maxSkewMs = Infinity,
 
   /** @param {string} node */
   async function measure(node) {
-    if (!NODE_RE.test(node)) throw Object.assign(new Error(`invalid node name ${JSON.stringify(node)}`), { code: 'INVALID_TARGET' });
+    // The core checks the node name and builds the path (INVALID_TARGET otherwise).
+    const request = core.nodeTimeRequest(node);
     let data;
     try {
-      data = await pve.request({ method: 'GET', path: `/nodes/${encodeURIComponent(node)}/time`, params: {} });
+      data = await pve.request(request);
     } catch (err) {
       if (err?.code === 'PVE_NOT_IMPLEMENTED' || err?.code === 'PVE_FORBIDDEN') {
         // The endpoint is missing or the token may not read it: a permanent
