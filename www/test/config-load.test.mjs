@@ -1,6 +1,6 @@
 // The shared config loader: shape, defaults, secrets, env overrides, and one
-// clear ConfigError listing every problem with its JSON path. These cases need
-// no wasm core (no products); config-products.test.mjs covers the policies.
+// clear ConfigError listing every problem with its JSON path.
+// config-products.test.mjs covers the policies.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtemp, writeFile, rm } from 'node:fs/promises';
@@ -8,37 +8,53 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { inspect } from 'node:util';
 import { loadConfig, ConfigError, JOB_DEFAULTS } from '../config.mjs';
+import * as core from '../core.mjs';
+
+/** @typedef {ConfigError & {details: {problems: {path: string, message: string}[]}}} Refusal */
 
 const SECRET = '0b7c5a3e-7a9f-4c1e-9d55-1f2e3d4c5b6a';
 const FINGERPRINT = Array.from({ length: 32 }, (_, i) => i.toString(16).padStart(2, '0')).join(':');
+/** @type {string} */
 let dir;
 
 before(async () => { dir = await mkdtemp(join(tmpdir(), 'config-load-')); });
 after(async () => { await rm(dir, { recursive: true, force: true }); });
 
 let counter = 0;
-/** Writes `content` (an object is JSON-encoded) to a fresh file and returns its path. */
+/**
+ * Writes `content` (an object is JSON-encoded) to a fresh file and returns its path.
+ * @param {unknown} content @param {string} [name]
+ */
 async function file(content, name = `config-${++counter}.json`) {
   const path = join(dir, name);
   await writeFile(path, typeof content === 'string' ? content : JSON.stringify(content));
   return path;
 }
 
+/** @param {Record<string, unknown>} [overrides] */
 function base(overrides = {}) {
   return { pve: { url: 'https://pve1.example.net:8006', tokenId: 'snap@pve!panel' }, ...overrides };
 }
 
-/** Loads and expects a ConfigError; returns it. */
+/**
+ * Loads and expects a ConfigError; returns it.
+ * @param {unknown} config  a config, or the path of a file
+ * @param {Record<string, string>} [env]
+ * @returns {Promise<Refusal>}
+ */
 async function rejects(config, env = { PVE_TOKEN_SECRET: SECRET }) {
   const path = typeof config === 'string' && !config.startsWith('{') ? config : await file(config);
   const err = await loadConfig(path, { env }).then(() => null, (e) => e);
   assert.ok(err instanceof ConfigError, `expected a ConfigError, got ${err}`);
   assert.equal(err.code, 'CONFIG_INVALID');
   assert.ok(!err.message.includes(SECRET), 'the secret must never appear in an error');
-  return err;
+  return /** @type {Refusal} */ (err);
 }
 
-/** Asserts that loading `config` fails with a problem at `path` whose message matches `re`. */
+/**
+ * Asserts that loading `config` fails with a problem at `path` whose message matches `re`.
+ * @param {unknown} config @param {string} path @param {RegExp} re @param {Record<string, string>} [env]
+ */
 async function check(config, path, re, env) {
   const err = await rejects(config, env);
   const found = err.details.problems.find((p) => p.path === path);
@@ -120,6 +136,7 @@ test('secret problems are errors that do not leak the secret', async () => {
   await check(base({ pve: { url: 'https://h:8006', tokenId: 'a@pve!tok', tokenSecret: SECRET } }), 'pve.tokenSecret', /must not be in the config/);
 });
 
+/** @type {[unknown, string, RegExp][]} */
 const PVE_CASES = [
   [{ tokenId: 'a@pve!tok' }, 'pve.url', /missing/],
   [{ url: 'ftp://h', tokenId: 'a@pve!tok' }, 'pve.url', /https:\/\//],
@@ -138,6 +155,7 @@ for (const [pve, path, re] of PVE_CASES) {
   test(`pve ${JSON.stringify(pve)} → ${path}`, () => check({ pve }, path, re));
 }
 
+/** @type {[unknown, string, RegExp][]} */
 const JOB_CASES = [
   [{ concurrency: 0 }, 'job.concurrency', /integer from 1/],
   [{ perNode: 1.5 }, 'job.perNode', /integer/],
@@ -153,14 +171,14 @@ for (const [job, path, re] of JOB_CASES) {
 }
 
 test('service references and duplicates are errors', async () => {
-  const svc = (over) => ({ id: 'svc-1', customer: 'alice', vmid: 101, type: 'qemu', product: 'vps-s', ...over });
+  const svc = (/** @type {Record<string, unknown>} */ over = {}) => ({ id: 'svc-1', customer: 'alice', vmid: 101, type: 'qemu', product: 'vps-s', ...over });
   await check(base({ services: [svc()] }), 'services[0].product', /unknown product "vps-s"/);
   await check(base({ services: [svc(), svc({ vmid: 102 })] }), 'services[1].id', /duplicate service id "svc-1"/);
   await check(base({ services: [svc(), svc({ id: 'svc-2' })] }), 'services[1].vmid', /duplicate VM qemu\/101/);
   await check(base({ services: [svc(), svc({ id: 'svc-2', type: 'lxc' })] }), 'services[1].vmid', /duplicate VM lxc\/101/);
   await check(base({ services: [svc({ vmid: 99 })] }), 'services[0].vmid', /100 to 999999999/);
   await check(base({ services: [svc({ vmid: '101' })] }), 'services[0].vmid', /integer/);
-  await check(base({ services: [svc({ type: 'kvm' })] }), 'services[0].type', /"qemu" or "lxc"/);
+  await check(base({ services: [svc({ type: 'kvm' })] }), 'services[0].type', /qemu.*lxc/);
   await check(base({ services: [svc({ customer: '' })] }), 'services[0].customer', /non-empty/);
   await check(base({ services: [svc({ node: 'pve1' })] }), 'services[0].node', /unknown setting/);
   await check(base({ services: {} }), 'services', /array/);
@@ -181,4 +199,58 @@ test('unreadable, non-JSON and non-object files are clear errors', async () => {
   await check(await file('[1, 2]'), '(root)', /JSON object/);
   const err = await loadConfig('', { env: {} }).catch((e) => e);
   assert.equal(err.code, 'CONFIG_INVALID');
+});
+
+test('a VM id and a guest type are the core\'s to judge: its words, at the service\'s path', async () => {
+  const svc = { id: 'svc-1', customer: 'alice', product: 'p' };
+  const products = { p: { maxSnapshots: 1, lifetimeDays: 1 } };
+  /** @param {Record<string, unknown>} target @param {string} field */
+  const coreSays = (target, field) => {
+    try {
+      core.validateTarget(/** @type {any} */ ({ node: 'localhost', ...target }));
+    } catch (e) {
+      const err = /** @type {{code: string, message: string, details: {field: string}}} */ (e);
+      assert.equal(err.code, 'INVALID_TARGET');
+      assert.equal(err.details.field, `target.${field}`);
+      return err.message.slice(`target.${field}: `.length);
+    }
+    assert.fail(`the core accepted ${JSON.stringify(target)}`);
+  };
+  const { vmidMin, vmidMax } = core.limits();
+  for (const [entry, field] of /** @type {const} */ ([
+    [{ vmid: vmidMin - 1 }, 'vmid'], [{ vmid: vmidMax + 1 }, 'vmid'], [{ vmid: 100.5 }, 'vmid'], [{ vmid: '101' }, 'vmid'], [{}, 'vmid'],
+    [{ vmid: 101, type: 'kvm' }, 'type'], [{ vmid: 101, type: 1 }, 'type'],
+  ])) {
+    const err = await rejects(base({ products, services: [{ ...svc, ...entry }] }));
+    assert.deepEqual(err.details.problems, [{ path: `services[0].${field}`, message: coreSays(entry, field) }], JSON.stringify(entry));
+  }
+  const ok = await loadConfig(await file(base({ products, services: [{ ...svc, vmid: vmidMax, type: 'lxc' }, { ...svc, id: 'svc-2', vmid: vmidMin }] })),
+    { env: { PVE_TOKEN_SECRET: SECRET } });
+  assert.deepEqual(ok.services.map((s) => [s.vmid, s.type]), [[vmidMax, 'lxc'], [vmidMin, 'qemu']], 'the core fills in the type');
+});
+
+test('a bad vmid and a bad type in one service are both reported', async () => {
+  const err = await rejects(base({ products: { p: { maxSnapshots: 1, lifetimeDays: 1 } },
+    services: [{ id: 'svc-1', customer: 'alice', product: 'p', vmid: 1, type: 'kvm' }] }));
+  assert.deepEqual(err.details.problems.map((p) => p.path), ['services[0].vmid', 'services[0].type']);
+});
+
+test('unknown keys are refused one by one, prototype keys included', async () => {
+  const raw = '{"pve": {"url": "https://h:8006", "tokenId": "a@pve!tok", "__proto__": {"insecure": true}, "constructor": 1}}';
+  const err = await rejects(await file(raw));
+  assert.deepEqual(err.details.problems.map((p) => p.path), ['pve.__proto__', 'pve.constructor']);
+  assert.match(err.details.problems[0].message, /^unknown setting \(known: url, tokenId, tokenSecretFile, fingerprint, caFile, insecure, timeoutMs\)$/);
+});
+
+test('a fingerprint is read as the client reads it: 64 hex digits, colons optional', async () => {
+  const hex = 'ab'.repeat(32);
+  const cfg = await loadConfig(await file(base({ pve: { url: 'https://h:8006', tokenId: 'a@pve!tok', fingerprint: hex } })), { env: { PVE_TOKEN_SECRET: SECRET } });
+  assert.equal(cfg.pve.fingerprint, Array(32).fill('AB').join(':'));
+  await check(base({ pve: { url: 'https://h:8006', tokenId: 'a@pve!tok', fingerprint: 'ab'.repeat(31) } }), 'pve.fingerprint', /SHA-256/);
+  await check(base({ pve: { url: 'https://h:8006', tokenId: 'a@pve!tok', fingerprint: 42 } }), 'pve.fingerprint', /SHA-256/);
+});
+
+test('problems with the environment name the variable', async () => {
+  await check(base(), 'env PVE_TOKEN_ID', /user@realm!tokenid/, { PVE_TOKEN_SECRET: SECRET, PVE_TOKEN_ID: 'root@pam' });
+  await check(base(), 'env PVE_URL', /plain http/, { PVE_TOKEN_SECRET: SECRET, PVE_URL: 'http://pve1.example.net:8006' });
 });

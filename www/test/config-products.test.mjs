@@ -8,21 +8,27 @@ import { join } from 'node:path';
 import { loadConfig, ConfigError } from '../config.mjs';
 
 const env = { PVE_TOKEN_SECRET: 'secret-value' };
+/** @type {string} */
 let dir;
 before(async () => { dir = await mkdtemp(join(tmpdir(), 'config-products-')); });
 after(async () => { await rm(dir, { recursive: true, force: true }); });
 
 let n = 0;
+/** @param {unknown} products @param {unknown[]} [services] */
 async function load(products, services = []) {
   const path = join(dir, `c${++n}.json`);
   await writeFile(path, JSON.stringify({ pve: { url: 'http://127.0.0.1:8006', tokenId: 'root@pam!panel' }, products, services }));
   return loadConfig(path, { env });
 }
 
+/**
+ * @param {unknown} products @param {unknown[]} [services]
+ * @returns {Promise<ConfigError & {details: {problems: {path: string, message: string}[]}}>}
+ */
 async function problems(products, services) {
   const err = await load(products, services).then(() => null, (e) => e);
   assert.ok(err instanceof ConfigError, `expected ConfigError, got ${err}`);
-  return err;
+  return /** @type {any} */ (err);
 }
 
 test('the example config from the brief loads, policies filled by the core', async () => {
@@ -39,6 +45,7 @@ test('the example config from the brief loads, policies filled by the core', asy
   ]);
 });
 
+/** @type {[unknown, string, RegExp][]} */
 const BAD = [
   [{ maxSnapshots: 3, lifetimeDays: 11 }, 'products["vps-s"].lifetimeDays', /^must be from 1 to 10, got 11$/],
   [{ maxSnapshots: 3, lifetimeDays: 0 }, 'products["vps-s"].lifetimeDays', /from 1 to 10/],
@@ -46,7 +53,7 @@ const BAD = [
   [{ lifetimeDays: 3 }, 'products["vps-s"].maxSnapshots', /required/],
   [{ maxSnapshots: 3, lifetimeDays: 3, includeRam: 'yes' }, 'products["vps-s"].includeRam', /true or false/],
   [{ maxSnapshots: 3, lifetimeDays: 3, namePrefix: '1x' }, 'products["vps-s"].namePrefix', /letter/],
-  [7, 'products["vps-s"]', /must be an object/],
+  [7, 'products["vps-s"]', /object/],
 ];
 for (const [policy, path, re] of BAD) {
   test(`policy ${JSON.stringify(policy)} → ${path}`, async () => {
