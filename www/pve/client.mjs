@@ -3,12 +3,12 @@
 // It decides no rules; task outcomes are read by the core (see task-wait.mjs).
 import http from 'node:http';
 import https from 'node:https';
-import net from 'node:net';
 import { readFileSync } from 'node:fs';
 import { PveError, errorFromAnswer, errorFromFailure } from './errors.mjs';
 import { encodeRequest } from './request-description.mjs';
 import { createVerifyingAgent, normaliseFingerprint } from './tls-agent.mjs';
 import { waitForTask } from './task-wait.mjs';
+import { isLoopbackHost, isTokenId } from './endpoint.mjs';
 import { sleep } from './abortable-sleep.mjs';
 
 export { PveError } from './errors.mjs';
@@ -61,15 +61,6 @@ function badConfig(message, field) {
 }
 
 /**
- * @param {string} host
- * @returns {boolean}
- */
-function isLoopback(host) {
-  const h = host.replace(/^\[|\]$/g, '');
-  return h === 'localhost' || h === '::1' || (net.isIPv4(h) && h.startsWith('127.'));
-}
-
-/**
  * Creates a client. Throws PveError INVALID_CONFIG on a bad option (the
  * message never contains the secret).
  * @param {PveClientOptions} options
@@ -93,8 +84,7 @@ export function createPveClient(options) {
   const prefix = base.pathname.replace(/\/+$/, '');
   const origin = base.origin;
 
-  // Same rules as Proxmox's split_tokenid (pve-access-control).
-  if (typeof tokenId !== 'string' || !/^[^\s:/@]+@[A-Za-z][A-Za-z0-9.\-_]+![A-Za-z][A-Za-z0-9.\-_]+$/.test(tokenId)) {
+  if (!isTokenId(tokenId)) {
     throw badConfig('tokenId must look like USER@REALM!TOKENID', 'tokenId');
   }
   if (typeof tokenSecret !== 'string' || !/^[\x21-\x7e]+$/.test(tokenSecret)) {
@@ -128,7 +118,7 @@ export function createPveClient(options) {
   const secure = base.protocol === 'https:';
   if (!secure && (pin || caPem)) throw badConfig('fingerprint/ca/caFile need an https: url', 'url');
   // The token would cross the network in clear text.
-  if (!secure && !insecure && !isLoopback(base.hostname)) {
+  if (!secure && !insecure && !isLoopbackHost(base.hostname)) {
     throw badConfig('plain http: is only allowed to a loopback host (set insecure to override)', 'url');
   }
 
