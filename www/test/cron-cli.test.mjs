@@ -11,9 +11,11 @@ import { join } from 'node:path';
 import { createServer } from 'node:net';
 import { DAY_S, startSim, tempDir, writeConfig, service, runJob, names, managed, SECRET } from './cron-harness.mjs';
 
+/** @type {(() => Promise<unknown>)[]} */
 const cleanups = [];
 after(async () => { for (const c of cleanups.reverse()) await c(); });
 
+/** @param {number[]} vmids */
 const seed = (vmids) => ({
   nodes: ['pve1', 'pve2'],
   guests: vmids.map((vmid, i) => ({
@@ -22,6 +24,7 @@ const seed = (vmids) => ({
   })),
 });
 
+/** @param {number[]} [vmids] @param {{job?: object, pve?: object}} [options] */
 async function setup(vmids = [101, 102], { job, pve } = {}) {
   const sim = await startSim(seed(vmids));
   const tmp = await tempDir('cron-cli-');
@@ -38,7 +41,7 @@ test('bad config: exit 2, a message naming the problem, and not one request to P
     [{ pve: { url: sim.url, tokenId: 'root@pam' }, products: {}, services: [] }, /pve\.tokenId: must look like user@realm!tokenid/],
     ['{ not json', /not valid JSON/],
   ];
-  for (const [content, re] of cases) {
+  for (const [content, re] of /** @type {[object | string, RegExp][]} */ (cases)) {
     const path = join(dir, 'bad.json');
     await writeFile(path, typeof content === 'string' ? content : JSON.stringify(content));
     const r = await runJob(['--config', path]);
@@ -54,7 +57,7 @@ test('bad config: exit 2, a message naming the problem, and not one request to P
   assert.match(r.stderr, /pve\.tokenSecretFile: no token secret/);
   assert.equal(r.json.exitCode, 2);
   assert.equal(r.json.error.code, 'CONFIG_INVALID');
-  assert.deepEqual(r.json.error.details.problems.map((p) => p.path), ['pve.tokenSecretFile']);
+  assert.deepEqual(r.json.error.details.problems.map((/** @type {{path: string}} */ p) => p.path), ['pve.tokenSecretFile']);
   assert.equal(sim.requests.length, 0, 'the simulator saw no request at all');
 });
 
@@ -83,8 +86,8 @@ test('Proxmox unreachable: exit 4, nothing done, and last-run.json tells monitor
   cleanups.push(tmp.cleanup);
   // A port that was free a moment ago and now has nobody listening.
   const probe = createServer();
-  await new Promise((r) => probe.listen(0, '127.0.0.1', r));
-  const port = probe.address().port;
+  await new Promise((r) => probe.listen(0, '127.0.0.1', () => r(undefined)));
+  const port = /** @type {import('node:net').AddressInfo} */ (probe.address()).port;
   await new Promise((r) => probe.close(r));
   const config = await writeConfig(tmp.dir, { url: `http://127.0.0.1:${port}`, services: [service(101)], pve: { timeoutMs: 1000 } });
   const r = await runJob(['--config', config, '--json']);
@@ -115,7 +118,7 @@ test('--json summary and last-run.json have the documented shape', async () => {
     assert.ok(key in s, `summary has ${key}`);
   }
   assert.deepEqual(s.counts, { services: 3, vms: 3, deleted: 3, wouldDelete: 0, skipped: 0, failed: 0, stillRunning: 0, missing: 0 });
-  assert.deepEqual(s.vms.map((v) => v.vmid).sort(), [101, 102, 103]);
+  assert.deepEqual(s.vms.map((/** @type {{vmid: number}} */ v) => v.vmid).sort(), [101, 102, 103]);
   for (const v of [101, 102, 103]) assert.deepEqual(names(sim, v), ['foreign', managed(2)]);
   assert.deepEqual(JSON.parse(await readFile(join(stateDir, 'last-run.json'), 'utf8')), s, 'last-run.json is the same summary');
   assert.match(r.stderr, /deleted svc-101 vm 101 on pve1/, 'with --json the readable lines go to stderr');
@@ -140,11 +143,11 @@ test('two runs started at once: one works, the other exits 3 at once', async () 
 test('SIGTERM mid-run: the job stops, says so, releases its lock and records the run', async () => {
   const { sim, config, stateDir } = await setup([101]);
   sim.faults.set({ hang: { paths: ['/cluster/resources'] } });
-  let child;
+  let child = /** @type {import('node:child_process').ChildProcess | undefined} */ (undefined);
   const running = runJob(['--config', config, '--json'], { onSpawn: (c) => { child = c; } });
   // Signal once the job is provably mid-run: its first request has arrived.
   while (!sim.requests.some((q) => q.path.endsWith('/cluster/resources')) && child?.exitCode == null) await new Promise((r) => setTimeout(r, 20));
-  child.kill('SIGTERM');
+  child?.kill('SIGTERM');
   const r = await running;
   assert.equal(r.code, 1, r.stderr);
   assert.equal(r.json.error.code, 'ABORTED');

@@ -5,6 +5,7 @@ import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { DAY_S, DAY_MS, startSim, tempDir, writeConfig, service, runJob, names, managed, TOKEN_ID, SECRET } from './cron-harness.mjs';
 
+/** @type {(() => Promise<unknown>)[]} */
 const cleanups = [];
 after(async () => { for (const c of cleanups.reverse()) await c(); });
 
@@ -88,7 +89,7 @@ test('a node whose clock is further off than job.maxClockSkewMs is not trusted: 
   const config = await writeConfig(tmp.dir, { url: sim.url, services: [service(101), service(202, 'lxc')], job: { maxClockSkewMs: 3_600_000 } });
   const r = await runJob(['--config', config, '--json']);
   assert.equal(r.code, 1, r.stderr);
-  const failure = r.json.failures.find((f) => f.vmid === 202);
+  const failure = r.json.failures.find((/** @type {{vmid: number}} */ f) => f.vmid === 202);
   assert.equal(failure.code, 'CLOCK_SKEW');
   assert.match(failure.message, /the clock of node pve2 is 17\d{4} s off this machine's, more than job\.maxClockSkewMs/);
   assert.deepEqual(names(sim, 202), [managed(1), 'vzdump'], 'nothing deleted on the untrusted node');

@@ -7,6 +7,7 @@ import { runExpiry, EXIT } from '../cron/engine.mjs';
 import { createPveClient } from '../pve/client.mjs';
 import { DAY_S, startSim, tempDir, writeConfig, service, names, managed, SECRET } from './cron-harness.mjs';
 
+/** @type {(() => unknown)[]} */
 const cleanups = [];
 after(async () => { for (const c of cleanups.reverse()) await c(); });
 
@@ -25,6 +26,7 @@ async function setup() {
 
 test('runExpiry reports progress events and returns the summary', async () => {
   const { sim, config } = await setup();
+  /** @type {Record<string, any>[]} */
   const events = [];
   const summary = await runExpiry({ config, onEvent: (e) => events.push(e) });
   assert.equal(summary.exitCode, EXIT.OK);
@@ -59,7 +61,7 @@ test('an aborted signal: nothing deleted, exit 1 with ABORTED, lock released', a
   controller.abort();
   const summary = await runExpiry({ config, signal: controller.signal });
   assert.equal(summary.exitCode, EXIT.FAILED);
-  assert.equal(summary.error.code, 'ABORTED');
+  assert.equal(summary.error?.code, 'ABORTED');
   assert.equal(sim.requests.filter((q) => q.method === 'DELETE').length, 0);
   const again = await runExpiry({ config });
   assert.equal(again.exitCode, EXIT.OK, 'the lock was released');

@@ -9,22 +9,29 @@ import {
   DAY_S, DAY_MS, startSim, tempDir, writeConfig, service, runJob, names, deleteRequests, managed,
 } from './cron-harness.mjs';
 
+/** @type {(() => Promise<unknown>)[]} */
 const cleanups = [];
 after(async () => { for (const c of cleanups.reverse()) await c(); });
 
-/** A simulator plus config and temp dir, all closed after the file. */
-async function setup(seed, { services, job, products, simOptions } = {}) {
+/**
+ * A simulator plus config and temp dir, all closed after the file.
+ * @param {object} seed
+ * @param {{services: object[], job?: object, products?: object, simOptions?: import('../simulator/index.mjs').SimulatorOptions}} options
+ */
+async function setup(seed, { services, job, products, simOptions }) {
   const sim = await startSim(seed, simOptions);
   const tmp = await tempDir('cron-expire-');
   cleanups.push(() => sim.close(), tmp.cleanup);
   const config = await writeConfig(tmp.dir, { url: sim.url, services, job, products });
   // No --now: expiry is judged by the Proxmox node's clock, which is the
   // simulator's (cron-clock.test.mjs covers the clock sources).
-  const run = (...args) => runJob(['--config', config, '--json', ...args]);
+  const run = (/** @type {string[]} */ ...args) => runJob(['--config', config, '--json', ...args]);
   return { sim, config, dir: tmp.dir, run };
 }
 
+/** @param {number} vmid @param {string} node @param {object[]} snapshots @param {object} [extra] */
 const guest = (vmid, node, snapshots, extra = {}) => ({ vmid, type: 'qemu', node, name: `vm${vmid}`, status: 'running', storage: 'lvmthin', snapshots, ...extra });
+/** @param {string} name @param {number} ageSeconds */
 const snap = (name, ageSeconds) => ({ name, description: '', ageSeconds, vmstate: 0 });
 
 test('expired managed snapshots go; unexpired, foreign, vzdump and current stay, as the clock moves on', async () => {
@@ -43,7 +50,7 @@ test('expired managed snapshots go; unexpired, foreign, vzdump and current stay,
   assert.deepEqual(names(sim, 101), [...foreign101, managed(2), managed(3)].sort());
   assert.deepEqual(names(sim, 201), [managed(2), 'vzdump']);
   assert.equal(r.json.counts.deleted, 2);
-  assert.deepEqual(r.json.vms.map((v) => [v.vmid, v.deleted]).sort(), [[101, [managed(1)]], [201, [managed(1)]]]);
+  assert.deepEqual(r.json.vms.map((/** @type {{vmid: number, deleted: string[]}} */ v) => [v.vmid, v.deleted]).sort(), [[101, [managed(1)]], [201, [managed(1)]]]);
 
   sim.clock.advance(DAY_MS); // managed(2) on 101 is now 3.5 days old, on 201 2 days
   r = await run();
@@ -91,7 +98,7 @@ test('a migrated VM is found on its new node', async () => {
   assert.equal(r.code, 0, r.stderr);
   assert.deepEqual(names(sim, 103), []);
   const del = sim.requests.find((q) => q.method === 'DELETE');
-  assert.match(del.path, /\/nodes\/pve2\/qemu\/103\/snapshot\//);
+  assert.match(String(del?.path), /\/nodes\/pve2\/qemu\/103\/snapshot\//);
   assert.equal(r.json.vms[0].node, 'pve2');
 });
 
@@ -181,7 +188,7 @@ test('--service and --node limit the run; a VM missing from the cluster is repor
   assert.equal(r.code, 0, r.stderr);
   assert.equal(names(sim, 112).length, 0);
   assert.equal(r.json.counts.missing, 1);
-  assert.equal(r.json.vms.find((v) => v.vmid === 199).outcome, 'missing');
+  assert.equal(r.json.vms.find((/** @type {{vmid: number}} */ v) => v.vmid === 199).outcome, 'missing');
   r = await run('--service', 'svc-nope');
   assert.equal(r.code, 2);
   assert.match(r.stderr, /--service svc-nope: no such service/);

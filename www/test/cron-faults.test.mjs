@@ -7,15 +7,18 @@ import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { DAY_S, startSim, tempDir, writeConfig, service, runJob, names, deleteRequests, managed } from './cron-harness.mjs';
 
+/** @type {(() => Promise<unknown>)[]} */
 const cleanups = [];
 after(async () => { for (const c of cleanups.reverse()) await c(); });
 
 const RUNS = 4;
 const VMIDS = Array.from({ length: 10 }, (_, i) => 300 + i);
+/** @param {number} vmid */
 const typeOf = (vmid) => (vmid % 3 === 0 ? 'lxc' : 'qemu');
 const EXPIRED = [managed(1), managed(2), managed(4)];
 const PROTECTED_QEMU = [managed(3), 'admin-old'];
 const PROTECTED_LXC = [managed(3), 'admin-old', 'vzdump'];
+/** @param {number} vmid */
 const protectedOf = (vmid) => (typeOf(vmid) === 'lxc' ? PROTECTED_LXC : PROTECTED_QEMU);
 
 for (const randomSeed of [7, 1234]) {
@@ -49,7 +52,7 @@ for (const randomSeed of [7, 1234]) {
     const now = String(sim.clock.now());
     const run = (file = config) => runJob(['--config', file, '--json', '--now', now]);
 
-    const checkNothingWrong = (label) => {
+    const checkNothingWrong = (/** @type {string} */ label) => {
       for (const vmid of VMIDS) {
         const left = names(sim, vmid);
         for (const p of protectedOf(vmid)) assert.ok(left.includes(p), `${label}: ${p} on ${vmid} must survive; left ${left}`);
@@ -65,13 +68,13 @@ for (const randomSeed of [7, 1234]) {
     let sawTimeout = false;
     for (let i = 1; i <= RUNS; i += 1) {
       const r = await run();
-      assert.ok([0, 1, 4].includes(r.code), `run ${i}: exit ${r.code}\n${r.stderr}`);
+      assert.ok([0, 1, 4].includes(Number(r.code)), `run ${i}: exit ${r.code}\n${r.stderr}`);
       assert.ok(r.json, `run ${i} printed its JSON summary`);
       codes.push(r.code);
       sawTimeout ||= JSON.stringify(r.json).includes('PVE_TIMEOUT');
       checkNothingWrong(`run ${i}`);
     }
-    assert.ok(sim.requests.some((q) => q.status >= 500), 'the drill really injected 5xx answers');
+    assert.ok(sim.requests.some((q) => (q.status ?? 0) >= 500), 'the drill really injected 5xx answers');
     assert.ok(codes.some((c) => c !== 0), 'the faults really hurt some runs');
     assert.ok(sawTimeout, 'the drill really made requests time out');
 
@@ -101,11 +104,11 @@ test('killed with SIGKILL mid-run: the next run takes the dead run\'s lock over 
   const tmp = await tempDir('cron-faults-');
   cleanups.push(() => sim.close(), tmp.cleanup);
   const config = await writeConfig(tmp.dir, { url: sim.url, services: vmids.map((v) => service(v)), job: { concurrency: 2, perNode: 1 } });
-  let child;
+  let child = /** @type {import('node:child_process').ChildProcess | undefined} */ (undefined);
   const first = runJob(['--config', config, '--json'], { onSpawn: (c) => { child = c; } });
   // Kill it while it is provably mid-delete: a DELETE has reached Proxmox.
   while (!sim.requests.some((q) => q.method === 'DELETE') && child?.exitCode == null) await new Promise((r) => setTimeout(r, 10));
-  child.kill('SIGKILL');
+  child?.kill('SIGKILL');
   const killed = await first;
   assert.equal(killed.code, null, 'killed, not exited');
   // The delete it sent goes on in Proxmox; a run meeting it would (rightly)

@@ -25,14 +25,14 @@ export const managed = (i) => `snap20260101T${String(100000 + i).slice(0, 6)}`;
 /**
  * Starts a simulator with a short task time, returning it plus a helper that
  * cleans up everything (simulator and temp dir) for an `after()` hook.
- * @param {object} seed
- * @param {object} [options] passed to startSimulator
+ * @param {object} seed  any shape: the simulator checks it as it starts (buildState)
+ * @param {import('../simulator/index.mjs').SimulatorOptions} [options] passed to startSimulator
  */
 export async function startSim(seed, options = {}) {
-  return startSimulator({ port: 0, seed, tokens: [{ id: TOKEN_ID, secret: SECRET }], taskDurationMs: 40, ...options });
+  return startSimulator({ port: 0, seed: /** @type {import('../simulator/guests.mjs').Seed} */ (seed), tokens: [{ id: TOKEN_ID, secret: SECRET }], taskDurationMs: 40, ...options });
 }
 
-/** @returns {Promise<{dir: string, cleanup: () => Promise<void>}>} */
+/** @param {string} prefix @returns {Promise<{dir: string, cleanup: () => Promise<void>}>} */
 export async function tempDir(prefix) {
   const dir = await mkdtemp(join(tmpdir(), prefix));
   return { dir, cleanup: () => rm(dir, { recursive: true, force: true }) };
@@ -58,7 +58,10 @@ export async function writeConfig(dir, { url, services, products, job = {}, pve 
   return path;
 }
 
-/** A service entry for product "s". */
+/**
+ * A service entry for product "s".
+ * @param {number} vmid @param {'qemu'|'lxc'} [type] @param {string} [product]
+ */
 export const service = (vmid, type = 'qemu', product = 's') => ({ id: `svc-${vmid}`, customer: `c${vmid}`, vmid, type, product, name: `vm${vmid}` });
 
 /**
@@ -94,12 +97,18 @@ export function runJob(args, { env = {}, timeoutMs = 45_000, onStderr, onSpawn }
   });
 }
 
-/** Names of the snapshots the simulator holds for `vmid` (without `current`). */
+/**
+ * Names of the snapshots the simulator holds for `vmid` (without `current`).
+ * @param {import('../simulator/index.mjs').Simulator} sim @param {number} vmid
+ */
 export function names(sim, vmid) {
   return sim.vm(vmid).snapshots.map((s) => s.name).filter((n) => n !== 'current').sort();
 }
 
-/** The DELETE requests the simulator received, as "vmid name" strings. */
+/**
+ * The DELETE requests the simulator received, as "vmid name" strings.
+ * @param {import('../simulator/index.mjs').Simulator} sim
+ */
 export function deleteRequests(sim) {
   return sim.requests.filter((r) => r.method === 'DELETE').map((r) => decodeURIComponent(r.path).replace(/^.*\/(qemu|lxc)\/(\d+)\/snapshot\/([^/]+)$/, '$2 $3'));
 }

@@ -5,19 +5,24 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { runBounded } from '../cron/limiter.mjs';
 
-/** Items across nodes; each worker waits until the test releases it. */
+/**
+ * Items across nodes; each worker waits until the test releases it.
+ * @param {string[]} nodes @param {number} count
+ */
 function harness(nodes, count) {
   const items = Array.from({ length: count }, (_, i) => ({ id: i, node: nodes[i % nodes.length] }));
   const running = new Map();
+  /** @type {{maxTotal: number, maxPerNode: Record<string, number>, started: number[]}} */
   const log = { maxTotal: 0, maxPerNode: {}, started: [] };
   const gates = new Map();
+  /** @param {{id: number, node: string}} item */
   const worker = (item) => new Promise((resolve, reject) => {
     log.started.push(item.id);
     running.set(item.id, item.node);
     log.maxTotal = Math.max(log.maxTotal, running.size);
     const onNode = [...running.values()].filter((n) => n === item.node).length;
     log.maxPerNode[item.node] = Math.max(log.maxPerNode[item.node] ?? 0, onNode);
-    gates.set(item.id, (fail) => { running.delete(item.id); if (fail) reject(new Error(`item ${item.id} failed`)); else resolve(item.id * 10); });
+    gates.set(item.id, (/** @type {boolean} */ fail) => { running.delete(item.id); if (fail) reject(new Error(`item ${item.id} failed`)); else resolve(item.id * 10); });
   });
   /** Releases the running items one by one (oldest first) until all are done. */
   const drain = async (failIds = new Set()) => {
@@ -31,7 +36,7 @@ function harness(nodes, count) {
   return { items, worker, log, drain };
 }
 
-for (const [nodes, count, concurrency, perNode] of [[['a', 'b', 'c'], 30, 4, 1], [['a', 'b'], 20, 8, 3], [['a'], 7, 5, 2], [['a', 'b', 'c', 'd'], 25, 3, 5]]) {
+for (const [nodes, count, concurrency, perNode] of /** @type {[string[], number, number, number][]} */ ([[['a', 'b', 'c'], 30, 4, 1], [['a', 'b'], 20, 8, 3], [['a'], 7, 5, 2], [['a', 'b', 'c', 'd'], 25, 3, 5]])) {
   test(`${count} items on ${nodes.length} node(s), concurrency ${concurrency}, perNode ${perNode}`, async () => {
     const h = harness(nodes, count);
     const done = runBounded(h.items, { concurrency, perNode, nodeOf: (i) => i.node, worker: h.worker });

@@ -11,6 +11,7 @@ import { once } from 'node:events';
 import { acquireRunLock, LockBusyError, LOCK_NAME } from '../cron/run-lock.mjs';
 
 const HOUR = 3_600_000;
+/** @type {string} */
 let root;
 let n = 0;
 before(async () => { root = await mkdtemp(join(tmpdir(), 'cron-lock-')); });
@@ -24,6 +25,7 @@ async function deadPid() {
   return child.pid;
 }
 
+/** @param {string} dir @param {Record<string, unknown>} info */
 async function plant(dir, info) {
   const lock = { pid: 1, hostname: hostname(), startedAt: new Date().toISOString(), staleAt: Date.now() + HOUR, token: 'planted', ...info };
   await writeFile(join(dir, LOCK_NAME), JSON.stringify(lock));
@@ -54,8 +56,8 @@ test('a lock whose process is gone is taken over', async () => {
   const pid = await deadPid();
   await plant(dir, { pid });
   const l = await acquireRunLock(dir, { staleAfterMs: HOUR });
-  assert.equal(l.tookOver.pid, pid);
-  assert.match(l.tookOver.staleReason, /is gone/);
+  assert.equal(l.tookOver?.pid, pid);
+  assert.match(String(l.tookOver?.staleReason), /is gone/);
   assert.equal(JSON.parse(await readFile(l.path, 'utf8')).pid, process.pid);
   await l.release();
 });
@@ -65,8 +67,8 @@ test('a lock past its stale time is taken over, even from another host', async (
   await acquireRunLock(dir, { staleAfterMs: 1 }).then((l) => l.release());
   await plant(dir, { hostname: 'other-host', pid: process.pid, staleAt: Date.now() - 1000 });
   const l = await acquireRunLock(dir, { staleAfterMs: HOUR });
-  assert.equal(l.tookOver.hostname, 'other-host');
-  assert.match(l.tookOver.staleReason, /stale time/);
+  assert.equal(l.tookOver?.hostname, 'other-host');
+  assert.match(String(l.tookOver?.staleReason), /stale time/);
   await l.release();
 });
 
@@ -96,7 +98,7 @@ test('release never removes a lock that another run took over', async () => {
   const mine = await acquireRunLock(dir, { staleAfterMs: 1 });
   await new Promise((r) => setTimeout(r, 5)); // let it pass its 1 ms stale time
   const theirs = await acquireRunLock(dir, { staleAfterMs: HOUR });
-  assert.equal(theirs.tookOver.token, mine.info.token);
+  assert.equal(theirs.tookOver?.token, mine.info.token);
   await mine.release();
   assert.equal(JSON.parse(await readFile(theirs.path, 'utf8')).token, theirs.info.token, 'still theirs');
   await theirs.release();
