@@ -21,6 +21,7 @@ use crate::task::{TaskOutcome, TaskStatus, Upid};
 
 /// Options of `planCreate`.
 #[derive(Debug, Clone, Default, Deserialize, Tsify)]
+#[tsify(missing_as_null)]
 #[serde(rename_all = "camelCase", expecting = "an object")]
 pub struct CreateOptions {
     /// At most 8192 characters; newline and tab kept, CRLF becomes LF.
@@ -33,6 +34,7 @@ pub struct CreateOptions {
 
 /// Options of `planRollback`.
 #[derive(Debug, Clone, Default, Deserialize, Tsify)]
+#[tsify(missing_as_null)]
 #[serde(rename_all = "camelCase", expecting = "an object")]
 pub struct RollbackOptions {
     /// Start the VM after the rollback; by default it is started when it

@@ -98,6 +98,7 @@ pub fn error_codes() -> ErrorCodes {
 
 /// Extra facts about an error, for the host to show or act on.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Tsify)]
+#[tsify(missing_as_null)]
 #[serde(untagged)]
 pub enum Details {
     Quota {

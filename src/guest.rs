@@ -185,7 +185,7 @@ mod tests {
             (r#"[{"name": 5}]"#, "snapshots[0].name: expected a string, got a number"),
             (r#"[{"name": "a"}, {"snaptime": 1}]"#, "snapshots[1].name: is required"),
             (r#"[{"name": "a"}, {"name": "a"}]"#, "snapshots: duplicate snapshot name 'a'"),
-            (r#"{"name": "a"}"#, "snapshots: invalid type: map, expected an array"),
+            (r#"{"name": "a"}"#, "snapshots: expected an array, got an object"),
         ] {
             assert_eq!(list(json).unwrap_err().to_string(), message);
         }

@@ -45,9 +45,37 @@ where
             .and_then(|m| m.strip_suffix('`'))
         {
             Some(key) => refusal(format!("{field}.{key}"), "is required".into()),
-            None => refusal(field, escape(message, MAX_REASON, false)),
+            None => refusal(field, escape(&own_words(message), MAX_REASON, false)),
         }
     })
+}
+
+/// serde's type errors in the words of the field readers below:
+/// `invalid type: map, expected an array` → `expected an array, got an object`.
+fn own_words(message: &str) -> String {
+    let (got, expected) = if let Some(rest) = message.strip_prefix("invalid type: ") {
+        let Some((got, expected)) = rest.split_once(", expected ") else {
+            return message.to_owned();
+        };
+        let kind = match got.split([' ', '`']).next().unwrap_or_default() {
+            "boolean" => "a boolean",
+            "integer" | "floating" => "a number",
+            "string" | "char" => "a string",
+            "unit" | "null" | "Option" => "null",
+            "sequence" => "an array",
+            "map" => "an object",
+            _ => "something else",
+        };
+        (kind, expected)
+    } else if let Some(rest) = message.strip_prefix("invalid length ") {
+        match rest.split_once(", expected ") {
+            Some((_, expected)) => ("an array", expected),
+            None => return message.to_owned(),
+        }
+    } else {
+        return message.to_owned();
+    };
+    format!("expected {expected}, got {got}")
 }
 
 /// The refusal for a bad value at `field`, coded by the argument it is in:
@@ -389,7 +417,8 @@ mod tests {
             (r#"{"n": null}"#, "p.n: is required"),
             (r#"{}"#, "p.n: is required"),
             (r#"{"n": [1]}"#, "p.n: expected an integer, got an array"),
-            (r#""x""#, "p: invalid type: string \"x\", expected an object"),
+            (r#""x""#, "p: expected an object, got a string"),
+            (r#"[]"#, "p: expected an object, got an array"),
         ] {
             let err = strict(json).unwrap_err();
             assert_eq!(err.code(), "INVALID_INPUT");

@@ -19,6 +19,7 @@ pub struct Quota {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Tsify)]
+#[tsify(missing_as_null)]
 pub struct VmView {
     pub status: String,
     pub running: bool,
@@ -26,6 +27,7 @@ pub struct VmView {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Tsify)]
+#[tsify(missing_as_null)]
 #[serde(rename_all = "camelCase")]
 pub struct Row {
     pub name: String,
@@ -51,6 +53,7 @@ pub struct Row {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Tsify)]
+#[tsify(missing_as_null)]
 #[serde(rename_all = "camelCase")]
 pub struct Page {
     pub quota: Quota,

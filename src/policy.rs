@@ -15,6 +15,7 @@ pub const DEFAULT_PREFIX: &str = "snap";
 /// A product policy as the administrator writes it. Unknown fields are
 /// ignored so a host can keep its own settings beside ours.
 #[derive(Debug, Clone, Deserialize, Tsify)]
+#[tsify(missing_as_null)]
 #[serde(rename_all = "camelCase", expecting = "an object")]
 pub struct PolicyInput {
     /// 0 disables snapshots; at most 100.
@@ -120,7 +121,7 @@ mod tests {
             (r#"{"maxSnapshots": "3", "lifetimeDays": 1}"#, "policy.maxSnapshots: expected an integer, got a string"),
             (r#"{"maxSnapshots": 1, "lifetimeDays": 1, "includeRam": 1}"#, "policy.includeRam: expected true or false, got a number"),
             (r#"{"maxSnapshots": 1, "lifetimeDays": 1, "namePrefix": "1x"}"#, "policy.namePrefix: must start with a letter"),
-            ("null", "policy: invalid type: null, expected an object"),
+            ("null", "policy: expected an object, got null"),
         ] {
             let err = policy(json).unwrap_err();
             assert_eq!(err.code(), "INVALID_POLICY");

@@ -123,6 +123,7 @@ pub struct TaskStatus {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Tsify)]
+#[tsify(missing_as_null)]
 pub struct TaskOutcome {
     pub state: TaskState,
     /// `WARNINGS: n` still counts as success.

@@ -10,7 +10,7 @@ import { blockedReason, friendlyMessage, taskMessage } from './wording.mjs';
 /**
  * The subset of the wasm core this component uses, typed by the package's
  * own .d.ts (a type-only import: the page loads the package itself).
- * @typedef {Pick<typeof import('/pkg/pve_snapshots.js'), 'snapshotPage'>} SnapshotCore
+ * @typedef {Pick<typeof import('/pkg/pve_snapshots.js'), 'snapshotPage' | 'limits'>} SnapshotCore
  * @typedef {ReturnType<SnapshotCore['snapshotPage']>} PageView
  * @typedef {PageView['rows'][number]} Row
  */
@@ -71,7 +71,7 @@ export function mountSnapshots(element, { apiBase = '/api', serviceId, csrfToken
   const quota = h('span', { class: 'quota', 'data-role': 'quota', role: 'meter', 'aria-label': 'Snapshots used', 'aria-valuemin': '0' });
   const serviceLine = h('p', { class: 'service-line', 'data-role': 'service' });
   const description = /** @type {HTMLInputElement} */ (h('input', {
-    id: `${uid}-desc`, name: 'description', type: 'text', autocomplete: 'off', maxlength: '200',
+    id: `${uid}-desc`, name: 'description', type: 'text', autocomplete: 'off', maxlength: String(core.limits().descriptionChars),
     placeholder: 'e.g. before upgrading PHP', 'aria-describedby': `${uid}-create-reason`,
   }));
   const createButton = /** @type {HTMLButtonElement} */ (h('button', { type: 'submit', class: 'btn btn-primary', 'data-role': 'create', disabled: true }, 'Take Snapshot'));

@@ -1,6 +1,8 @@
 // The HTTP edge of the panel API: coded errors to statuses, JSON in and out,
 // and the headers every response carries.
 
+import * as core from '../core.mjs';
+
 /** Coded error in the project's shape (`code`, `message`, `details`). */
 export class ApiError extends Error {
   /**
@@ -16,28 +18,17 @@ export class ApiError extends Error {
   }
 }
 
-const CONFLICT_CODES = new Set([
-  'QUOTA_EXCEEDED', 'VM_LOCKED', 'SNAPSHOT_BUSY', 'NOT_MANAGED', 'ROLLBACK_NOT_LATEST', 'SNAPSHOTS_DISABLED',
-]);
-const FIXED_STATUS = new Map([
-  ['UNAUTHENTICATED', 401], ['INVALID_CREDENTIALS', 401], ['CSRF_FAILED', 403], ['NOT_FOUND', 404],
-  ['METHOD_NOT_ALLOWED', 405], ['TOO_LARGE', 413], ['UNSUPPORTED_MEDIA_TYPE', 415], ['RATE_LIMITED', 429],
-  ['PVE_TIMEOUT', 504],
-]);
+/** Every stable code and its status, as the core defines them. */
+const STATUS = new Map(core.errorCodes().map(({ code, status }) => [/** @type {string} */ (code), status]));
 
 /**
- * The HTTP status for a coded error (core refusals, PveError, ApiError).
+ * The HTTP status for a coded error (core refusals, PveError, ApiError);
+ * 500 for anything not in the core's list.
  * @param {string | undefined} code
  * @returns {number}
  */
 export function statusForCode(code) {
-  if (typeof code !== 'string') return 500;
-  const fixed = FIXED_STATUS.get(code);
-  if (fixed) return fixed;
-  if (CONFLICT_CODES.has(code)) return 409;
-  if (code.startsWith('INVALID_')) return 400;
-  if (code.startsWith('PVE_')) return 502;
-  return 500;
+  return (typeof code === 'string' && STATUS.get(code)) || 500;
 }
 
 export const CONTENT_SECURITY_POLICY = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; "

@@ -2,6 +2,7 @@
 // and the Proxmox simulator: sign in, see the quota, take snapshots until the
 // quota is full, remove one, roll back with confirmation, and prove that
 // nothing the browser received carries the Proxmox token.
+import * as core from '../core.mjs';
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startStack, TOKEN_ID } from './server-harness.mjs';
@@ -105,6 +106,8 @@ test('taking a snapshot with an HTML description: progress, then 2/3 and the des
   assert.match(await page.locator('[data-role=live]').textContent() ?? '', new RegExp(`Snapshot ${added[0]} created`));
   assert.equal(await createButton().textContent(), 'Take Snapshot');
   assert.equal(await page.getByLabel(/Snapshot description/).inputValue(), '', 'the field is cleared after success');
+  assert.equal(await page.getByLabel(/Snapshot description/).getAttribute('maxlength'), String(core.limits().descriptionChars),
+    "the field takes as much as the core allows");
   await screenshot(page, '04-created-2of3');
 });
 
