@@ -9,6 +9,7 @@ import { z } from 'zod';
  * @property {(string|number)[]} path  where, as keys from the document's root
  * @property {string} message          what is wrong, without the path
  * @property {string|undefined} code   the core's code when the core refused the value
+ * @property {boolean} unknownKey      a key the schema does not allow
  */
 
 /**
@@ -78,12 +79,12 @@ export function problemsOf(issues) {
   for (const issue of issues) {
     const path = issue.path.map((p) => (typeof p === 'symbol' ? String(p) : p));
     if (issue.code === 'unrecognized_keys') {
-      for (const key of issue.keys) problems.push({ path: [...path, key], message: issue.message, code: undefined });
+      for (const key of issue.keys) problems.push({ path: [...path, key], message: issue.message, code: undefined, unknownKey: true });
     } else if (issue.code === 'invalid_key') {
-      problems.push({ path, message: issue.issues[0]?.message ?? issue.message, code: undefined });
+      problems.push({ path, message: issue.issues[0]?.message ?? issue.message, code: undefined, unknownKey: false });
     } else {
       const code = issue.code === 'custom' ? issue.params?.code : undefined;
-      problems.push({ path, message: issue.message, code: typeof code === 'string' ? code : undefined });
+      problems.push({ path, message: issue.message, code: typeof code === 'string' ? code : undefined, unknownKey: false });
     }
   }
   return problems;

@@ -1,7 +1,8 @@
 // The panel's same-origin JSON API (see /api/* in the task's contract).
 // Routing is on raw, undecoded path segments with a fixed table: nothing a
 // client puts in the path can turn into a different Proxmox request.
-import { ApiError, readJsonBody, sendJson, onlyKeys } from './http-io.mjs';
+import { ApiError, readJsonBody, sendJson } from './http-io.mjs';
+import { createBody, loginBody, parseBody, removeBody, rollbackBody } from './body-schema.mjs';
 import { csrfMatches, readCookie, sessionCookie } from './sessions.mjs';
 import { verifyPassword } from './passwords.mjs';
 import { publicTask } from './task-registry.mjs';
@@ -104,15 +105,7 @@ export function createApi(deps) {
       auth: false,
       methods: {
         async POST(ctx) {
-          const body = await readJsonBody(ctx.req, { limit: bodyLimit });
-          onlyKeys(body, ['username', 'password']);
-          const { username, password } = body;
-          if (typeof username !== 'string' || username.length === 0 || username.length > 64) {
-            throw new ApiError('INVALID_INPUT', 'username: must be a string of 1 to 64 characters');
-          }
-          if (typeof password !== 'string' || password.length === 0 || password.length > 1024) {
-            throw new ApiError('INVALID_INPUT', 'password: must be a string of 1 to 1024 characters');
-          }
+          const { username, password } = parseBody(loginBody, await readJsonBody(ctx.req, { limit: bodyLimit }));
           const ip = deps.clientIp(ctx.req);
           const key = `${ip}\n${username.toLowerCase()}`;
           // Per IP+username stops guessing one password; per IP alone stops
@@ -191,16 +184,9 @@ export function createApi(deps) {
         },
         async POST(ctx) {
           countAction(ctx);
-          const body = await readJsonBody(ctx.req, { limit: bodyLimit });
+          const raw = await readJsonBody(ctx.req, { limit: bodyLimit });
           const service = ownService(ctx);
-          onlyKeys(body, ['description', 'includeRam']);
-          const { description, includeRam } = body;
-          if (description !== undefined && typeof description !== 'string') {
-            throw new ApiError('INVALID_DESCRIPTION', 'description: must be a string');
-          }
-          if (includeRam !== undefined && typeof includeRam !== 'boolean') {
-            throw new ApiError('INVALID_INPUT', 'includeRam: must be true or false');
-          }
+          const { description, includeRam } = parseBody(createBody, raw);
           await startAction(ctx, { kind: 'create', input: { description, includeRam } }, service);
         },
       },
@@ -211,9 +197,9 @@ export function createApi(deps) {
       methods: {
         async DELETE(ctx) {
           countAction(ctx);
-          const body = await readJsonBody(ctx.req, { limit: bodyLimit });
+          const raw = await readJsonBody(ctx.req, { limit: bodyLimit });
           const service = ownService(ctx);
-          onlyKeys(body, []);
+          parseBody(removeBody, raw);
           await startAction(ctx, { kind: 'remove', name: checkedName(ctx, service) }, service);
         },
       },
@@ -224,14 +210,11 @@ export function createApi(deps) {
       methods: {
         async POST(ctx) {
           countAction(ctx);
-          const body = await readJsonBody(ctx.req, { limit: bodyLimit });
+          const raw = await readJsonBody(ctx.req, { limit: bodyLimit });
           const service = ownService(ctx);
-          onlyKeys(body, ['start']);
-          if (body.start !== undefined && typeof body.start !== 'boolean') {
-            throw new ApiError('INVALID_INPUT', 'start: must be true or false');
-          }
+          const { start } = parseBody(rollbackBody, raw);
           const name = checkedName(ctx, service);
-          await startAction(ctx, { kind: 'rollback', name, input: { start: /** @type {boolean|undefined} */ (body.start) } }, service);
+          await startAction(ctx, { kind: 'rollback', name, input: { start } }, service);
         },
       },
     },
