@@ -6,6 +6,8 @@ import { spawn, execFileSync } from 'node:child_process';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 
+/** @typedef {import('./helpers/sim-client.mjs').PveEntry} PveEntry */
+
 const CLI = fileURLToPath(new URL('../simulator/cli.mjs', import.meta.url));
 
 test('--help documents the flags', () => {
@@ -35,9 +37,9 @@ test('serves the demo seed with the given token, then exits on SIGTERM', async (
   const ok = await fetch(`${url}/api2/json/nodes/pve1/qemu/101/snapshot`, { headers: { Authorization: 'PVEAPIToken=root@pam!cli=TOPSECRET' } });
   assert.equal(ok.status, 200);
   const list = (await ok.json()).data;
-  const managed = list.find((e) => e.name === 'snap20261124T090000');
+  const managed = list.find((/** @type {PveEntry} */ e) => e.name === 'snap20261124T090000');
   assert.equal(managed.snaptime, Date.UTC(2026, 10, 24, 12, 0, 0) / 1000);
-  const time = async (node) => (await (await fetch(`${url}/api2/json/nodes/${node}/time`, { headers: { Authorization: 'PVEAPIToken=root@pam!cli=TOPSECRET' } })).json()).data.time;
+  const time = async (/** @type {string} */ node) => (await (await fetch(`${url}/api2/json/nodes/${node}/time`, { headers: { Authorization: 'PVEAPIToken=root@pam!cli=TOPSECRET' } })).json()).data.time;
   const skew = (await time('pve2')) - (await time('pve1'));
   assert.ok(skew >= 3599 && skew <= 3610, String(skew));
   const denied = await fetch(`${url}/api2/json/version`, { headers: { Authorization: 'PVEAPIToken=root@pam!panel=SECRET' } });
@@ -52,7 +54,8 @@ test('a bad flag value is a clear error with exit code 2', () => {
   try {
     execFileSync(process.execPath, [CLI, '--port', '0', '--latency', 'soon'], { encoding: 'utf8', stdio: 'pipe' });
     assert.fail('should have exited with an error');
-  } catch (err) {
+  } catch (thrown) {
+    const err = /** @type {{status: number, stderr: string}} */ (thrown);
     assert.equal(err.status, 2);
     assert.match(err.stderr, /--latency needs a number, got 'soon'/);
   }

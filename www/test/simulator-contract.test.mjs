@@ -5,6 +5,8 @@ import assert from 'node:assert/strict';
 import { startSimulator } from '../simulator/index.mjs';
 import { call, data, snapshots, waitTask } from './helpers/sim-client.mjs';
 
+/** @typedef {import('./helpers/sim-client.mjs').PveEntry} PveEntry */
+
 const UPID_RE = /^UPID:([a-zA-Z0-9]([a-zA-Z0-9-]*[a-zA-Z0-9])?):([0-9A-F]{8}):([0-9A-F]{8,9}):([0-9A-F]{8}):([^:\s/]+):([^:\s/]*):([^:\s/]+):$/;
 const CLOCK = Date.UTC(2026, 10, 25, 12, 0, 0);
 
@@ -26,7 +28,7 @@ describe('snapshot list', () => {
     assert.equal(last.running, 1);
     assert.match(last.digest, /^[0-9a-f]{40}$/);
     assert.equal(last.parent, 'snap20261124T090000');
-    const byName = new Map(list.slice(0, -1).map((e) => [e.name, e]));
+    const byName = new Map(list.slice(0, -1).map((/** @type {PveEntry} */ e) => [e.name, e]));
     assert.deepEqual(byName.get('snap20261124T090000'), {
       name: 'snap20261124T090000', snaptime: CLOCK / 1000 - 86400, vmstate: 1, description: 'Before PHP upgrade', parent: 'before-migration',
     });
@@ -68,7 +70,7 @@ describe('create → task → snapshot', () => {
     const status = await data(sim, 'GET', '/nodes/pve1/qemu/101/status/current');
     assert.equal(status.lock, 'snapshot');
     const during = await snapshots(sim, 'pve1', 101);
-    assert.equal(during.get('snapA').snapstate, 'prepare');
+    assert.equal(during.get('snapA')?.snapstate, 'prepare');
     assert.equal((await data(sim, 'GET', `/nodes/pve1/tasks/${encodeURIComponent(upid)}/status`)).status, 'running');
 
     assert.equal(sim.finishTasks(101), 1);
@@ -93,13 +95,13 @@ describe('create → task → snapshot', () => {
   test('vmstate=1 on a stopped VM is silently ignored', async () => {
     const upid = await data(sim, 'POST', '/nodes/pve1/qemu/102/snapshot', { form: { snapname: 'noRam', vmstate: 1 } });
     assert.equal((await waitTask(sim, upid)).exitstatus, 'OK');
-    assert.equal((await snapshots(sim, 'pve1', 102)).get('noRam').vmstate, 0);
+    assert.equal((await snapshots(sim, 'pve1', 102)).get('noRam')?.vmstate, 0);
   });
 
   test('JSON bodies work too, with real JSON booleans', async () => {
     const upid = await data(sim, 'POST', '/nodes/pve2/qemu/201/snapshot', { json: { snapname: 'viaJson', vmstate: true, description: 'json' } });
     assert.equal((await waitTask(sim, upid)).exitstatus, 'OK');
-    assert.equal((await snapshots(sim, 'pve2', 201)).get('viaJson').vmstate, 1);
+    assert.equal((await snapshots(sim, 'pve2', 201)).get('viaJson')?.vmstate, 1);
   });
 
   test('a duplicate name fails in the task, not in HTTP', async () => {
@@ -242,18 +244,18 @@ describe('delete', () => {
   test('delete marks snapstate delete + lock, then removes and re-points children', async () => {
     sim.addSnapshot(201, { name: 'chainA', ageSeconds: 300 });
     sim.addSnapshot(201, { name: 'chainB', ageSeconds: 200 });
-    assert.equal(sim.vm(201).snapshots.find((s) => s.name === 'chainB').parent, 'chainA');
+    assert.equal(sim.vm(201).snapshots.find((s) => s.name === 'chainB')?.parent, 'chainA');
     sim.faults.set({ hangTasks: [201] });
     const upid = await data(sim, 'DELETE', '/nodes/pve2/qemu/201/snapshot/chainA');
     sim.faults.clear();
-    assert.equal((await snapshots(sim, 'pve2', 201)).get('chainA').snapstate, 'delete');
+    assert.equal((await snapshots(sim, 'pve2', 201)).get('chainA')?.snapstate, 'delete');
     assert.equal((await data(sim, 'GET', '/nodes/pve2/qemu/201/status/current')).lock, 'snapshot-delete');
     sim.finishTasks(201);
     assert.equal((await waitTask(sim, upid)).exitstatus, 'OK');
     const snaps = await snapshots(sim, 'pve2', 201);
     assert.ok(!snaps.has('chainA'));
-    assert.equal(snaps.get('chainB').parent, sim.vm(201).snapshots.find((s) => s.name === 'chainB').parent);
-    assert.notEqual(snaps.get('chainB').parent, 'chainA');
+    assert.equal(snaps.get('chainB')?.parent, sim.vm(201).snapshots.find((s) => s.name === 'chainB')?.parent);
+    assert.notEqual(snaps.get('chainB')?.parent, 'chainA');
   });
 
   test('DELETE parameters go in the query; a body is 501 with no JSON', async () => {
@@ -304,7 +306,7 @@ describe('errors', () => {
       assert.equal((await call(sim, 'GET', '/nodes/pve2/qemu/201/snapshot')).status, 500);
       assert.equal((await call(sim, 'GET', '/nodes/pve1/qemu/201/snapshot')).status, 200);
       const res = await data(sim, 'GET', '/cluster/resources', { query: { type: 'vm' } });
-      assert.equal(res.find((e) => e.vmid === 201).node, 'pve1');
+      assert.equal(res.find((/** @type {PveEntry} */ e) => e.vmid === 201).node, 'pve1');
     } finally {
       sim.migrate(201, 'pve2');
     }
@@ -366,11 +368,11 @@ describe('status and resources', () => {
 
   test('cluster/resources?type=vm lists every guest once', async () => {
     const res = await data(sim, 'GET', '/cluster/resources', { query: { type: 'vm' } });
-    assert.deepEqual(res.map((e) => e.id).sort(), ['lxc/202', 'qemu/101', 'qemu/102', 'qemu/103', 'qemu/201']);
-    const ct = res.find((e) => e.vmid === 202);
+    assert.deepEqual(res.map((/** @type {PveEntry} */ e) => e.id).sort(), ['lxc/202', 'qemu/101', 'qemu/102', 'qemu/103', 'qemu/201']);
+    const ct = res.find((/** @type {PveEntry} */ e) => e.vmid === 202);
     assert.equal(ct.type, 'lxc');
     assert.equal(ct.template, 0);
-    assert.equal(res.find((e) => e.vmid === 103).lock, 'backup');
-    assert.equal(res.find((e) => e.vmid === 101).lock, undefined);
+    assert.equal(res.find((/** @type {PveEntry} */ e) => e.vmid === 103).lock, 'backup');
+    assert.equal(res.find((/** @type {PveEntry} */ e) => e.vmid === 101).lock, undefined);
   });
 });

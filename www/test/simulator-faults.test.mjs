@@ -5,6 +5,8 @@ import assert from 'node:assert/strict';
 import { startSimulator } from '../simulator/index.mjs';
 import { call, data, snapshots, waitTask } from './helpers/sim-client.mjs';
 
+/** @typedef {import('./helpers/sim-client.mjs').PveEntry} PveEntry */
+
 /** @type {import('../simulator/index.mjs').Simulator} */
 let sim;
 before(async () => {
@@ -15,12 +17,12 @@ after(async () => {
 });
 
 /** true when the request got no answer before the client gave up */
-async function noAnswerWithin(ms, path) {
+async function noAnswerWithin(/** @type {number} */ ms, /** @type {string} */ path) {
   try {
     await fetch(`${sim.url}/api2/json${path}`, { headers: { Authorization: 'PVEAPIToken=root@pam!panel=SECRET' }, signal: AbortSignal.timeout(ms) });
     return false;
   } catch (err) {
-    return err.name === 'TimeoutError';
+    return /** @type {Error} */ (err).name === 'TimeoutError';
   }
 }
 
@@ -126,7 +128,7 @@ test('stuckDeletes fault: the removal fails and leaves snapstate delete + lock s
     const upid = await data(sim, 'DELETE', '/nodes/pve2/qemu/201/snapshot/sticky');
     const st = await waitTask(sim, upid);
     assert.match(st.exitstatus, /^lvremove snapshot 'pve\/snap_vm-201-disk-0_sticky' error/);
-    assert.equal((await snapshots(sim, 'pve2', 201)).get('sticky').snapstate, 'delete');
+    assert.equal((await snapshots(sim, 'pve2', 201)).get('sticky')?.snapstate, 'delete');
     assert.equal((await data(sim, 'GET', '/nodes/pve2/qemu/201/status/current')).lock, 'snapshot-delete');
     // force=1 does not get past the stale lock either.
     const retry = await data(sim, 'DELETE', '/nodes/pve2/qemu/201/snapshot/sticky', { query: { force: 1 } });
@@ -146,7 +148,7 @@ test('stuckDeletes with force=1: the storage error is a warning and the snapshot
     assert.ok(!(await snapshots(sim, 'pve2', 201)).has('forced'));
     assert.equal(sim.vm(201).lock, null);
     const log = await data(sim, 'GET', `/nodes/pve2/tasks/${encodeURIComponent(upid)}/log`);
-    assert.ok(log.some((l) => l.t.startsWith("WARN: lvremove snapshot 'pve/snap_vm-201-disk-0_forced' error")));
+    assert.ok(log.some((/** @type {PveEntry} */ l) => l.t.startsWith("WARN: lvremove snapshot 'pve/snap_vm-201-disk-0_forced' error")));
   } finally {
     sim.faults.clear();
   }
@@ -159,7 +161,7 @@ test('stuckDelete(vmid, name) plants the stale state of a crashed removal', asyn
   assert.equal(st.type, 'qmdelsnapshot');
   assert.equal(st.exitstatus, 'zfs error: could not find any snapshots to destroy; check the dataset names.');
   assert.equal(sim.vm(102).lock, 'snapshot-delete');
-  assert.equal(sim.vm(102).snapshots.find((s) => s.name === 'snap20261124T200000').snapstate, 'delete');
+  assert.equal(sim.vm(102).snapshots.find((s) => s.name === 'snap20261124T200000')?.snapstate, 'delete');
   const rb = await data(sim, 'POST', '/nodes/pve1/qemu/102/snapshot/snap20261124T200000/rollback');
   assert.equal((await waitTask(sim, rb)).exitstatus, 'unable to rollback to incomplete snapshot (snapstate = delete)');
 });
@@ -201,6 +203,7 @@ test('per-operation task durations', async () => {
 });
 
 test('faults.set refuses unknown knobs and bad values', () => {
+  // @ts-expect-error: an unknown fault setting, on purpose
   assert.throws(() => sim.faults.set({ latency: 5 }), { code: 'INVALID_INPUT' });
   assert.throws(() => sim.faults.set({ errorRate: 2 }), { code: 'INVALID_INPUT' });
 });
@@ -224,7 +227,7 @@ test('finishTasks ends held tasks now with their normal outcome', async () => {
     const b = await data(sim, 'POST', '/nodes/pve2/qemu/201/snapshot', { form: { snapname: 'heldB' } });
     assert.equal(sim.finishTasks(202), 1);
     assert.equal((await waitTask(sim, a)).exitstatus, 'OK');
-    assert.equal(sim.tasks().find((t) => t.upid === b).status, 'running');
+    assert.equal(sim.tasks().find((t) => t.upid === b)?.status, 'running');
     assert.equal(sim.finishTasks(), 1);
     assert.equal((await waitTask(sim, b)).exitstatus, 'OK');
     assert.equal(sim.finishTasks(), 0);

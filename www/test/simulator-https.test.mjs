@@ -9,9 +9,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startSimulator } from '../simulator/index.mjs';
 
+/** @type {string | undefined} */
 let dir;
 /** @type {import('../simulator/index.mjs').Simulator} */
 let sim;
+/** @type {Buffer} */
 let cert;
 
 before(async () => {
@@ -47,5 +49,5 @@ test('serves the API over HTTPS with the given certificate', async () => {
 });
 
 test('a client that does not trust the self-signed certificate is refused', async () => {
-  await assert.rejects(get('/version', { agent: false }), (err) => /self[- ]signed|unable to verify/i.test(err.message));
+  await assert.rejects(get('/version', { agent: false }), (/** @type {{code?: string, message: string}} */ err) => /self[- ]signed|unable to verify/i.test(err.message));
 });

@@ -9,6 +9,8 @@ import { join } from 'node:path';
 import { startSimulator } from '../simulator/index.mjs';
 import { call, data, waitTask } from './helpers/sim-client.mjs';
 
+/** @typedef {import('./helpers/sim-client.mjs').PveEntry} PveEntry */
+
 const CLOCK = Date.UTC(2026, 10, 25, 12, 0, 0);
 const MANAGED = /^snap\d{8}T\d{6}$/;
 
@@ -19,6 +21,7 @@ test('the demo seed has the VMs the panel demo depends on', async () => {
     const byId = new Map(sim.vms().map((g) => [g.vmid, g]));
     assert.deepEqual([...byId.keys()].sort(), [101, 102, 103, 201, 202]);
     const g101 = byId.get(101);
+    assert.ok(g101);
     assert.deepEqual([g101.type, g101.node, g101.name, g101.status, g101.storage, g101.lock], ['qemu', 'pve1', 'web-alice', 'running', 'lvmthin', null]);
     assert.deepEqual(g101.snapshots.map((s) => [s.name, now - s.snaptime, s.vmstate, s.description]), [
       ['before-migration', 10 * 86400, 0, 'Taken by support'],
@@ -26,15 +29,19 @@ test('the demo seed has the VMs the panel demo depends on', async () => {
     ]);
     assert.equal(g101.snapshots.filter((s) => MANAGED.test(s.name)).length, 1, 'Alice sees 1/3');
     const g102 = byId.get(102);
+    assert.ok(g102);
     assert.deepEqual([g102.status, g102.storage], ['stopped', 'zfs']);
     assert.deepEqual(g102.snapshots.map((s) => [s.name, now - s.snaptime]), [['snap20261121T080000', 3 * 86400 + 7200], ['snap20261124T200000', 12 * 3600]]);
     const g103 = byId.get(103);
+    assert.ok(g103);
     assert.deepEqual([g103.node, g103.name, g103.status, g103.lock], ['pve2', 'mail-alice', 'running', 'backup']);
     assert.deepEqual(g103.snapshots.map((s) => [MANAGED.test(s.name), now - s.snaptime]), [[true, 2 * 86400]]);
     const g201 = byId.get(201);
+    assert.ok(g201);
     assert.deepEqual([g201.node, g201.name, g201.status], ['pve2', 'shop-bob', 'running']);
     assert.deepEqual(g201.snapshots.map((s) => [s.name, now - s.snaptime]), [['snap20261125T010000', 6 * 3600]]);
     const g202 = byId.get(202);
+    assert.ok(g202);
     assert.deepEqual([g202.type, g202.node, g202.name, g202.status, g202.snapshots.length], ['lxc', 'pve2', 'ct-bob', 'running', 0]);
   } finally {
     await sim.close();
@@ -55,7 +62,7 @@ test('a seed file with absolute snaptimes and explicit parents', async () => {
     const sim = await startSimulator({ seed: file });
     try {
       const list = await data(sim, 'GET', '/nodes/alpha/lxc/500/snapshot');
-      const two = list.find((e) => e.name === 'two');
+      const two = list.find((/** @type {PveEntry} */ e) => e.name === 'two');
       assert.deepEqual(two, { name: 'two', snaptime: 1700000100, description: 'second', parent: 'one' });
       assert.equal(list.at(-1).parent, 'two');
       // ZFS container volumes are subvols.
@@ -81,13 +88,16 @@ test('bad seeds and options are refused with coded errors naming the problem', a
     [{ nodes: ['n1'], guests: [{ ...guest, snapshots: [{ name: 'ok1' }] }] }, /ageSeconds or snaptime/],
     [{ nodes: ['n1'], guests: [guest, guest] }, /duplicate vmid/],
   ];
-  for (const [seed, re] of cases) {
-    await assert.rejects(startSimulator({ seed }), (err) => err.code === 'INVALID_SEED' && re.test(err.message), JSON.stringify(seed));
+  for (const [seed, re] of /** @type {[object, RegExp][]} */ (cases)) {
+    // Wrong on purpose: the seed is checked at run time.
+    const options = /** @type {import('../simulator/index.mjs').SimulatorOptions} */ ({ seed });
+    await assert.rejects(startSimulator(options), (/** @type {{code?: string, message: string}} */ err) => err.code === 'INVALID_SEED' && re.test(err.message), JSON.stringify(seed));
   }
   await assert.rejects(startSimulator({ seed: '/nonexistent/seed.json' }), { code: 'INVALID_SEED' });
   await assert.rejects(startSimulator({ tokens: [{ id: 'nobang@pam', secret: 'x' }] }), { code: 'INVALID_INPUT' });
   await assert.rejects(startSimulator({ taskDurationMs: -1 }), { code: 'INVALID_INPUT' });
-  await assert.rejects(startSimulator({ taskDuration: 5 }), (err) => err.code === 'INVALID_INPUT' && /taskDuration\b/.test(err.message));
+  // @ts-expect-error: an unknown option, on purpose
+  await assert.rejects(startSimulator({ taskDuration: 5 }), (/** @type {{code?: string, message: string}} */ err) => err.code === 'INVALID_INPUT' && /taskDuration\b/.test(err.message));
 });
 
 test('state copies are detached; direct changes show in the API', async () => {
@@ -107,20 +117,22 @@ test('state copies are detached; direct changes show in the API', async () => {
     const before = Math.floor(sim.clock.now() / 1000);
     sim.addSnapshot(101, { name: 'planted', ageSeconds: 60, snapstate: 'prepare', description: 'half done' });
     const after = Math.floor(sim.clock.now() / 1000);
-    const planted = (await data(sim, 'GET', '/nodes/pve1/qemu/101/snapshot')).find((e) => e.name === 'planted');
+    const planted = (await data(sim, 'GET', '/nodes/pve1/qemu/101/snapshot')).find((/** @type {PveEntry} */ e) => e.name === 'planted');
     assert.ok(planted.snaptime >= before - 60 && planted.snaptime <= after - 60, `ageSeconds is relative to the simulated clock: ${planted.snaptime}`);
     assert.deepEqual(planted, { name: 'planted', snaptime: planted.snaptime, vmstate: 0, description: 'half done', parent: 'snap20261124T090000', snapstate: 'prepare' });
     assert.throws(() => sim.addSnapshot(101, { name: 'planted' }), { code: 'INVALID_INPUT' });
     assert.throws(() => sim.addSnapshot(101, { name: 'x' }), { code: 'INVALID_NAME' });
     assert.throws(() => sim.migrate(101, 'pve7'), { code: 'INVALID_INPUT' });
+    // @ts-expect-error: a status Proxmox does not have, on purpose
     assert.throws(() => sim.setStatus(101, 'paused'), { code: 'INVALID_INPUT' });
 
     // The simulated clock drives snaptime of new snapshots.
     sim.clock.set(CLOCK + 5 * 86400_000);
     const upid = await data(sim, 'POST', '/nodes/pve2/qemu/201/snapshot', { form: { snapname: 'future' } });
     await sim.idle();
-    assert.equal(sim.tasks().find((t) => t.upid === upid).exitstatus, 'OK');
+    assert.equal(sim.tasks().find((t) => t.upid === upid)?.exitstatus, 'OK');
     const future = sim.vm(201).snapshots.find((s) => s.name === 'future');
+    assert.ok(future);
     assert.ok(future.snaptime >= CLOCK / 1000 + 5 * 86400 && future.snaptime < CLOCK / 1000 + 5 * 86400 + 600, String(future.snaptime));
   } finally {
     await sim.close();
@@ -145,7 +157,7 @@ test("the simulator's answers fit the rules core (status, list, plans, task outc
   const sim = await startSimulator({ clockMs: CLOCK, taskDurationMs: 20 });
   try {
     const policy = core.validatePolicy({ maxSnapshots: 3, lifetimeDays: 3 });
-    const read = async (target) => {
+    const read = async (/** @type {import('../core.mjs').Target} */ target) => {
       const status = await data(sim, 'GET', `/nodes/${target.node}/${target.type ?? 'qemu'}/${target.vmid}/status/current`);
       const list = await data(sim, 'GET', `/nodes/${target.node}/${target.type ?? 'qemu'}/${target.vmid}/snapshot`);
       return { status, list };

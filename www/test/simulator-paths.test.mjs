@@ -7,6 +7,8 @@ import http from 'node:http';
 import { startSimulator } from '../simulator/index.mjs';
 import { call, data, snapshots, waitTask } from './helpers/sim-client.mjs';
 
+/** @typedef {import('./helpers/sim-client.mjs').PveEntry} PveEntry */
+
 const OTHER = 'root@pam!other=OTHER';
 const AUDITLESS = 'svc@pve!bot=BOT';
 
@@ -52,12 +54,12 @@ describe('task ownership', () => {
       const running = await data(sim, 'POST', '/nodes/pve2/lxc/202/snapshot', { form: { snapname: 'listed' } });
       const active = await call(sim, 'GET', '/nodes/pve2/tasks', { query: { source: 'active', vmid: 202 } });
       assert.equal(active.status, 200);
-      assert.deepEqual(active.json.data.map((t) => t.upid), [running]);
+      assert.deepEqual(active.json.data.map((/** @type {PveEntry} */ t) => t.upid), [running]);
       assert.equal(active.json.data[0].status, undefined);
       const done = await data(sim, 'GET', '/nodes/pve1/tasks', { query: { vmid: 101 } });
       assert.ok(done.length >= 2);
-      assert.ok(done.every((t) => t.status === 'OK' && typeof t.endtime === 'number'));
-      assert.ok(done.every((t, i) => i === 0 || done[i - 1].starttime >= t.starttime));
+      assert.ok(done.every((/** @type {PveEntry} */ t) => t.status === 'OK' && typeof t.endtime === 'number'));
+      assert.ok(done.every((/** @type {PveEntry} */ t, /** @type {number} */ i) => i === 0 || done[i - 1].starttime >= t.starttime));
       await call(sim, 'DELETE', `/nodes/pve2/tasks/${encodeURIComponent(running)}`);
     } finally {
       sim.faults.clear();
@@ -82,7 +84,7 @@ describe('snapshot config and feature', () => {
 
   test('PUT snapshot config updates the description synchronously and refuses while locked', async () => {
     assert.equal((await call(sim, 'PUT', '/nodes/pve1/qemu/101/snapshot/before-migration/config', { form: { description: 'edited' } })).json.data, null);
-    assert.equal((await snapshots(sim, 'pve1', 101)).get('before-migration').description, 'edited');
+    assert.equal((await snapshots(sim, 'pve1', 101)).get('before-migration')?.description, 'edited');
     const locked = await call(sim, 'PUT', '/nodes/pve2/qemu/103/snapshot/snap20261123T120000/config', { form: { description: 'x' } });
     assert.equal(locked.status, 500);
     assert.equal(locked.json.message, 'VM is locked (backup)\n');
@@ -137,11 +139,11 @@ describe('guests', () => {
   });
 
   test('node and guest lists', async () => {
-    assert.deepEqual((await data(sim, 'GET', '/nodes')).map((n) => n.node), ['pve1', 'pve2']);
+    assert.deepEqual((await data(sim, 'GET', '/nodes')).map((/** @type {PveEntry} */ n) => n.node), ['pve1', 'pve2']);
     const qemu = await data(sim, 'GET', '/nodes/pve2/qemu');
-    assert.deepEqual(qemu.map((g) => g.vmid).sort(), [103, 201]);
+    assert.deepEqual(qemu.map((/** @type {PveEntry} */ g) => g.vmid).sort(), [103, 201]);
     const lxc = await data(sim, 'GET', '/nodes/pve2/lxc');
-    assert.deepEqual(lxc.map((g) => [g.vmid, g.type]), [[202, 'lxc']]);
+    assert.deepEqual(lxc.map((/** @type {PveEntry} */ g) => [g.vmid, g.type]), [[202, 'lxc']]);
   });
 
   test('an unknown node fails like pveproxy hostname lookup', async () => {
@@ -235,6 +237,7 @@ describe('node clocks', () => {
       const upid = await data(s, 'POST', '/nodes/pve2/qemu/201/snapshot', { form: { snapname: 'skewed' } });
       await waitTask(s, upid);
       const snap = (await snapshots(s, 'pve2', 201)).get('skewed');
+      assert.ok(snap);
       assert.ok(Math.abs(snap.snaptime - t2.time) <= 5, `${snap.snaptime} vs ${t2.time}`);
       assert.ok(Math.abs(parseInt(upid.split(':')[4], 16) - t2.time) <= 5);
       const denied = await call(s, 'GET', '/nodes/pve1/time', { token: 'svc@pve!bot=BOT' });

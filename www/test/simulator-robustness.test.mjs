@@ -21,6 +21,7 @@ const TEMPLATES = [['GET', '/nodes/{node}/qemu/{vmid}/snapshot'], ['POST', '/nod
   ['DELETE', '/nodes/{node}/qemu/{vmid}/snapshot/{snap}'], ['POST', '/nodes/{node}/qemu/{vmid}/snapshot/{snap}/rollback'], ['GET', '/nodes/{node}/lxc/{vmid}/snapshot/{snap}/config'],
   ['GET', '/nodes/{node}/qemu/{vmid}/status/current'], ['GET', '/nodes/{node}/tasks/{upid}/status'], ['GET', '/nodes/{node}/tasks/{upid}/log'], ['GET', '/nodes/{node}/tasks'],
   ['GET', '/nodes/{node}/time'], ['GET', '/cluster/resources'], ['GET', '/nodes/{node}/qemu/{vmid}/feature'], ['PUT', '/nodes/{node}/qemu/{vmid}/snapshot/{snap}/config']];
+/** @type {Record<string, string[]>} */
 const GOOD = { node: ['pve1', 'pve2'], vmid: ['101', '102', '103', '201', '202'], snap: ['before-migration', 'snap20261124T090000', 'snap20261125T010000', 'nosuch'],
   upid: ['UPID:pve1:00000001:00000001:00000001:qmsnapshot:101:root@pam!panel:'] };
 const VALUES = ['', '0', '1', 'true', 'a', 'ab', 'x'.repeat(41), '101', '-5', '1.5', '%', '\u0000', 'snap20261125T120000', 'a\nb', '[]', '{}'];
@@ -28,13 +29,14 @@ const KEYS = ['snapname', 'vmstate', 'description', 'start', 'force', 'vmid', 'n
 
 test('300 random requests get only Proxmox-shaped answers', async () => {
   const rnd = createRandom('robust');
+  /** @type {<T>(list: readonly T[]) => T} */
   const pick = (list) => list[rnd.int(list.length)];
   const seen = new Map();
   for (let i = 0; i < 300; i++) {
     // Mostly real route shapes with odd values in them, sometimes pure noise.
     const [routeMethod, template] = pick(TEMPLATES);
     const path = rnd.next() < 0.85
-      ? template.replace(/\{(\w+)\}/g, (_, k) => (rnd.next() < 0.8 ? pick(GOOD[k]) : encodeURIComponent(pick(SEGMENTS))))
+      ? template.replace(/\{(\w+)\}/g, (_, /** @type {string} */ k) => (rnd.next() < 0.8 ? pick(GOOD[k]) : encodeURIComponent(pick(SEGMENTS))))
       : `/${Array.from({ length: 1 + rnd.int(8) }, () => pick(SEGMENTS)).join('/')}`;
     const method = rnd.next() < 0.85 ? routeMethod : pick(['GET', 'POST', 'PUT', 'DELETE']);
     const params = Object.fromEntries(Array.from({ length: rnd.next() < 0.4 ? 0 : rnd.int(4) }, () => [pick(KEYS), pick(VALUES)]));
@@ -44,7 +46,7 @@ test('300 random requests get only Proxmox-shaped answers', async () => {
     try {
       r = await call(sim, method, path, opts);
     } catch (err) {
-      assert.fail(`${method} ${path} ${JSON.stringify(opts)}: ${err.message}`);
+      assert.fail(`${method} ${path} ${JSON.stringify(opts)}: ${/** @type {Error} */ (err).message}`);
     }
     seen.set(r.status, (seen.get(r.status) ?? 0) + 1);
     assert.ok([200, 400, 403, 500, 501].includes(r.status), `${method} ${path} -> ${r.status} ${r.text}`);

@@ -5,6 +5,12 @@
 export const TOKEN = 'root@pam!panel=SECRET';
 
 /**
+ * One entry of a Proxmox answer, fields as Proxmox names them: the tests
+ * assert on the shape, so nothing is assumed here.
+ * @typedef {Record<string, any>} PveEntry
+ */
+
+/**
  * @typedef {object} RawAnswer
  * @property {number} status
  * @property {string} statusText
@@ -68,8 +74,13 @@ export async function waitTask(sim, upid, opts = {}) {
   }
 }
 
-/** Snapshot list without the `current` pseudo-entry, as a name → entry map. */
+/**
+ * Snapshot list without the `current` pseudo-entry, as a name → entry map.
+ * @param {{url: string}} sim @param {string} node @param {number} vmid @param {'qemu'|'lxc'} [type]
+ * @returns {Promise<Map<string, PveEntry>>}
+ */
 export async function snapshots(sim, node, vmid, type = 'qemu') {
+  /** @type {PveEntry[]} */
   const list = await data(sim, 'GET', `/nodes/${node}/${type}/${vmid}/snapshot`);
   return new Map(list.filter((e) => e.name !== 'current').map((e) => [e.name, e]));
 }
