@@ -82,7 +82,8 @@ test('bad input is refused by both, with the same code', () => {
     [{ node: 'pve1', vmid: 99 }, policy, { status: 'running' }, []],
     [target, { maxSnapshots: 1, lifetimeDays: 11 }, { status: 'running' }, []],
     [target, policy, {}, []],
-    [target, policy, { status: 'running' }, [{ name: 'snap20261119T000000', snaptime: '5' }]],
+    // Not '5': the core reads a string of digits as Proxmox's integer.
+    [target, policy, { status: 'running' }, [{ name: 'snap20261119T000000', snaptime: '5x' }]],
     [target, policy, { status: 'running' }, [{ name: 'x1', snaptime: 1 }, { name: 'x1', snaptime: 2 }]],
   ];
   for (const args of cases) {

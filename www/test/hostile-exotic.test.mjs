@@ -7,7 +7,7 @@
 // result; nothing is mutated or polluted; the instance keeps working.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { core, check, fails, gives, either, refused, valid, assertAlive, assertCoded, stats, NOW, S, DAY } from './hostile-harness.mjs';
+import { core, check, checkAll, fails, gives, either, refused, valid, assertAlive, assertCoded, stats, LIMITS, NOW, S, DAY } from './hostile-harness.mjs';
 
 after(() => console.log(`hostile-exotic: ${stats.cases} cases`));
 
@@ -23,6 +23,8 @@ test('the harness itself fails on what it must catch', () => {
   assert.throws(() => check(coded('INVALID_NAME', 'x: bad', { field: 'x' }), [], fails('INVALID_NAME', 'name')), /does not name name/);
   assert.throws(() => check(coded('INVALID_NAME', 'name: invalid type: map', { field: 'name' }), [], fails('INVALID_NAME', 'name')), /raw wording/);
   assert.throws(() => check(coded('NOPE', 'name: bad', { field: 'name' }), [], fails('NOPE', 'name')), /unlisted code/);
+  assert.throws(() => check(coded('INVALID_NAME', 'name: bad \ud800', { field: 'name' }), [], fails('INVALID_NAME', 'name')), /well-formed/);
+  assert.throws(() => check(coded('INVALID_NAME', 'Error: name: bad', { field: 'name' }), [], fails('INVALID_NAME')), /raw wording/);
   assert.throws(() => check(coded('INVALID_NAME', 'name: bad'), [], fails('INVALID_NAME', 'name')), /details\.field missing/);
   assert.throws(() => check(() => { throw new TypeError('Reflect.get called on non-object'); }, [], fails('INVALID_INPUT')), /name TypeError/);
   assert.throws(() => check(() => 1, [], fails('INVALID_INPUT')), /got a result/);
@@ -43,21 +45,49 @@ test('proxies', () => {
     ['revoked array', [v.policy, v.vmStatus, revoked([]), NOW], badInput('snapshots')],
     ['revoked entry', [v.policy, v.vmStatus, [v.snapshots[0], revoked()], NOW], badInput('snapshots[1]')],
     ['get trap throws', [trap({ ...v.policy }, 'get'), v.vmStatus, v.snapshots, NOW], fails('INVALID_POLICY', 'policy')],
-    // The packed lane (src/packed.rs) reads guest data by field name and never
-    // lists keys, so it may read this proxy; the JSON lane lists them and refuses.
-    ['ownKeys trap throws', [v.policy, trap({ ...v.vmStatus }, 'ownKeys'), v.snapshots, NOW], either(gives(plainPage), badInput('vmStatus'))],
-    ['getOwnPropertyDescriptor trap throws', [v.policy, v.vmStatus, [trap({ ...v.snapshots[0] }, 'getOwnPropertyDescriptor')], NOW],
-      either(gives((p) => assert.equal(p.rows[0].name, v.snapshots[0].name)), fails('INVALID_INPUT', 'snapshots[0]'))],
-    ['get trap throws on an array', [v.policy, v.vmStatus, trap([...v.snapshots], 'get'), NOW], fails('INVALID_INPUT', 'snapshots')],
+    // Own enumerable fields are listed first, so a trap that lists or describes them refuses the object.
+    ['ownKeys trap throws', [v.policy, trap({ ...v.vmStatus }, 'ownKeys'), v.snapshots, NOW], badInput('vmStatus')],
+    ['getOwnPropertyDescriptor trap throws', [v.policy, v.vmStatus, [trap({ ...v.snapshots[0] }, 'getOwnPropertyDescriptor')], NOW], badInput('snapshots[0]')],
+    ['get trap throws on an array', [v.policy, v.vmStatus, trap([...v.snapshots], 'get'), NOW], badInput('snapshots')],
+    ['the host\'s exception text never reaches the message', [v.policy, v.vmStatus, new Proxy([], { get() { throw new Error('host secret /etc/shadow'); } }), NOW],
+      fails('INVALID_INPUT', 'snapshots', { exact: true, message: /^snapshots: (?!.*secret)/ })],
     ['array proxy claiming 10^9 entries', [v.policy, v.vmStatus, new Proxy([], { get: (t, k) => (k === 'length' ? 1e9 : Reflect.get(t, k)) }), NOW], badInput('snapshots')],
     ['proxy whose get answers differently each time', [v.policy, v.vmStatus, [new Proxy({ name: 'snap20261125T090000' }, { get: (() => { let n = 0; return (t, k) => (k === 'snaptime' ? S - 9000 + (n++ % 2) : Reflect.get(t, k)); })(), ownKeys: () => ['name', 'snaptime'], getOwnPropertyDescriptor: (t, k) => ({ value: undefined, enumerable: true, configurable: true, writable: true }) })], NOW],
+      // check() reads the arguments too (to prove them unchanged), so either answer may be the core's.
       gives((p) => assert.ok([S - 9000, S - 8999].includes(p.rows[0].createdAt / 1000)))],
   ];
   for (const [label, args, want] of rows) check(core.snapshotPage, args, want, `snapshotPage: ${label}`);
   check(core.parseUpid, [revoked()], badInput('upid'));
   check(core.taskOutcome, [revoked()], badInput('status'));
   check(core.planRemove, [revoked(), v.policy, v.vmStatus, v.snapshots, v.name], badInput('target'));
-  check(core.planRemove, [v.target, v.policy, v.vmStatus, v.snapshots, new Proxy(new String(v.name), {})], either(fails('INVALID_NAME', 'name'), gives((r) => assert.equal(r.name, v.name))));
+  // A boxed string is an object: its own fields are its characters, not a string.
+  check(core.planRemove, [v.target, v.policy, v.vmStatus, v.snapshots, new Proxy(new String(v.name), {})], badInput('name'));
+  assertAlive();
+});
+
+test('every getter and proxy trap runs once per call', () => {
+  const v = valid();
+  /** @type {string[]} */
+  const log = [];
+  const logged = (o, at) => new Proxy(o, {
+    get: (t, k, r) => { log.push(`${at} get ${String(k)}`); return Reflect.get(t, k, r); },
+    ownKeys: (t) => { log.push(`${at} ownKeys`); return Reflect.ownKeys(t); },
+    getOwnPropertyDescriptor: (t, k) => { log.push(`${at} describe ${String(k)}`); return Reflect.getOwnPropertyDescriptor(t, k); },
+    has: (t, k) => { log.push(`${at} has ${String(k)}`); return Reflect.has(t, k); },
+  });
+  const snaps = logged(v.snapshots.map((s, i) => logged(s, `snapshots[${i}]`)), 'snapshots');
+  const page = core.snapshotPage(logged(v.policy, 'policy'), logged(v.vmStatus, 'vmStatus'), snaps, NOW);
+  assert.deepEqual(page, core.snapshotPage(valid().policy, valid().vmStatus, valid().snapshots, NOW));
+  const counts = new Map();
+  for (const entry of log) counts.set(entry, (counts.get(entry) ?? 0) + 1);
+  const twice = [...counts].filter(([, n]) => n > 1);
+  assert.deepEqual(twice, [], 'a trap ran more than once');
+  // Every own field was read, including those the rules ignore (parent, uptime).
+  assert.ok(log.includes('snapshots[1] get parent') && log.includes('vmStatus get uptime'), log.join(', '));
+  let calls = 0;
+  const policy = Object.defineProperty({ maxSnapshots: 3 }, 'lifetimeDays', { enumerable: true, get: () => { calls++; return 1; } });
+  core.validatePolicy(policy);
+  assert.equal(calls, 1);
   assertAlive();
 });
 
@@ -142,13 +172,16 @@ test('frozen, sealed, class instances and built-ins', () => {
     ['ArrayBuffer as snaptime', field('snaptime')(new ArrayBuffer(8)), badInput('snapshots[0].snaptime')],
     ['WeakMap as vmstate', field('vmstate')(new WeakMap()), badInput('snapshots[0].vmstate')],
     ['Error as snapstate', field('snapstate')(new Error('x')), badInput('snapshots[0].snapstate')],
-    ['Promise as parent', field('parent')(Promise.resolve(1)), badInput('snapshots[0].parent')],
+    // parent is not read, and a Promise has no own fields: it is data like {}.
+    ['Promise as parent', field('parent')(Promise.resolve(1)), gives((p) => assert.equal(p.rows[0].name, 'snap20261125T090000'))],
+    ['a function inside parent is refused though parent is not read', field('parent')({ then: () => 1 }), badInput('snapshots[0].parent.then')],
     ['BigInt as snaptime', field('snaptime')(10n), badInput('snapshots[0].snaptime')],
     ['Symbol as name', field('name')(Symbol('n')), badInput('snapshots[0].name')],
     ['Symbol as description', field('description')(Symbol('d')), badInput('snapshots[0].description')],
     ['function as description', field('description')(() => 'x'), badInput('snapshots[0].description')],
-    ['boxed number as snaptime reads as the number', field('snaptime')(new Number(S - 9000)), either(gives((p) => assert.equal(p.rows[0].createdAt, (S - 9000) * 1000)), badInput('snapshots[0].snaptime'))],
-    ['boxed string as name reads as the string', field('name')(new String('snap20261125T090000')), either(gives((p) => assert.equal(p.rows[0].name, 'snap20261125T090000')), badInput('snapshots[0].name'))],
+    // Boxed primitives are objects, read by their own enumerable fields like any other.
+    ['boxed number as snaptime', field('snaptime')(new Number(S - 9000)), badInput('snapshots[0].snaptime')],
+    ['boxed string as name', field('name')(new String('snap20261125T090000')), badInput('snapshots[0].name')],
     ['Symbol-keyed fields are ignored', [v.policy, { status: 'running', [Symbol('lock')]: 'backup' }, [], NOW], gives((p) => assert.equal(p.quota.canCreate, true))],
     ['Error object as vmStatus', [v.policy, new Error('running'), [], NOW], badInput('vmStatus.status')],
     ['arguments object as snapshots', [v.policy, v.vmStatus, (function () { return arguments; })(1), NOW], badInput('snapshots')],
@@ -158,9 +191,12 @@ test('frozen, sealed, class instances and built-ins', () => {
   check(core.remainingLifetime, [v.policy, S, 10n ** 30n], badInput('nowMs'));
   check(core.planRollback, [v.target, v.policy, v.vmStatus, v.snapshots, v.name, { start: Symbol('yes') }], badInput('options.start'));
   check(core.planCreate, [v.target, v.policy, v.vmStatus, v.snapshots, { description: () => 'x' }, NOW], fails('INVALID_DESCRIPTION', 'options.description', { exact: true }), 'a function as description');
-  // Documented in src/bindings.rs: objects with toJSON are read as JSON writes them.
+  // toJSON is not called: an object is read by its own enumerable fields, and a function there is refused.
   const withToJson = { node: 'pve1', vmid: 101, toJSON: () => ({ node: 'pve2', vmid: 102 }) };
-  check(core.listSnapshotsRequest, [withToJson], either(gives((r) => assert.match(r.path, /^\/nodes\/pve[12]\/qemu\/10[12]\/snapshot$/)), badInput('target.toJSON')));
+  check(core.listSnapshotsRequest, [withToJson], badInput('target.toJSON'));
+  const inheritedToJson = Object.assign(Object.create({ toJSON: () => ({ node: 'pve2', vmid: 102 }) }), { node: 'pve1', vmid: 101 });
+  check(core.listSnapshotsRequest, [inheritedToJson], gives((r) => assert.equal(r.path, '/nodes/pve1/qemu/101/snapshot')));
+  check(core.listSnapshotsRequest, [new Date(NOW)], badInput('target.node'));
   assertAlive();
 });
 
@@ -171,15 +207,24 @@ test('cycles, depth and size', () => {
   const cyclicList = [...v.snapshots];
   cyclicList.push(cyclicList);
   const nest = (n) => { let o = 1; for (let i = 0; i < n; i++) o = { a: o }; return o; };
+  const arrays = (n) => { let o = 1; for (let i = 0; i < n; i++) o = [o]; return o; };
   const rows = [
     [core.validatePolicy, [cyclic], fails('INVALID_POLICY', 'policy.self')],
     [core.snapshotPage, [v.policy, v.vmStatus, cyclicList, NOW], fails('INVALID_INPUT', 'snapshots[4]')],
     [core.validatePolicy, [{ ...v.policy, extra: nest(10_000) }], fails('INVALID_POLICY', 'policy.extra')],
-    [core.validatePolicy, [{ ...v.policy, extra: nest(20) }], gives((p) => assert.equal(p.maxSnapshots, 3))],
-    [core.validatePolicy, [{ ...v.policy, extra: new Array(100_000).fill('x') }], gives((p) => assert.equal(p.maxSnapshots, 3))],
+    // The argument itself is the first level: its field holds the other depth − 1.
+    [core.validatePolicy, [{ ...v.policy, extra: nest(LIMITS.depth - 1) }], gives((p) => assert.equal(p.maxSnapshots, 3))],
+    [core.validatePolicy, [{ ...v.policy, extra: nest(LIMITS.depth) }], fails('INVALID_POLICY', 'policy.extra')],
+    [core.validatePolicy, [{ ...v.policy, extra: arrays(LIMITS.depth - 1) }], gives((p) => assert.equal(p.maxSnapshots, 3))],
+    [core.validatePolicy, [{ ...v.policy, extra: arrays(LIMITS.depth) }], fails('INVALID_POLICY', 'policy.extra[0]')],
+    [core.snapshotPage, [v.policy, v.vmStatus, [{ name: 'a', snaptime: S, parent: nest(LIMITS.depth) }], NOW], fails('INVALID_INPUT', 'snapshots[0].parent')],
+    // The list limit holds in every array, read by the rules or not.
+    [core.validatePolicy, [{ ...v.policy, extra: new Array(LIMITS.snapshotsPerList).fill('x') }], gives((p) => assert.equal(p.maxSnapshots, 3))],
+    [core.validatePolicy, [{ ...v.policy, extra: new Array(LIMITS.snapshotsPerList + 1).fill('x') }], refused('policy.extra')],
+    [core.validatePolicy, [{ ...v.policy, extra: new Array(100_000).fill('x') }], refused('policy.extra')],
+    [core.taskOutcome, [{ status: 'running', extra: [[new Array(LIMITS.snapshotsPerList + 1)]] }], refused('status.extra[0][0]')],
     [core.validatePolicy, [{ ...v.policy, extra: 'x'.repeat(1 << 20) }], gives((p) => assert.equal(p.maxSnapshots, 3))],
     [core.snapshotPage, [v.policy, v.vmStatus, new Array(2 ** 32 - 1), NOW], badInput('snapshots')],
-    [core.planExpiryBatch, [v.policy, new Array(2 ** 32 - 1), NOW], badInput('vms')],
     [core.parseUpid, ['UPID:'.repeat(400_000)], fails('INVALID_TARGET', 'upid', { exact: true })],
   ];
   for (const [fn, args, want] of rows) check(fn, args, want);
@@ -202,6 +247,11 @@ test('a lone surrogate in every string position', () => {
       [core.snapshotPage, [v.policy, v.vmStatus, snapWith('description', lone), NOW], at('snapshots[0].description')],
       [core.snapshotPage, [v.policy, v.vmStatus, snapWith('snapstate', lone), NOW], at('snapshots[0].snapstate')],
       [core.snapshotPage, [v.policy, v.vmStatus, snapWith('parent', lone), NOW], at('snapshots[0].parent')],
+      [core.snapshotPage, [v.policy, v.vmStatus, snapWith('extra', { deep: [lone] }), NOW], at('snapshots[0].extra.deep[0]')],
+      [core.planExpiry, [v.target, v.policy, v.vmStatus, snapWith('description', lone), NOW], at('snapshots[0].description')],
+      [core.planExpiry, [v.target, v.policy, { ...v.vmStatus, extra: lone }, [], NOW], at('vmStatus.extra')],
+      [core.validateTarget, [{ ...v.target, name: lone }], at('target.name')],
+      [core.nodeTimeRequest, [lone], at('node')],
       [core.planCreate, [v.target, v.policy, v.vmStatus, v.snapshots, { description: lone }, NOW], either(fails('INVALID_DESCRIPTION', 'options.description', { exact: true }), at('options.description'))],
       [core.planRemove, [v.target, v.policy, v.vmStatus, v.snapshots, lone], at('name')],
       [core.planRollback, [v.target, v.policy, v.vmStatus, v.snapshots, lone, {}], at('name')],
@@ -209,17 +259,13 @@ test('a lone surrogate in every string position', () => {
       [core.taskStatusRequest, [lone], at('upid')],
       [core.taskOutcome, [{ status: lone }], at('status.status')],
       [core.taskOutcome, [{ status: 'stopped', exitstatus: lone }], at('status.exitstatus')],
-      // The batch fails only the entry with the bad value.
-      [core.planExpiryBatch, [v.policy, [{ target: { ...v.target, node: lone }, vmStatus: v.vmStatus, snapshots: [] }], NOW], gives((r) => {
-        assert.equal(r.length, 1);
-        assert.equal(r[0].error.code, 'INVALID_INPUT');
-        assert.match(r[0].error.message, /^vms\[0\]\.target\.node: /);
-      })],
     ];
-    for (const [fn, args, want] of rows) check(fn, args, want, `${fn.name} with ${JSON.stringify(lone)}`);
+    checkAll(rows.map(([fn, args, want]) => [fn, args, want, `${fn.name} with ${JSON.stringify(lone)}`]));
   }
   // A lone surrogate in a key is just an unknown key; a proper pair is text.
   check(core.validatePolicy, [{ ...v.policy, [`maxSnapshots${LONE_HIGH}`]: 5 }], gives((p) => assert.equal(p.maxSnapshots, 3)));
+  // Named in a refusal, such a key is printed escaped, never as broken text.
+  check(core.validatePolicy, [{ ...v.policy, [`a${LONE_HIGH}b`]: { c: NaN } }], fails('INVALID_POLICY', undefined, { message: /^policy\.a\S*b\.c: / }));
   check(core.planCreate, [v.target, v.policy, v.vmStatus, v.snapshots, { description: 'backup 😀 done' }, NOW], gives((r) => assert.equal(r.params.description, 'backup 😀 done')));
   assertAlive();
 });

@@ -28,14 +28,21 @@ export { core };
  * @typedef {Error & {code: string, details: Record<string, unknown> | null}} CodedError
  */
 
-/** The stable codes of DESIGN.md. */
-export const CODES = [
-  'QUOTA_EXCEEDED', 'VM_LOCKED', 'SNAPSHOT_BUSY', 'NOT_FOUND', 'NOT_MANAGED', 'ROLLBACK_NOT_LATEST',
-  'SNAPSHOTS_DISABLED', 'INVALID_NAME', 'INVALID_DESCRIPTION', 'INVALID_POLICY', 'INVALID_TARGET', 'INVALID_INPUT',
-];
+/**
+ * Every stable code, as the core defines them (once, in Rust); a refusal
+ * with any other code is a defect.
+ * @type {string[]}
+ */
+export const CODES = core.errorCodes().map((c) => c.code);
 
-/** Wording of serde, wasm-bindgen, a trap or a JS TypeError that must never reach a caller. */
-const RAW = /Reflect\.get|invalid type|missing field|unreachable|RuntimeError|panicked|wasm-bindgen|serde|is not a function|Cannot read prop|undefined is not|null is not|\[object /;
+/** The core's own input limits (list length, nesting depth, text lengths). */
+export const LIMITS = core.limits();
+
+/**
+ * Wording of serde, serde-wasm-bindgen, wasm-bindgen, a trap or a JS
+ * TypeError that must never reach a caller: a refusal is in the core's words.
+ */
+const RAW = /Reflect\.get|invalid type|invalid length|invalid value|unknown variant|missing field|expected struct|JsValue\(|^Error: |unreachable|RuntimeError|panicked|wasm-bindgen|serde|is not a function|Cannot read prop|undefined is not|null is not|\[object /;
 
 /** Longest message we accept: outside text is quoted shortened, so even 1 MB input gives a short message. */
 export const MAX_MESSAGE = 1000;
@@ -67,13 +74,16 @@ export function valid() {
 /**
  * The code every refusal about this field carries: the argument's own code
  * (a wrong policy is INVALID_POLICY, whether a number is out of range or a
- * getter threw), INVALID_INPUT for Proxmox data, options and times.
+ * getter threw; a node name, a target or a task id is INVALID_TARGET; a
+ * description is INVALID_DESCRIPTION), INVALID_INPUT for Proxmox data, other
+ * options and times.
  * @param {string} field
  */
 export function codeFor(field) {
   const arg = field.split(/[.[]/)[0];
   /** @type {Record<string, string>} */
-  const byArgument = { policy: 'INVALID_POLICY', target: 'INVALID_TARGET', upid: 'INVALID_TARGET', name: 'INVALID_NAME' };
+  const byArgument = { policy: 'INVALID_POLICY', target: 'INVALID_TARGET', upid: 'INVALID_TARGET', node: 'INVALID_TARGET', name: 'INVALID_NAME' };
+  if (field === 'options.description') return 'INVALID_DESCRIPTION';
   return byArgument[arg] ?? 'INVALID_INPUT';
 }
 
@@ -149,6 +159,8 @@ export function assertCoded(thrown, expected, label = '') {
   assert.ok(codes.includes(err.code), `${label}: expected ${codes.join('|')}, got ${err.code}: ${err.message.slice(0, 300)}`);
   assert.equal(typeof err.message, 'string');
   assert.ok(err.message.trim().length > 0, `${label}: empty message`);
+  // Outside text is escaped before it is quoted, so a message is always valid Unicode.
+  assert.ok(err.message.isWellFormed(), `${label}: message is not well-formed Unicode`);
   assert.ok(!RAW.test(err.message), `${label}: raw wording in ${JSON.stringify(err.message.slice(0, 300))}`);
   if (!expected.longMessage) {
     assert.ok(err.message.length <= MAX_MESSAGE, `${label}: message of ${err.message.length} characters`);
@@ -225,6 +237,24 @@ export function check(fn, args, expected, label = fn.name) {
   });
   settle(expected, threw, error, result, label);
   return result;
+}
+
+/**
+ * Runs check() on every row and fails once at the end, listing every row that
+ * failed: one wrong answer does not hide the rows after it.
+ * @param {Array<[(...args: never[]) => unknown, unknown[], Expected, string?]>} rows
+ */
+export function checkAll(rows) {
+  /** @type {string[]} */
+  const failures = [];
+  for (const [fn, args, expected, label] of rows) {
+    try {
+      check(fn, args, expected, label ?? fn.name);
+    } catch (e) {
+      failures.push(String(/** @type {Error} */ (e).message).split('\n')[0]);
+    }
+  }
+  assert.deepEqual(failures, [], `${failures.length} of ${rows.length} rows failed`);
 }
 
 /** A known-good call with a fully known answer: the instance is alive and right. */

@@ -22,6 +22,7 @@ test('the README usage example runs and prints what its comments say', async () 
   const dir = await mkdtemp(join(tmpdir(), 'readme-'));
   const file = join(dir, 'example.mjs');
   await writeFile(file, source);
+  /** @type {unknown[][]} */
   const logs = [];
   const original = console.log;
   console.log = (...args) => logs.push(args);
