@@ -7,8 +7,9 @@
 use libfuzzer_sys::fuzz_target;
 use pve_snapshots::request::encode_segment;
 use pve_snapshots::target::GuestType;
-use pve_snapshots::{description, name, Value};
+use pve_snapshots::{description, name};
 use pve_snapshots_fuzz::{check, input};
+use serde_json::Value;
 
 /// `pve-configid` (`^[a-z][a-z0-9_-]+$`, case-insensitive), at most 40
 /// characters, and the names each guest type reserves.
@@ -40,24 +41,12 @@ fn managed_pattern(n: &str, prefix: &str) -> bool {
     }
 }
 
-fn text<'a>(v: Option<&'a Value<'_>>) -> Option<&'a str> {
-    match v {
-        Some(Value::String(s)) => Some(s.as_ref()),
-        _ => None,
-    }
-}
-
 fuzz_target!(|data: &[u8]| {
     // JSON `[name, description, prefix]`, or raw text used for all three.
     let parsed = input::json(data);
     let raw = String::from_utf8_lossy(data);
-    let items = match &parsed {
-        Some(Value::Array(items)) => items.iter().collect(),
-        _ => vec![],
-    };
-    let n = text(items.first().copied()).unwrap_or(&raw);
-    let d = text(items.get(1).copied()).unwrap_or(&raw);
-    let prefix = text(items.get(2).copied()).unwrap_or(&raw);
+    let item = |i: usize| parsed.as_ref().and_then(|v| v.get(i)).and_then(Value::as_str).unwrap_or(&raw);
+    let (n, d, prefix) = (item(0), item(1), item(2));
 
     for guest in [GuestType::Qemu, GuestType::Lxc] {
         let got = name::validate("name", n, guest);

@@ -5,23 +5,25 @@
 #![no_main]
 use libfuzzer_sys::fuzz_target;
 use pve_snapshots::api;
+use pve_snapshots::error::Result;
 use pve_snapshots::request::Method;
 use pve_snapshots::target::Target;
+use pve_snapshots_fuzz::input::{read, text, Guest};
 use pve_snapshots_fuzz::{check, input, plans};
 
 fuzz_target!(|data: &[u8]| {
     let [target, policy, vm, snaps, name] = input::args::<5>(data);
-    if let Some(req) = check::answer(api::plan_remove(&target, &policy, &vm, &snaps, &name)) {
-        plans::remove(&plans::Facts::read(&target, &policy, &vm, &snaps), &name, &req);
+    let args = || -> Result<_> { Ok((Guest::read(&target, &policy, &vm, &snaps)?, text("name", &name)?)) };
+    if let Some((g, name)) = check::answer(args()) {
+        let planned = api::plan_remove(&g.target, g.policy.clone(), &g.vm, &g.snapshots, &name);
+        if let Some(req) = check::answer(planned) {
+            plans::remove(&plans::Facts::of(&g), &name, &req);
+        }
     }
-    let list = check::answer(api::list_snapshots_request(&target));
-    let status = check::answer(api::vm_status_request(&target));
-    assert_eq!(list.is_some(), status.is_some(), "the two read requests disagree on the target");
-    if let (Some(list), Some(status)) = (list, status) {
-        let t = Target::from_value(&target).expect("accepted target reads");
-        assert_eq!((list.method, status.method), (Method::Get, Method::Get));
-        assert!(list.params.0.is_empty() && status.params.0.is_empty());
-        check::guest_path(&list, &t, &["snapshot"]);
-        check::guest_path(&status, &t, &["status", "current"]);
-    }
+    let Some(t) = check::answer(read::<Target>("target", &target)) else { return };
+    let (list, status) = (api::list_snapshots_request(&t), api::vm_status_request(&t));
+    assert_eq!((list.method, status.method), (Method::Get, Method::Get));
+    assert!(list.params.0.is_empty() && status.params.0.is_empty());
+    check::guest_path(&list, &t, &["snapshot"]);
+    check::guest_path(&status, &t, &["status", "current"]);
 });

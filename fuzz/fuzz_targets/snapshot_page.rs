@@ -4,19 +4,16 @@
 //! why) agrees with what `planCreate`/`planRollback`/`planRemove` decide.
 #![no_main]
 use libfuzzer_sys::fuzz_target;
-use pve_snapshots::{api, Value};
+use pve_snapshots::api;
+use pve_snapshots::error::{Result, SnapshotError};
+use pve_snapshots::lifetime::NowMs;
+use pve_snapshots::target::{GuestType, Target};
+use pve_snapshots_fuzz::input::{read, Guest};
 use pve_snapshots_fuzz::plans::Facts;
-use pve_snapshots_fuzz::{check, input, plans};
-
-fn target() -> Value<'static> {
-    Value::Object(vec![
-        ("node".into(), Value::from("pve1")),
-        ("vmid".into(), Value::Number(100.0)),
-    ])
-}
+use pve_snapshots_fuzz::{check, input};
 
 /// The page's verdict on an action against the plan's.
-fn agree<T: std::fmt::Debug>(what: &str, page: Option<&str>, plan: &Result<T, pve_snapshots::SnapshotError>) {
+fn agree<T: std::fmt::Debug>(what: &str, page: Option<&str>, plan: &Result<T, SnapshotError>) {
     match (page, plan) {
         (None, Ok(_)) => {}
         (Some(code), Err(e)) => assert!(
@@ -29,10 +26,22 @@ fn agree<T: std::fmt::Debug>(what: &str, page: Option<&str>, plan: &Result<T, pv
 
 fuzz_target!(|data: &[u8]| {
     let [policy, vm, snaps, now] = input::args::<4>(data);
-    let Some(page) = check::answer(api::snapshot_page(&policy, &vm, &snaps, &now)) else { return };
-    let t = target();
-    let f = Facts::read(&t, &policy, &vm, &snaps);
-    let now_ms = plans::now(&now);
+    // In the bindings' order; the page needs no target, the plans compared
+    // with it get a fixed one.
+    let args = || -> Result<_> {
+        Ok((
+            read("policy", &policy)?,
+            read("vmStatus", &vm)?,
+            read("snapshots", &snaps)?,
+            read::<NowMs>("nowMs", &now)?,
+        ))
+    };
+    let Some((policy, vm, snapshots, now)) = check::answer(args()) else { return };
+    let target = Target { node: "pve1".into(), vmid: 100, guest: GuestType::Qemu };
+    let g = Guest { target, policy, vm, snapshots };
+    let page = api::snapshot_page(g.policy.clone(), &g.vm, &g.snapshots, now);
+    let f = Facts::of(&g);
+    let now_ms = now.0;
 
     let used = f.used();
     assert_eq!(page.quota.used as usize, used);
@@ -42,13 +51,13 @@ fuzz_target!(|data: &[u8]| {
     if page.quota.can_create {
         assert!(used < f.policy.max_snapshots as usize && !f.blocked());
     }
-    assert_eq!((&page.vm.status, page.vm.running, &page.vm.lock), (&f.vm.status, f.vm.running, &f.vm.lock));
+    assert_eq!((&page.vm.status, page.vm.running, &page.vm.lock), (&f.vm.status, f.vm.running(), &f.vm.lock));
     assert_eq!(page.rows.len(), f.snapshots.len());
 
-    let create = api::plan_create(&t, &policy, &vm, &snaps, &Value::Null, &now);
+    let create = api::plan_create(&g.target, g.policy.clone(), &g.vm, &g.snapshots, Default::default(), now);
     let name_exhausted = matches!(&create, Err(e) if e.code() == "SNAPSHOT_BUSY" && e.details().is_none());
     if !(page.quota.can_create && name_exhausted) {
-        agree("create", page.create_blocked.as_ref().map(|b| b.code), &create);
+        agree("create", page.create_blocked.as_ref().map(|b| b.code.as_str()), &create);
     }
 
     let mut previous: Option<(i64, &str)> = None;
@@ -60,11 +69,11 @@ fuzz_target!(|data: &[u8]| {
         previous = Some((s.snaptime, &row.name));
         assert_eq!(row.managed, f.managed(s));
         assert_eq!(row.created_at, (s.snaptime > 0).then(|| s.snaptime * 1000));
-        assert_eq!((row.description.as_str(), row.ram, row.busy.as_deref()), (s.description, s.ram, s.snapstate));
+        assert_eq!((&row.description, row.ram, &row.busy), (&s.description, s.ram, &s.snapstate));
         assert_eq!(row.can_remove, row.remove_blocked.is_none());
         assert_eq!(row.can_rollback, row.rollback_blocked.is_none());
         for blocked in [&row.remove_blocked, &row.rollback_blocked, &page.create_blocked].into_iter().flatten() {
-            assert!(check::CODES.contains(&blocked.code) && !blocked.message.is_empty());
+            assert!(check::CODES.contains(&blocked.code.as_str()) && !blocked.message.is_empty());
             assert!(blocked.message.len() <= check::MAX_MESSAGE, "{} bytes", blocked.message.len());
         }
         if !row.managed {
@@ -90,10 +99,9 @@ fuzz_target!(|data: &[u8]| {
         if row.can_remove || row.can_rollback {
             assert!(row.managed && !f.blocked());
         }
-        let name = Value::String(row.name.clone().into());
-        let remove = api::plan_remove(&t, &policy, &vm, &snaps, &name);
-        agree("remove", row.remove_blocked.as_ref().map(|b| b.code), &remove);
-        let rollback = api::plan_rollback(&t, &policy, &vm, &snaps, &name, &Value::Null);
-        agree("rollback", row.rollback_blocked.as_ref().map(|b| b.code), &rollback);
+        let remove = api::plan_remove(&g.target, g.policy.clone(), &g.vm, &g.snapshots, &row.name);
+        agree("remove", row.remove_blocked.as_ref().map(|b| b.code.as_str()), &remove);
+        let rollback = api::plan_rollback(&g.target, g.policy.clone(), &g.vm, &g.snapshots, &row.name, Default::default());
+        agree("rollback", row.rollback_blocked.as_ref().map(|b| b.code.as_str()), &rollback);
     }
 });

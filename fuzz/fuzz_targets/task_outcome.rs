@@ -3,15 +3,18 @@
 //! when the text names it.
 #![no_main]
 use libfuzzer_sys::fuzz_target;
-use pve_snapshots::task::TaskState;
-use pve_snapshots::{api, Value};
+use pve_snapshots::api;
+use pve_snapshots::task::{TaskState, TaskStatus};
+use pve_snapshots_fuzz::input::read;
 use pve_snapshots_fuzz::{check, input, plans};
+use serde_json::Value;
 
 fuzz_target!(|data: &[u8]| {
     let [status] = input::args::<1>(data);
-    let Some(outcome) = check::answer(api::task_outcome(&status)) else { return };
+    let outcome = read::<TaskStatus>("status", &status).and_then(|s| api::task_outcome(&s));
+    let Some(outcome) = check::answer(outcome) else { return };
     let field = |key| match plans::option(&status, key) {
-        Some(Value::String(s)) => Some(s.as_ref()),
+        Some(Value::String(s)) => Some(s.as_str()),
         None => None,
         Some(other) => panic!("accepted {key} {other:?}"),
     };

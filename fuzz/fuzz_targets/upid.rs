@@ -4,8 +4,9 @@
 #![no_main]
 use libfuzzer_sys::fuzz_target;
 use pve_snapshots::request::Method;
-use pve_snapshots::{api, Value};
+use pve_snapshots::api;
 use pve_snapshots_fuzz::{check, input};
+use serde_json::Value;
 
 /// `PVE::UPID`'s pattern, `^UPID:node:HEX8:HEX8-9:HEX8:[^:\s/]+:[^:\s/]*:[^:\s/]+:$`,
 /// returning the eight fields.
@@ -30,21 +31,19 @@ fn proxmox_pattern(upid: &str) -> Option<Vec<&str>> {
 
 fuzz_target!(|data: &[u8]| {
     // Raw bytes are the UPID text itself unless they are a JSON value.
-    let [upid] = match input::json(data) {
-        Some(v) => [v],
-        None => [Value::String(String::from_utf8_lossy(data).into_owned().into())],
-    };
-    let parsed = check::answer(api::parse_upid(&upid));
-    let request = api::task_status_request(&upid);
+    let upid = input::json(data).unwrap_or_else(|| Value::String(String::from_utf8_lossy(data).into_owned()));
+    let Some(text) = check::answer(input::text("upid", &upid)) else { return };
+    let parsed = check::answer(api::parse_upid(&text));
+    let request = api::task_status_request(&text);
     match (&parsed, &request) {
         (Some(_), Ok(_)) => {}
         (None, Err(e)) => check::error(e),
         _ => panic!("parseUpid and taskStatusRequest disagree: {parsed:?} / {request:?}"),
     }
     let (Some(u), Ok(req)) = (parsed, request) else { return };
-    let Value::String(text) = &upid else { panic!("accepted a non-string UPID") };
-    let text: &str = text;
-    let parts = proxmox_pattern(text).unwrap_or_else(|| panic!("accepted {text:?}, which Proxmox's pattern refuses"));
+    let Value::String(given) = &upid else { panic!("accepted a non-string UPID {upid:?}") };
+    assert_eq!(given, &text);
+    let parts = proxmox_pattern(&text).unwrap_or_else(|| panic!("accepted {text:?}, which Proxmox's pattern refuses"));
     assert_eq!(u.raw, text);
     assert_eq!(u.node, parts[0]);
     assert_eq!(u64::from(u.pid), u64::from_str_radix(parts[1], 16).unwrap());
@@ -53,5 +52,5 @@ fuzz_target!(|data: &[u8]| {
     assert_eq!((u.task_type.as_str(), u.id.as_str(), u.user.as_str()), (parts[4], parts[5], parts[6]));
     assert_eq!(req.method, Method::Get);
     assert!(req.params.0.is_empty());
-    assert_eq!(check::segments(&req.path), ["nodes", &u.node, "tasks", text, "status"]);
+    assert_eq!(check::segments(&req.path), ["nodes", &u.node, "tasks", &text, "status"]);
 });

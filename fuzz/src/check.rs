@@ -5,7 +5,8 @@ use pve_snapshots::request::{encode_segment, Request};
 use pve_snapshots::target::Target;
 use pve_snapshots::SnapshotError;
 
-/// The stable codes of DESIGN.md; nothing else may reach the host.
+/// The codes the rules core refuses with; the rest of `ErrorCode::ALL` are
+/// the hosts' own (sign-in, Proxmox's answers) and must never come from here.
 pub const CODES: &[&str] = &[
     "QUOTA_EXCEEDED",
     "VM_LOCKED",
@@ -36,12 +37,11 @@ const ARGUMENTS: &[&str] = &[
     "upid",
     "status",
     "snaptimeSeconds",
-    "vms",
+    "node",
 ];
 
 /// A refusal: a listed code, a message that names the field and the field
-/// in `details`. (Serde's or wasm-bindgen's own wording can only arise at the
-/// JS boundary; the JS hostile-input suite checks for it there.)
+/// in `details`, and never longer than [`MAX_MESSAGE`] whatever it quotes.
 pub fn error(err: &SnapshotError) {
     let code = err.code();
     let message = err.to_string();

@@ -1,40 +1,41 @@
-//! What a planned action must satisfy, checked against the inputs read
-//! afresh: the core may only describe a request its own rules allow.
+//! What a planned action must satisfy, checked against the inputs the core
+//! accepted: the core may only describe a request its own rules allow.
+//! Options are checked against the raw JSON the caller gave, so a reader
+//! that misread a field shows up as a wrong request.
 
 use chrono::{Datelike, Timelike};
 use pve_snapshots::description;
-use pve_snapshots::guest::{snapshots_from_value, Snapshot, VmStatus};
-use pve_snapshots::lifetime;
+use pve_snapshots::guest::{Snapshot, VmStatus};
 use pve_snapshots::name;
 use pve_snapshots::plan::Expiry;
 use pve_snapshots::policy::Policy;
 use pve_snapshots::request::{Method, Param, Request};
 use pve_snapshots::target::{GuestType, Target};
-use pve_snapshots::Value;
+use serde_json::Value;
 
 use crate::check;
+use crate::input::Guest;
 
-/// The inputs of an accepted call; reading them cannot fail, because the core
-/// just accepted them.
-pub struct Facts<'v> {
+/// The accepted inputs of a call, with the policy's defaults filled in.
+pub struct Facts {
     pub target: Target,
     pub policy: Policy,
     pub vm: VmStatus,
-    pub snapshots: Vec<Snapshot<'v>>,
+    pub snapshots: Vec<Snapshot>,
 }
 
-impl<'v> Facts<'v> {
-    pub fn read(target: &Value, policy: &Value, vm: &Value, snapshots: &'v Value<'v>) -> Facts<'v> {
+impl Facts {
+    pub fn of(g: &Guest) -> Facts {
         Facts {
-            target: Target::from_value(target).expect("accepted target reads"),
-            policy: Policy::from_value(policy).expect("accepted policy reads"),
-            vm: VmStatus::from_value(vm).expect("accepted vmStatus reads"),
-            snapshots: snapshots_from_value(snapshots).expect("accepted snapshots read"),
+            target: g.target.clone(),
+            policy: g.policy.clone().into(),
+            vm: g.vm.clone(),
+            snapshots: g.snapshots.0.clone(),
         }
     }
 
     pub fn managed(&self, s: &Snapshot) -> bool {
-        name::is_managed(s.name, &self.policy.name_prefix)
+        name::is_managed(&s.name, &self.policy.name_prefix)
     }
 
     pub fn used(&self) -> usize {
@@ -48,7 +49,7 @@ impl<'v> Facts<'v> {
             || self.snapshots.iter().any(|s| s.snapstate.is_some())
     }
 
-    pub fn find(&self, name: &str) -> Option<&Snapshot<'v>> {
+    pub fn find(&self, name: &str) -> Option<&Snapshot> {
         self.snapshots.iter().find(|s| s.name == name)
     }
 
@@ -57,17 +58,10 @@ impl<'v> Facts<'v> {
     }
 }
 
-/// The last own non-null field `key` of an options object, as the core reads it.
-pub fn option<'a, 'v>(options: &'a Value<'v>, key: &str) -> Option<&'a Value<'v>> {
-    match options {
-        Value::Object(fields) => fields
-            .iter()
-            .rev()
-            .find(|(k, _)| k == key)
-            .map(|(_, v)| v)
-            .filter(|v| !v.is_null()),
-        _ => None,
-    }
+/// Field `key` of a JSON object argument unless it is null (null and
+/// absent mean the same to the core), `None` for any other argument.
+pub fn option<'a>(options: &'a Value, key: &str) -> Option<&'a Value> {
+    options.as_object()?.get(key).filter(|v| !v.is_null())
 }
 
 fn params(req: &Request) -> Vec<(&str, &Param)> {
@@ -107,8 +101,12 @@ pub fn create(f: &Facts, options: &Value, now_ms: i64, req: &Request) {
         Some(other) => panic!("create accepted description {other:?}"),
         None => String::new(),
     };
-    let want_ram = !matches!(option(options, "includeRam"), Some(Value::Bool(false)));
-    let vmstate = f.target.guest == GuestType::Qemu && f.vm.running && f.policy.include_ram && want_ram;
+    let want_ram = match option(options, "includeRam") {
+        Some(Value::Bool(b)) => *b,
+        None => true,
+        Some(other) => panic!("create accepted includeRam {other:?}"),
+    };
+    let vmstate = f.target.guest == GuestType::Qemu && f.vm.running() && f.policy.include_ram && want_ram;
     let mut want: Vec<(&str, Param)> = vec![("snapname", Param::Str(name.to_owned()))];
     if !want_description.is_empty() {
         want.push(("description", Param::Str(want_description)));
@@ -125,19 +123,16 @@ pub fn create(f: &Facts, options: &Value, now_ms: i64, req: &Request) {
 
 /// Checks shared by rollback and remove: a valid name of an existing,
 /// managed snapshot on an unblocked guest. Returns that snapshot.
-fn touch<'a, 'v>(f: &'a Facts<'v>, name: &Value, req: &Request) -> &'a Snapshot<'v> {
-    let Value::String(name) = name else {
-        panic!("planned with a non-string name {name:?}")
-    };
+fn touch<'a>(f: &'a Facts, name: &str, req: &Request) -> &'a Snapshot {
     assert!(name::validate("name", name, f.target.guest).is_ok(), "invalid name {name:?} planned");
     let snap = f.find(name).unwrap_or_else(|| panic!("{name:?} planned but absent"));
     assert!(f.managed(snap), "foreign snapshot {name:?} planned");
     assert!(!f.blocked(), "{name:?} planned while blocked");
-    assert_eq!(req.name.as_deref(), Some(name.as_ref()));
+    assert_eq!(req.name.as_deref(), Some(name));
     snap
 }
 
-pub fn rollback(f: &Facts, name: &Value, options: &Value, req: &Request) {
+pub fn rollback(f: &Facts, name: &str, options: &Value, req: &Request) {
     let snap = touch(f, name, req);
     if f.policy.rollback_latest_only {
         let newer = f
@@ -150,14 +145,14 @@ pub fn rollback(f: &Facts, name: &Value, options: &Value, req: &Request) {
     check::guest_path(req, &f.target, &["snapshot", &snap.name, "rollback"]);
     let start = match option(options, "start") {
         Some(Value::Bool(b)) => *b,
-        None => f.vm.running,
+        None => f.vm.running(),
         Some(other) => panic!("rollback accepted start {other:?}"),
     } && !snap.ram;
     let want: Vec<(&str, &Param)> = if start { vec![("start", &Param::Int(1))] } else { vec![] };
     assert_eq!(params(req), want);
 }
 
-pub fn remove(f: &Facts, name: &Value, req: &Request) {
+pub fn remove(f: &Facts, name: &str, req: &Request) {
     let snap = touch(f, name, req);
     assert_eq!(req.method, Method::Delete);
     assert!(req.params.0.is_empty(), "DELETE with params {:?}", req.params);
@@ -190,21 +185,17 @@ pub fn expiry(f: &Facts, now_ms: i64, plan: &Expiry) {
     for skipped in &plan.skipped {
         let snap = f.find(&skipped.name).unwrap_or_else(|| panic!("skipped absent {:?}", skipped.name));
         assert!(f.managed(snap), "skipped foreign {:?}", skipped.name);
-        assert!(check::CODES.contains(&skipped.code));
+        assert!(check::CODES.contains(&skipped.code.as_str()));
+        assert!(!skipped.message.is_empty() && skipped.message.len() <= check::MAX_MESSAGE);
         assert!(!deleted.contains(&skipped.name.as_str()), "{:?} both deleted and skipped", skipped.name);
     }
     // Nothing due is silently forgotten: it is deleted, or skipped with a reason.
     for s in f.snapshots.iter().filter(|s| f.managed(s)) {
         let due = f.expires_at(s).is_none_or(|at| now_ms >= at);
-        let listed = deleted.contains(&s.name) || plan.skipped.iter().any(|k| k.name == s.name);
+        let listed = deleted.contains(&s.name.as_str()) || plan.skipped.iter().any(|k| k.name == s.name);
         assert_eq!(due, listed, "{:?}: due {due}, listed {listed}", s.name);
         if due && !f.blocked() && s.snaptime > 0 {
-            assert!(deleted.contains(&s.name), "{:?} due but not deleted", s.name);
+            assert!(deleted.contains(&s.name.as_str()), "{:?} due but not deleted", s.name);
         }
     }
-}
-
-/// Reads `nowMs` as the core does (only after the core accepted it).
-pub fn now(v: &Value) -> i64 {
-    lifetime::now_from_value(v).expect("accepted nowMs reads")
 }
