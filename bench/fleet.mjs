@@ -18,7 +18,7 @@ import { timeMs, settle } from './lib/timing.mjs';
 // The boundary's JS step: each argument is copied into plain data first.
 const LIMITS = core.limits();
 /** @param {unknown} v @param {string} name */
-const copy = (v, name) => plain(v, name, LIMITS.snapshotsPerList, LIMITS.depth);
+const copy = (v, name) => plain(v, name, LIMITS.snapshotsPerList, LIMITS.depth, name === 'snapshots' ? 'list' : 'object');
 
 const { values: opt } = parseArgs({ options: { runs: { type: 'string', default: '11' }, vms: { type: 'string', default: '10000' } } });
 const RUNS = Number(opt.runs);

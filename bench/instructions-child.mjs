@@ -2,9 +2,10 @@
 // kind of work after the same setup, so two counts differ only by the work.
 // WARM units run first (JIT tier-up, which --single-threaded puts on the main
 // thread, lands there), then COUNT more.
-// Usage: node bench/instructions-child.mjs page|fleet-wasm|fleet-js COUNT [WARM]
+// Usage: node bench/instructions-child.mjs page|fleet-wasm|fleet-js|fleet-copy|fleet-empty COUNT [WARM]
 
 import * as core from '../www/core.mjs';
+import { plain } from '../src/plain.js';
 import { PAGE_NOW_MS, PAGE_POLICY, PAGE_VM_STATUS, PAGE_SNAPSHOTS } from './page-fixture.mjs';
 import { planExpiryJs } from './expiry-baseline.mjs';
 import { makeFleet, NOW_MS } from './fleet-data.mjs';
@@ -22,6 +23,21 @@ if (kind === 'page') {
   for (let i = 0; i < count; i++) {
     const v = fleet[i % fleet.length];
     sink += plan(v.target, v.policy, v.vmStatus, v.snapshots, NOW_MS).deletes.length;
+  }
+} else if (kind === 'fleet-copy') {
+  // The boundary's JS step alone: the four arguments copied into plain data.
+  const { snapshotsPerList, depth } = core.limits();
+  for (let i = 0; i < count; i++) {
+    const v = fleet[i % fleet.length];
+    for (const [arg, value] of [['target', v.target], ['policy', v.policy], ['vmStatus', v.vmStatus], ['snapshots', v.snapshots]]) {
+      sink += plain(value, arg, snapshotsPerList, depth, arg === 'snapshots' ? 'list' : 'object') === null ? 0 : 1;
+    }
+  }
+} else if (kind === 'fleet-empty') {
+  // A whole call with an empty list: the fixed cost of one planExpiry.
+  for (let i = 0; i < count; i++) {
+    const v = fleet[i % fleet.length];
+    sink += core.planExpiry(v.target, v.policy, v.vmStatus, [], NOW_MS).deletes.length;
   }
 } else {
   throw new Error(`unknown kind ${kind}`);

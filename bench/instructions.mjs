@@ -50,6 +50,8 @@ const kinds = [
   ['page', 500, 'snapshotPage, 10 snapshots', 'call'],
   ['fleet-wasm', 500, 'planExpiry per VM (10 snapshots)', 'VM'],
   ['fleet-js', 500, 'plain-JS baseline per VM', 'VM'],
+  ['fleet-copy', 500, "planExpiry's argument copy alone (src/plain.js) per VM", 'VM'],
+  ['fleet-empty', 500, 'planExpiry per VM with an empty list (fixed cost)', 'VM'],
 ];
 // Every (kind, repeat, size) process, nproc at a time.
 const jobs = kinds.flatMap(([kind, n]) => Array.from({ length: REPEATS }, (_, r) => [[kind, r, n], [kind, r, 2 * n]]).flat());

@@ -119,6 +119,12 @@ pub fn cluster_vms_request() -> Request {
     request::cluster_vms()
 }
 
+/// A snapshot description as `planCreate` would send it (CRLF as LF), or
+/// its refusal: for a host that checks a form before it plans.
+pub fn normalize_description(text: &str) -> Result<String> {
+    description::normalize("description", text)
+}
+
 pub fn node_time_request(node: &str) -> Result<Request> {
     check_node(node).map_err(|reason| SnapshotError::InvalidTarget {
         field: "node".into(),

@@ -43,12 +43,33 @@ export interface SnapshotError extends Error {
 #[wasm_bindgen(module = "/src/plain.js")]
 extern "C" {
     #[wasm_bindgen(catch)]
-    fn plain(value: &JsValue, name: &str, max_items: usize, max_depth: usize) -> Result<JsValue, JsValue>;
+    fn plain(
+        value: &JsValue,
+        name: &str,
+        max_items: usize,
+        max_depth: usize,
+        shape: &str,
+    ) -> Result<JsValue, JsValue>;
 }
 
-/// Reads argument `name` as a `T`.
+/// Reads struct argument `name` (a policy, a target, options) as a `T`.
 fn arg<T: DeserializeOwned>(name: &str, value: impl Into<JsValue>) -> Result<T> {
-    let copy = plain(&value.into(), name, MAX_SNAPSHOTS_IN_LIST, MAX_DEPTH).map_err(|refused| {
+    read(name, value.into(), "object")
+}
+
+/// Reads list argument `name` (the snapshot list), whose entries are structs.
+fn list<T: DeserializeOwned>(name: &str, value: impl Into<JsValue>) -> Result<T> {
+    read(name, value.into(), "list")
+}
+
+/// Reads a single-value argument `name` (a number, a name, a task id).
+fn value<T: DeserializeOwned>(name: &str, value: impl Into<JsValue>) -> Result<T> {
+    read(name, value.into(), "value")
+}
+
+/// `shape` tells `plain` where an array may be: see `src/plain.js`.
+fn read<T: DeserializeOwned>(name: &str, value: JsValue, shape: &str) -> Result<T> {
+    let copy = plain(&value, name, MAX_SNAPSHOTS_IN_LIST, MAX_DEPTH, shape).map_err(|refused| {
         // `plain` throws only its own `{field, reason}`.
         let text = |key| {
             Reflect::get(&refused, &JsValue::from_str(key))
@@ -114,8 +135,8 @@ pub fn snapshot_page(
         Ok(api::snapshot_page(
             arg("policy", policy)?,
             &arg("vmStatus", vm_status)?,
-            &arg("snapshots", snapshots)?,
-            arg("nowMs", now_ms)?,
+            &list("snapshots", snapshots)?,
+            value("nowMs", now_ms)?,
         ))
     })())
 }
@@ -134,9 +155,9 @@ pub fn plan_create(
             &arg("target", target)?,
             arg("policy", policy)?,
             &arg("vmStatus", vm_status)?,
-            &arg("snapshots", snapshots)?,
+            &list("snapshots", snapshots)?,
             arg::<Option<CreateOptions>>("options", options)?.unwrap_or_default(),
-            arg("nowMs", now_ms)?,
+            value("nowMs", now_ms)?,
         )
     })())
 }
@@ -155,8 +176,8 @@ pub fn plan_rollback(
             &arg("target", target)?,
             arg("policy", policy)?,
             &arg("vmStatus", vm_status)?,
-            &arg("snapshots", snapshots)?,
-            &arg::<input::Text>("name", name)?.0,
+            &list("snapshots", snapshots)?,
+            &value::<input::Text>("name", name)?.0,
             arg::<Option<RollbackOptions>>("options", options)?.unwrap_or_default(),
         )
     })())
@@ -175,8 +196,8 @@ pub fn plan_remove(
             &arg("target", target)?,
             arg("policy", policy)?,
             &arg("vmStatus", vm_status)?,
-            &arg("snapshots", snapshots)?,
-            &arg::<input::Text>("name", name)?.0,
+            &list("snapshots", snapshots)?,
+            &value::<input::Text>("name", name)?.0,
         )
     })())
 }
@@ -194,8 +215,8 @@ pub fn plan_expiry(
             &arg("target", target)?,
             arg("policy", policy)?,
             &arg("vmStatus", vm_status)?,
-            &arg("snapshots", snapshots)?,
-            arg("nowMs", now_ms)?,
+            &list("snapshots", snapshots)?,
+            value("nowMs", now_ms)?,
         ))
     })())
 }
@@ -215,25 +236,34 @@ pub fn cluster_vms_request() -> Result<Ts<Request>, JsValue> {
     out(Ok(api::cluster_vms_request()))
 }
 
+#[wasm_bindgen(js_name = normalizeDescription)]
+pub fn normalize_description(
+    #[wasm_bindgen(unchecked_param_type = "string")] description: JsValue,
+) -> Result<String, JsValue> {
+    value::<input::Text>("description", description)
+        .and_then(|d| api::normalize_description(&d.0))
+        .map_err(thrown)
+}
+
 #[wasm_bindgen(js_name = nodeTimeRequest)]
 pub fn node_time_request(
     #[wasm_bindgen(unchecked_param_type = "string")] node: JsValue,
 ) -> Result<Ts<Request>, JsValue> {
-    out(arg::<input::Text>("node", node).and_then(|n| api::node_time_request(&n.0)))
+    out(value::<input::Text>("node", node).and_then(|n| api::node_time_request(&n.0)))
 }
 
 #[wasm_bindgen(js_name = taskStatusRequest)]
 pub fn task_status_request(
     #[wasm_bindgen(unchecked_param_type = "string")] upid: JsValue,
 ) -> Result<Ts<Request>, JsValue> {
-    out(arg::<input::Text>("upid", upid).and_then(|u| api::task_status_request(&u.0)))
+    out(value::<input::Text>("upid", upid).and_then(|u| api::task_status_request(&u.0)))
 }
 
 #[wasm_bindgen(js_name = parseUpid)]
 pub fn parse_upid(
     #[wasm_bindgen(unchecked_param_type = "string")] upid: JsValue,
 ) -> Result<Ts<Upid>, JsValue> {
-    out(arg::<input::Text>("upid", upid).and_then(|u| api::parse_upid(&u.0)))
+    out(value::<input::Text>("upid", upid).and_then(|u| api::parse_upid(&u.0)))
 }
 
 #[wasm_bindgen(js_name = taskOutcome)]
@@ -250,8 +280,8 @@ pub fn remaining_lifetime(
     out((|| {
         Ok(api::remaining_lifetime(
             arg("policy", policy)?,
-            arg("snaptimeSeconds", snaptime)?,
-            arg("nowMs", now_ms)?,
+            value("snaptimeSeconds", snaptime)?,
+            value("nowMs", now_ms)?,
         ))
     })())
 }

@@ -88,8 +88,9 @@ pub fn refusal(field: String, reason: String) -> SnapshotError {
         .unwrap_or_default();
     match arg {
         "policy" => SnapshotError::InvalidPolicy { field, reason },
-        "target" | "upid" => SnapshotError::InvalidTarget { field, reason },
+        "target" | "upid" | "node" => SnapshotError::InvalidTarget { field, reason },
         "name" => SnapshotError::InvalidName { field, reason },
+        "description" => SnapshotError::InvalidDescription { field, reason },
         "options" if field == "options.description" => {
             SnapshotError::InvalidDescription { field, reason }
         }
@@ -419,6 +420,8 @@ mod tests {
             (r#"{"n": [1]}"#, "p.n: expected an integer, got an array"),
             (r#""x""#, "p: expected an object, got a string"),
             (r#"[]"#, "p: expected an object, got an array"),
+            (r#"null"#, "p: expected an object, got null"),
+            (r#"2.5"#, "p: expected an object, got a number"),
         ] {
             let err = strict(json).unwrap_err();
             assert_eq!(err.code(), "INVALID_INPUT");
@@ -463,8 +466,10 @@ mod tests {
         assert_eq!(code("policy.maxSnapshots"), "INVALID_POLICY");
         assert_eq!(code("target"), "INVALID_TARGET");
         assert_eq!(code("upid.node"), "INVALID_TARGET");
+        assert_eq!(code("node"), "INVALID_TARGET");
         assert_eq!(code("name"), "INVALID_NAME");
         assert_eq!(code("options.description"), "INVALID_DESCRIPTION");
+        assert_eq!(code("description"), "INVALID_DESCRIPTION");
         assert_eq!(code("options.includeRam"), "INVALID_INPUT");
         assert_eq!(code("snapshots[2].name"), "INVALID_INPUT");
         assert_eq!(code("policyx"), "INVALID_INPUT");

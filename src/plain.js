@@ -3,6 +3,9 @@
 // and whatever JSON could not carry (NaN, ±Infinity, bigints, functions,
 // symbols, lone surrogates) is refused with the field named. Only own
 // enumerable fields count, as in JSON; `undefined` reads as absent.
+// Where the core reads a struct (an object argument, a list's entry) an
+// array is refused here: serde would read it as the struct by field names,
+// so `[1, "x"]` would pass as options.
 
 class Refusal {
   /** @param {string} reason */
@@ -17,17 +20,23 @@ class Refusal {
 
 const KIND = { bigint: 'a bigint', symbol: 'a symbol', function: 'a function' };
 const UNREADABLE = 'could not be read (a proxy or getter threw)';
+const ARRAY = 'expected an object, got an array';
 
 /**
  * @param {unknown} value
  * @param {string} name the argument's name, the root of every field path
  * @param {number} maxItems
  * @param {number} maxDepth
+ * @param {'value'|'object'|'list'} shape what the core reads: a single value, a struct, or a list of structs
  * @returns {unknown} a copy made of null, booleans, finite numbers, well-formed strings, arrays and plain objects
  * @throws {Refusal} with `field` and `reason`
  */
-export function plain(value, name, maxItems, maxDepth) {
+export function plain(value, name, maxItems, maxDepth, shape) {
   try {
+    if (shape !== 'value' && isArrayValue(value)) {
+      if (shape === 'object') throw new Refusal(ARRAY);
+      return copyArray(value, maxItems, maxDepth - 1, true);
+    }
     return copy(value, maxItems, maxDepth);
   } catch (e) {
     const refusal = e instanceof Refusal ? e : new Refusal(UNREADABLE);
@@ -64,8 +73,13 @@ function copy(v, maxItems, depth) {
   }
 }
 
-/** @param {unknown[]} v @param {number} maxItems @param {number} depth */
-function copyArray(v, maxItems, depth) {
+/**
+ * @param {unknown[]} v
+ * @param {number} maxItems
+ * @param {number} depth
+ * @param {boolean} [structs] whether each entry is read as a struct
+ */
+function copyArray(v, maxItems, depth, structs = false) {
   let n;
   try {
     n = v.length;
@@ -76,7 +90,9 @@ function copyArray(v, maxItems, depth) {
   const out = new Array(n);
   for (let i = 0; i < n; i++) {
     try {
-      out[i] = copy(read(v, i), maxItems, depth);
+      const entry = read(v, i);
+      if (structs && isArrayValue(entry)) throw new Refusal(ARRAY);
+      out[i] = copy(entry, maxItems, depth);
     } catch (e) {
       if (e instanceof Refusal) e.at.push(`[${i}]`);
       throw e;
@@ -108,6 +124,11 @@ function copyObject(v, maxItems, depth) {
     else out[k] = value;
   }
   return out;
+}
+
+/** @param {unknown} v @returns {v is unknown[]} */
+function isArrayValue(v) {
+  return typeof v === 'object' && v !== null && isArray(v);
 }
 
 /** @param {object} v @returns {v is unknown[]} */

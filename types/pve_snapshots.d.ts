@@ -391,6 +391,8 @@ export function listSnapshotsRequest(target: Target): Request;
 
 export function nodeTimeRequest(node: string): Request;
 
+export function normalizeDescription(description: string): string;
+
 export function parseUpid(upid: string): Upid;
 
 export function planCreate(target: Target, policy: PolicyInput, vmStatus: VmStatus, snapshots: Snapshots, options: CreateOptions | null | undefined, nowMs: number): Request;
@@ -424,6 +426,7 @@ export interface InitOutput {
     readonly limits: () => [number, number, number];
     readonly listSnapshotsRequest: (a: any) => [number, number, number];
     readonly nodeTimeRequest: (a: any) => [number, number, number];
+    readonly normalizeDescription: (a: any) => [number, number, number, number];
     readonly parseUpid: (a: any) => [number, number, number];
     readonly planCreate: (a: any, b: any, c: any, d: any, e: number, f: any) => [number, number, number];
     readonly planExpiry: (a: any, b: any, c: any, d: any, e: any) => [number, number, number];

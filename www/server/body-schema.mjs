@@ -25,21 +25,8 @@ function text(max) {
 
 const flag = z.boolean({ error: 'must be true or false' }).optional();
 
-// The core judges a description only inside a plan; this plan for a stopped
-// stand-in VM with no snapshots can fail for no other reason than the
-// description, and is never sent.
-const STAND_IN_TARGET = { node: 'localhost', vmid: core.limits().vmidMin, type: /** @type {const} */ ('qemu') };
-const STAND_IN_POLICY = { maxSnapshots: 1, lifetimeDays: core.limits().lifetimeDaysMin };
-
-const description = coreChecked('options.description', (value) => {
-  if (value === undefined || value === null) return undefined;
-  try {
-    core.planCreate(STAND_IN_TARGET, STAND_IN_POLICY, { status: 'stopped' }, [], { description: /** @type {string} */ (value) }, Date.now());
-  } catch (err) {
-    if (/** @type {{details?: {field?: unknown}}} */ (err)?.details?.field === 'options.description') throw err;
-  }
-  return /** @type {string} */ (value);
-});
+const description = coreChecked('description', (value) =>
+  value === undefined || value === null ? undefined : core.normalizeDescription(/** @type {string} */ (value)));
 
 /** POST /api/login */
 export const loginBody = body({ username: text(64), password: text(1024) });

@@ -154,16 +154,3 @@ export async function readJsonBody(req, { limit = 16 * 1024 } = {}) {
   }
   return value;
 }
-
-/**
- * Rejects keys the endpoint does not know, so a typo is an error, not a no-op.
- * @param {Record<string, unknown>} body
- * @param {string[]} allowed
- */
-export function onlyKeys(body, allowed) {
-  for (const key of Object.keys(body)) {
-    if (!allowed.includes(key)) {
-      throw new ApiError('INVALID_INPUT', `${key}: unknown field (allowed: ${allowed.join(', ') || 'none'})`, { field: key });
-    }
-  }
-}

@@ -35,15 +35,25 @@ async function noProxmoxCall(fn) {
  */
 function coreSays(description) {
   try {
-    core.planCreate({ node: 'pve1', vmid: 101, type: 'qemu' }, { maxSnapshots: 3, lifetimeDays: 3 }, { status: 'stopped' }, [],
-      { description }, Date.now());
+    core.normalizeDescription(description);
   } catch (e) {
-    const err = /** @type {{code: string, message: string}} */ (e);
+    const err = /** @type {{code: string, message: string, details: {field: string}}} */ (e);
     assert.equal(err.code, 'INVALID_DESCRIPTION');
-    return err.message.slice('options.description: '.length);
+    assert.equal(err.details.field, 'description');
+    return err.message.slice('description: '.length);
   }
   assert.fail('the core accepted the description');
 }
+
+test("the core's description check is the one planCreate applies", () => {
+  const plan = (/** @type {string} */ description) => core.planCreate({ node: 'pve1', vmid: 101, type: 'qemu' },
+    { maxSnapshots: 3, lifetimeDays: 3 }, { status: 'stopped' }, [], { description }, Date.now());
+  assert.equal(core.normalizeDescription('a\r\nb\tc'), 'a\nb\tc');
+  assert.equal(plan('a\r\nb\tc').params.description, 'a\nb\tc');
+  const long = 'x'.repeat(core.limits().descriptionChars + 1);
+  assert.throws(() => plan(long), { code: 'INVALID_DESCRIPTION', message: `options.description: ${coreSays(long)}` });
+  assert.throws(() => core.normalizeDescription(/** @type {any} */ (5)), { code: 'INVALID_DESCRIPTION', message: /^description: expected a string/ });
+});
 
 test('every problem of a body is reported at once, unknown fields first, each with its field', async () => {
   await noProxmoxCall(async () => {
