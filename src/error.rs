@@ -56,6 +56,7 @@ codes! {
     UnsupportedMediaType = "UNSUPPORTED_MEDIA_TYPE", 415, "the request body is not JSON";
     RateLimited = "RATE_LIMITED", 429, "too many requests; wait for Retry-After";
     Internal = "INTERNAL", 500, "the server failed; its log has the details";
+    StoreUnavailable = "STORE_UNAVAILABLE", 503, "the panel's database cannot be reached; nothing was sent to Proxmox";
     PveParameter = "PVE_PARAMETER", 502, "Proxmox refused a parameter";
     PveBadRequest = "PVE_BAD_REQUEST", 502, "Proxmox refused the request";
     PveAuth = "PVE_AUTH", 502, "Proxmox refused the API token";

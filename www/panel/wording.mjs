@@ -24,6 +24,7 @@ const FRIENDLY = Object.freeze({
   METHOD_NOT_ALLOWED: 'The request was not valid.',
   UNSUPPORTED_MEDIA_TYPE: 'The request was not valid.',
   INTERNAL: 'Something went wrong on our side. Please try again later.',
+  STORE_UNAVAILABLE: 'The panel is briefly unavailable. Nothing was changed; please try again in a minute.',
   NETWORK: 'The panel could not be reached. Check your connection and try again.',
   TASK_FAILED: 'The operation failed.',
   TIMEOUT: 'The virtualisation host did not answer in time. The operation may still complete; the list will update.',

@@ -74,6 +74,12 @@ const KIND = {
     'x': gives({ method: 'GET', path: '/nodes/x/time', params: {} }),
     'numeric string': gives({ method: 'GET', path: '/nodes/101/time', params: {} }),
   } },
+  // Any well-formed string short enough is a description; the empty one too.
+  description: { code: 'INVALID_DESCRIPTION', ok: {
+    'empty string': gives(''),
+    'x': gives('x'),
+    'numeric string': gives('101'),
+  } },
   // Options are all optional, so any object reads as no options: only its own
   // enumerable fields count, and a Map, Set, Date or class instance has none
   // the core knows (a Date is not read "as JSON writes it").
@@ -92,6 +98,7 @@ const EXPORTS = [
   ['listSnapshotsRequest', ['target']],
   ['vmStatusRequest', ['target']],
   ['nodeTimeRequest', ['node']],
+  ['normalizeDescription', ['description']],
   ['taskStatusRequest', ['upid']],
   ['parseUpid', ['upid']],
   ['taskOutcome', ['status']],
@@ -117,7 +124,7 @@ const NO_ARGUMENTS = {
  */
 function args(names) {
   /** @type {Record<string, unknown>} */
-  const v = { ...valid(), options: undefined, node: valid().target.node };
+  const v = { ...valid(), options: undefined, node: valid().target.node, description: 'Before the upgrade' };
   return names.map((n) => v[n]);
 }
 
