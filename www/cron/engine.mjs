@@ -18,12 +18,30 @@ export const EXIT = Object.freeze({ OK: 0, FAILED: 1, CONFIG: 2, RUNNING: 3, UNR
 const NODE_RE = /^[a-zA-Z0-9]([a-zA-Z0-9-]*[a-zA-Z0-9])?$/;
 // Codes of a request whose outcome we cannot know: Proxmox may have started
 // the delete.
+/** @type {ReadonlySet<string|undefined>} */
 const UNKNOWN_OUTCOME = new Set(['PVE_TIMEOUT', 'PVE_NETWORK']);
 const ABORTED = Object.freeze({ exitCode: EXIT.FAILED, error: { code: 'ABORTED', message: 'the run was interrupted; what was not done is left for the next run' } });
 
 /**
  * @typedef {import('../config.mjs').Config} Config
  * @typedef {import('../config.mjs').Service} Service
+ * @typedef {import('../pve/client.mjs').PveClient} PveClient
+ * @typedef {import('../pve/client.mjs').RequestDescription} RequestDescription
+ * @typedef {ReturnType<typeof createProxmoxClock>} ProxmoxClock
+ * @typedef {'missing'|'skipped'|'failed'|'still-running'|'would-delete'|'deleted'} EntryType
+ * @typedef {{type: 'start', vms: number, services: number, dryRun: boolean}
+ *   | {type: 'vm-done', service: string, vmid: number, done: number, total: number, outcome: VmResult['outcome']}
+ *   | {type: 'warning', message: string}
+ *   | ({type: EntryType} & Entry)} RunEvent  progress (see cron/README.md)
+ * @typedef {(event: RunEvent) => void} Emit
+ *
+ * @typedef {{code?: string, message?: string, stack?: string}|null|undefined} Thrown
+ *   a caught value, read defensively: it need not be an Error
+ *
+ * @typedef {object} ClusterVm  an entry of GET /cluster/resources as Proxmox sends it; only type and vmid are checked
+ * @property {'qemu'|'lxc'} type
+ * @property {number|string} vmid
+ * @property {string} node
  *
  * @typedef {object} Entry  one snapshot-level (or VM-level, name null) result
  * @property {string} service
@@ -75,9 +93,24 @@ const ABORTED = Object.freeze({ exitCode: EXIT.FAILED, error: { code: 'ABORTED',
  * @property {string} [stateDir]        lock and last-run.json (default config.job.stateDir)
  * @property {number|null} [now]        fixed "now" in ms instead of the Proxmox clock
  * @property {number} [retries]         client retries for reads (default 2)
- * @property {object} [pve]             a ready client (tests); default: created from config.pve
+ * @property {PveClient} [pve]          a ready client (tests); default: created from config.pve
  * @property {AbortSignal} [signal]     stop starting deletes, stop waiting, release the lock
- * @property {(event: object) => void} [onEvent]  progress (see cron/README.md)
+ * @property {Emit} [onEvent]           progress (see cron/README.md)
+ *
+ * @typedef {object} RunContext  what one run's VMs share
+ * @property {Config} config
+ * @property {Service[]} services
+ * @property {{service: string|null, node: string|null}} scope
+ * @property {number} concurrency
+ * @property {number} perNode
+ * @property {boolean} dryRun
+ * @property {PveClient} pve
+ * @property {(desc: RequestDescription) => Promise<any>} read  a GET under the run's abort signal
+ * @property {ProxmoxClock} clock
+ * @property {number} deadline  ms since the epoch
+ * @property {AbortSignal} [signal]
+ * @property {Emit} emit
+ * @property {RunSummary} summary
  */
 
 /**
@@ -98,7 +131,9 @@ export async function runExpiry(options) {
     counts: { services: 0, vms: 0, deleted: 0, wouldDelete: 0, skipped: 0, failed: 0, stillRunning: 0, missing: 0 },
     failures: [], stillRunning: [], vms: [], error: null, lock: null,
   };
+  /** @type {Emit} */
   const emit = (event) => { try { onEvent(event); } catch { /* a broken reporter must not stop deletes midway */ } };
+  /** @param {number} exitCode @param {RunSummary['error']} [error] */
   const finish = (exitCode, error = null) => {
     const finishedAt = Date.now();
     summary.finishedAt = new Date(finishedAt).toISOString();
@@ -134,7 +169,7 @@ export async function runExpiry(options) {
     pve = options.pve ?? createPveClient({ ...config.pve, retries: options.retries ?? 2 });
   } catch (err) {
     // e.g. plain http:// to a host that is not loopback without pve.insecure.
-    return finish(EXIT.CONFIG, { code: 'CONFIG_INVALID', message: `pve: ${err?.message ?? err}` });
+    return finish(EXIT.CONFIG, { code: 'CONFIG_INVALID', message: `pve: ${/** @type {Thrown} */ (err)?.message ?? err}` });
   }
 
   let lock = null;
@@ -146,7 +181,8 @@ export async function runExpiry(options) {
     } catch (err) {
       if (ownClient) pve.close?.();
       if (err instanceof LockBusyError) return finish(EXIT.RUNNING, { code: err.code, message: err.message, details: err.details });
-      return finish(EXIT.CONFIG, { code: 'STATE_DIR', message: `cannot use the state directory ${stateDir}: ${err.code ?? err.message}` });
+      const e = /** @type {NodeJS.ErrnoException} */ (err);
+      return finish(EXIT.CONFIG, { code: 'STATE_DIR', message: `cannot use the state directory ${stateDir}: ${e.code ?? e.message}` });
     }
     summary.lock = { path: lock.path, tookOver: lock.tookOver };
     if (lock.tookOver) {
@@ -156,6 +192,7 @@ export async function runExpiry(options) {
 
   // Reads carry the run's abort signal, and none starts once it has fired
   // (the client cannot take an already-aborted signal, see the final report).
+  /** @param {RequestDescription} desc */
   const read = (desc) => (signal?.aborted
     ? Promise.reject(Object.assign(new Error('the run was interrupted'), { code: 'ABORTED' }))
     : pve.request(desc, { signal }));
@@ -172,7 +209,7 @@ export async function runExpiry(options) {
     // A bug, not an operational problem: still release the lock and leave a
     // status that monitoring can see.
     summary.clock = clock.info();
-    return finish(EXIT.FAILED, { code: 'INTERNAL', message: `the run stopped on an unexpected error: ${err?.stack ?? err}` });
+    return finish(EXIT.FAILED, { code: 'INTERNAL', message: `the run stopped on an unexpected error: ${/** @type {Thrown} */ (err)?.stack ?? err}` });
   } finally {
     if (ownClient) pve.close?.();
     if (lock) {
@@ -186,6 +223,7 @@ export async function runExpiry(options) {
 }
 
 /**
+ * @param {RunContext} ctx
  * @returns {Promise<{exitCode: number, error: {code: string, message: string}}|null>} a run-wide failure, if any
  */
 async function expireAll(ctx) {
@@ -196,25 +234,30 @@ async function expireAll(ctx) {
     if (!Array.isArray(resources)) throw Object.assign(new Error('GET /cluster/resources did not answer a list'), { code: 'PVE_SERVER' });
   } catch (err) {
     if (signal?.aborted) return ABORTED;
+    const e = /** @type {Thrown} */ (err);
     return {
       exitCode: EXIT.UNREACHABLE,
-      error: { code: err?.code ?? 'PVE_UNREACHABLE', message: `cannot list the cluster's VMs, nothing was done: ${err?.message ?? err}` },
+      error: { code: e?.code ?? 'PVE_UNREACHABLE', message: `cannot list the cluster's VMs, nothing was done: ${e?.message ?? err}` },
     };
   }
   // VMs migrate: the node comes from the cluster now, never from the config.
+  /** @type {Map<number, ClusterVm>} */
   const byVmid = new Map();
   for (const r of resources) {
     if (r && (r.type === 'qemu' || r.type === 'lxc') && Number.isSafeInteger(Number(r.vmid))) byVmid.set(Number(r.vmid), r);
   }
 
+  /** @type {{service: Service, resource: ClusterVm}[]} */
   const work = [];
+  /** @type {Entry[]} */
   const missing = [];
   for (const service of services) {
     const r = byVmid.get(service.vmid);
     if (!r) {
-      missing.push({ service: service.id, vmid: service.vmid, node: null, name: null, code: 'VM_NOT_FOUND', message: `${service.type}/${service.vmid} does not exist in the cluster (removed?); nothing to do` });
+      const entry = { service: service.id, vmid: service.vmid, node: null, name: null, code: 'VM_NOT_FOUND', message: `${service.type}/${service.vmid} does not exist in the cluster (removed?); nothing to do` };
+      missing.push(entry);
       summary.counts.missing += 1;
-      summary.vms.push({ ...vmBase(service, null), outcome: 'missing', skipped: [missing.at(-1)] });
+      summary.vms.push({ ...vmBase(service, null), outcome: 'missing', skipped: [entry] });
     } else if (scope.node === null || r.node === scope.node) {
       work.push({ service, resource: r });
     }
@@ -227,10 +270,11 @@ async function expireAll(ctx) {
   await runBounded(work, {
     concurrency, perNode, nodeOf: (w) => String(w.resource.node),
     worker: async ({ service, resource }) => {
-      const result = await expireVm(ctx, service, resource).catch((err) => {
+      const result = await expireVm(ctx, service, resource).catch((/** @type {unknown} */ err) => {
         // A bug or an unexpected answer: this VM is reported, the others go on.
         const r = vmBase(service, String(resource.node));
-        r.failures.push(entryOf(service, resource.node, null, err?.code ?? 'INTERNAL', String(err?.message ?? err)));
+        const e = /** @type {Thrown} */ (err);
+        r.failures.push(entryOf(service, resource.node, null, e?.code ?? 'INTERNAL', String(e?.message ?? err)));
         return r;
       });
       record(summary, result, emit);
@@ -241,16 +285,29 @@ async function expireAll(ctx) {
   return signal?.aborted ? ABORTED : null;
 }
 
+/**
+ * The snapshot a planned delete removes: planExpiry names every one.
+ * @param {import('../core.mjs').Request} request @returns {string}
+ */
+function nameOf(request) {
+  return /** @type {string} */ (request.name);
+}
+
 /** @param {Service} service @param {string|null} node @returns {VmResult} */
 function vmBase(service, node) {
   return { service: service.id, vmid: service.vmid, type: service.type, node, outcome: 'ok', deleted: [], wouldDelete: [], skipped: [], failures: [], stillRunning: [] };
 }
 
+/**
+ * @param {Service} service @param {string|null} node @param {string|null} name @param {string} code @param {string} message
+ * @param {{upid?: string}} [extra]
+ * @returns {Entry}
+ */
 function entryOf(service, node, name, code, message, extra = {}) {
   return { service: service.id, vmid: service.vmid, node: node ?? null, name, code, message, ...extra };
 }
 
-/** @param {RunSummary} summary @param {VmResult} r */
+/** @param {RunSummary} summary @param {VmResult} r @param {Emit} emit */
 function record(summary, r, emit) {
   r.outcome = r.failures.length ? 'failed' : r.stillRunning.length ? 'still-running' : 'ok';
   summary.vms.push(r);
@@ -265,23 +322,30 @@ function record(summary, r, emit) {
 
 /**
  * One VM: plan, then for each candidate re-read, re-plan, delete, wait.
+ * @param {RunContext} ctx @param {Service} service @param {ClusterVm} resource
  * @returns {Promise<VmResult>}
  */
 async function expireVm(ctx, service, resource) {
   const { config, pve, read, clock, dryRun, deadline, signal, emit } = ctx;
   const node = String(resource.node);
   const result = vmBase(service, node);
+  /**
+   * @param {EntryType} type @param {string|null} name @param {string} code @param {string} message
+   * @param {{upid?: string}} [extra]
+   */
   const say = (type, name, code, message, extra) => {
     const entry = entryOf(service, node, name, code, message, extra);
     emit({ type, ...entry });
     return entry;
   };
+  /** @param {string|null} name @param {unknown} err @param {string} [hint] */
   const fail = (name, err, hint = '') => {
     if (signal?.aborted) {
       // Reads cut short by the interrupt are not Proxmox failures.
       result.skipped.push(say('skipped', name, 'ABORTED', 'the run was interrupted; left for the next run'));
     } else {
-      result.failures.push(say('failed', name, err?.code ?? 'INTERNAL', `${err?.message ?? err}${hint}`));
+      const e = /** @type {Thrown} */ (err);
+      result.failures.push(say('failed', name, e?.code ?? 'INTERNAL', `${e?.message ?? err}${hint}`));
     }
     return result;
   };
@@ -316,14 +380,15 @@ async function expireVm(ctx, service, resource) {
   }
   if (dryRun) {
     for (const d of first.deletes) {
-      result.wouldDelete.push(d.name);
-      emit({ type: 'would-delete', ...entryOf(service, node, d.name, 'WOULD_DELETE', `would delete ${d.name}`) });
+      const name = nameOf(d);
+      result.wouldDelete.push(name);
+      emit({ type: 'would-delete', ...entryOf(service, node, name, 'WOULD_DELETE', `would delete ${name}`) });
     }
     return result;
   }
 
   for (const candidate of first.deletes) {
-    const name = candidate.name;
+    const name = nameOf(candidate);
     if (signal?.aborted || Date.now() > deadline) {
       const why = signal?.aborted ? ['ABORTED', 'the run was interrupted'] : ['RUN_TIME_EXCEEDED', 'the run reached job.maxRunMs'];
       result.skipped.push(say('skipped', name, why[0], `${why[1]}; left for the next run`));
@@ -351,7 +416,7 @@ async function expireVm(ctx, service, resource) {
       // A timeout or lost connection leaves the outcome unknown (Proxmox may
       // have started the task); a 5xx may come from a failed hop between
       // nodes. Either way this VM waits for the next run, which re-reads it.
-      const hint = UNKNOWN_OUTCOME.has(err?.code) ? '; the delete may have started' : '';
+      const hint = UNKNOWN_OUTCOME.has(/** @type {Thrown} */ (err)?.code) ? '; the delete may have started' : '';
       return fail(name, err, `${hint}; nothing more for this VM in this run, the next run checks again`);
     }
     if (typeof upid !== 'string' || upid === '') {
@@ -362,8 +427,9 @@ async function expireVm(ctx, service, resource) {
       // Start polling soon (most deletes take a second or two); the client backs off from there.
       outcome = await pve.waitForTask(upid, { timeoutMs: config.job.taskTimeoutMs, intervalMs: 100, signal });
     } catch (err) {
-      result.stillRunning.push(say('still-running', name, err?.code ?? 'TASK_UNKNOWN',
-        `cannot read the outcome of task ${upid}: ${err?.message ?? err}; the next run checks again`, { upid }));
+      const e = /** @type {Thrown} */ (err);
+      result.stillRunning.push(say('still-running', name, e?.code ?? 'TASK_UNKNOWN',
+        `cannot read the outcome of task ${upid}: ${e?.message ?? err}; the next run checks again`, { upid }));
       return result;
     }
     if (outcome.state === 'ok') {

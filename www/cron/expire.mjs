@@ -72,7 +72,7 @@ async function main() {
       },
     }).values;
   } catch (err) {
-    return usageError(err.message);
+    return usageError(/** @type {Error} */ (err).message);
   }
   if (args.help) {
     process.stdout.write(`${HELP}\n`);
@@ -87,7 +87,10 @@ async function main() {
   const configPath = args.config ?? process.env.PVE_SNAPSHOTS_CONFIG;
   if (!configPath) return usageError('--config FILE is required');
 
-  /** Stops before any request; with --json the caller still gets a summary to parse. */
+  /**
+   * Stops before any request; with --json the caller still gets a summary to parse.
+   * @param {string} code @param {string} message @param {object} [details]
+   */
   const stopEarly = (code, message, details) => {
     process.stderr.write(`pve-snapshots-expire: ${message}\n`);
     if (args.json) process.stdout.write(`${JSON.stringify({ exitCode: EXIT_CONFIG, ok: false, error: { code, message, details } }, null, 2)}\n`);
@@ -97,18 +100,21 @@ async function main() {
   try {
     config = await loadConfig(configPath);
   } catch (err) {
-    return stopEarly(err.code ?? 'CONFIG_INVALID', `config error: ${err.message}`, err.details);
+    // A ConfigError, or whatever else reading the file threw.
+    const e = /** @type {{code?: string, message: string, details?: object}} */ (err);
+    return stopEarly(e.code ?? 'CONFIG_INVALID', `config error: ${e.message}`, e.details);
   }
   let runExpiry;
   try {
     ({ runExpiry } = await import('./engine.mjs'));
   } catch (err) {
-    return stopEarly('CORE_UNAVAILABLE', `cannot load the job (is pkg/ built? run scripts/build.sh): ${err.message}`);
+    return stopEarly('CORE_UNAVAILABLE', `cannot load the job (is pkg/ built? run scripts/build.sh): ${/** @type {Error} */ (err).message}`);
   }
 
   const reporter = createReporter({ json: Boolean(args.json), dryRun: Boolean(args['dry-run']) });
   const controller = new AbortController();
   let signals = 0;
+  /** @param {NodeJS.Signals} sig */
   const onSignal = (sig) => {
     signals += 1;
     if (signals > 1) process.exit(130); // the lock is then stale (pid gone) for the next run

@@ -35,7 +35,7 @@ export function runBounded(items, { concurrency, perNode, nodeOf, worker }) {
           (reason) => { results[next.index] = { status: 'rejected', reason }; },
         ).finally(() => {
           running -= 1;
-          busy.set(next.node, busy.get(next.node) - 1);
+          busy.set(next.node, (busy.get(next.node) ?? 0) - 1);
           done += 1;
           pump();
         });

@@ -16,7 +16,7 @@ const SKEW_WARNING_MS = 5 * 60_000;
  */
 
 /**
- * @param {{pve: {request: (d: object) => Promise<any>}, fixedNow?: number|null, maxSkewMs?: number,
+ * @param {{pve: {request: (d: import('../pve/client.mjs').RequestDescription) => Promise<any>}, fixedNow?: number|null, maxSkewMs?: number,
  *   warn: (message: string) => void, localNow?: () => number}} options
  *   maxSkewMs: a node further off than this is not trusted (its VMs fail with CLOCK_SKEW)
  * @returns {{now: (node: string) => Promise<number>, info: () => ClockInfo}}
@@ -38,12 +38,13 @@ export function createProxmoxClock({ pve, fixedNow = null, maxSkewMs = Infinity,
     try {
       data = await pve.request(request);
     } catch (err) {
-      if (err?.code === 'PVE_NOT_IMPLEMENTED' || err?.code === 'PVE_FORBIDDEN') {
+      const code = /** @type {{code?: unknown}|null|undefined} */ (err)?.code;
+      if (code === 'PVE_NOT_IMPLEMENTED' || code === 'PVE_FORBIDDEN') {
         // The endpoint is missing or the token may not read it: a permanent
         // condition, so fall back to the job host's clock and say so once.
         if (source === 'proxmox') {
           source = 'local';
-          warn(`cannot read the Proxmox time on ${node} (${err.code}); using this machine's clock, keep it in sync with the cluster (NTP)`);
+          warn(`cannot read the Proxmox time on ${node} (${code}); using this machine's clock, keep it in sync with the cluster (NTP)`);
         }
         return 0;
       }

@@ -2,6 +2,7 @@
 // a one-line progress indicator when a person watches on a terminal, and with
 // --json a single JSON summary on stdout (lines then go to stderr).
 
+/** @type {Record<import('./engine.mjs').EntryType | 'warning', string>} */
 const LABEL = {
   deleted: 'deleted', 'would-delete': 'would delete', skipped: 'skipped', failed: 'FAILED',
   'still-running': 'STILL RUNNING', missing: 'missing', warning: 'warning',
@@ -10,7 +11,7 @@ const LABEL = {
 /**
  * @param {{json: boolean, dryRun: boolean, out?: {write: (s: string) => unknown},
  *   err?: {write: (s: string) => unknown, isTTY?: boolean}}} options
- * @returns {{event: (e: any) => void, line: (text: string) => void, finish: (summary: import('./engine.mjs').RunSummary) => void}}
+ * @returns {{event: import('./engine.mjs').Emit, line: (text: string) => void, finish: (summary: import('./engine.mjs').RunSummary) => void}}
  */
 export function createReporter({ json, dryRun, out = process.stdout, err = process.stderr }) {
   const lines = json ? err : out;
@@ -24,6 +25,7 @@ export function createReporter({ json, dryRun, out = process.stdout, err = proce
     progress = `[${counts.done}/${counts.total} VMs] ${counts.deleted} ${dryRun ? 'to delete' : 'deleted'}, ${counts.failed} failed`;
     err.write(`\r\x1b[2K${progress}`);
   };
+  /** @param {string} text */
   const line = (text) => {
     clearProgress();
     lines.write(`${new Date().toISOString()} ${text}\n`);

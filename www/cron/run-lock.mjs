@@ -88,6 +88,10 @@ export async function acquireRunLock(dir, { staleAfterMs, now = Date.now, pid = 
  * the stale lock's token, so exactly one contender can claim that lock; the
  * re-read after claiming catches a contender that already finished replacing
  * it. Returns false when another run won.
+ * @param {string} dir @param {string} path  the lock
+ * @param {string} draft  our complete lock file, to be renamed into place
+ * @param {LockInfo|null} holder  the stale lock as read (null when unreadable)
+ * @param {string} host @param {() => number} now
  * @returns {Promise<boolean>}
  */
 async function takeOver(dir, path, draft, holder, host, now) {
@@ -139,7 +143,7 @@ function processAlive(pid) {
     process.kill(pid, 0);
     return true;
   } catch (err) {
-    return err.code === 'EPERM';
+    return /** @type {NodeJS.ErrnoException} */ (err).code === 'EPERM';
   }
 }
 
@@ -182,7 +186,7 @@ async function linkNoClobber(from, to) {
     await link(from, to);
     return true;
   } catch (err) {
-    if (err.code === 'EEXIST') return false;
+    if (/** @type {NodeJS.ErrnoException} */ (err).code === 'EEXIST') return false;
     throw err;
   }
 }
@@ -193,7 +197,7 @@ async function createExclusive(path, text) {
   try {
     fh = await open(path, 'wx', 0o640);
   } catch (err) {
-    if (err.code === 'EEXIST') return false;
+    if (/** @type {NodeJS.ErrnoException} */ (err).code === 'EEXIST') return false;
     throw err;
   }
   try {
