@@ -11,18 +11,33 @@ after(() => console.log(`hostile-fields: ${stats.cases} cases`));
 
 const MB = 'a'.repeat(1 << 20);
 const LONE = '\ud800';
+
+/** @typedef {import('./hostile-harness.mjs').Expected} Expected */
+/** @typedef {import('../../pkg/pve_snapshots.js').Page} Page */
+/** @typedef {import('../../pkg/pve_snapshots.js').Row} Row */
+/** @typedef {import('../../pkg/pve_snapshots.js').Request} Request */
+/** @typedef {import('../../pkg/pve_snapshots.js').Upid} Upid */
+/** @typedef {import('../../pkg/pve_snapshots.js').Remaining} Remaining */
+
+/** @param {string} code @param {string} f @param {Expected} [extra] */
 const field = (code, f, extra) => fails(code, f, { exact: true, ...extra });
 
-/** Runs a table of [label, args, expected] against fn (every row, failing or not), then proves the instance alive. */
+/**
+ * Runs a table of [label, args, expected] against fn (every row, failing or not), then proves the instance alive.
+ * The args are deliberately untyped: the rows pass values the core's types refuse.
+ * @param {(...args: never[]) => unknown} fn @param {Array<[string, unknown[], Expected]>} rows
+ */
 function table(fn, rows) {
   checkAll(rows.map(([label, args, expected]) => [fn, args, expected, `${fn.name}: ${label}`]));
   assertAlive();
 }
 
 // --- policy -----------------------------------------------------------------
+/** @param {Record<string, unknown>} [over] */
 const policy = (over) => ({ maxSnapshots: 3, lifetimeDays: 1, ...over });
+/** @param {Record<string, unknown>} [over] */
 const normalised = (over) => ({ maxSnapshots: 3, lifetimeDays: 1, includeRam: true, namePrefix: 'snap', rollbackLatestOnly: false, ...over });
-const badPolicy = (f) => field('INVALID_POLICY', `policy.${f}`);
+const badPolicy = (/** @type {string} */ f) => field('INVALID_POLICY', `policy.${f}`);
 
 test('policy fields', () => table(core.validatePolicy, [
   ['maxSnapshots NaN', [policy({ maxSnapshots: NaN })], badPolicy('maxSnapshots')],
@@ -77,9 +92,11 @@ test('policy fields', () => table(core.validatePolicy, [
 ]));
 
 // --- target -----------------------------------------------------------------
+/** @param {Record<string, unknown>} [over] */
 const target = (over) => ({ node: 'pve1', vmid: 101, ...over });
+/** @param {string} node @param {number} vmid @param {string} [type] */
 const list = (node, vmid, type = 'qemu') => gives({ method: 'GET', path: `/nodes/${node}/${type}/${vmid}/snapshot`, params: {} });
-const badTarget = (f) => field('INVALID_TARGET', `target.${f}`);
+const badTarget = (/** @type {string} */ f) => field('INVALID_TARGET', `target.${f}`);
 
 test('target fields', () => table(core.listSnapshotsRequest, [
   ['node "../x"', [target({ node: '../x' })], badTarget('node')],
@@ -166,13 +183,16 @@ test('vmStatusRequest reads the same target', () => table(core.vmStatusRequest, 
 ]));
 
 // --- vmStatus and snapshot lists (as Proxmox sends them) -------------------------
+/** @param {unknown} vmStatus @param {unknown[]} [snapshots] @returns {unknown[]} */
 const pageOf = (vmStatus, snapshots = valid().snapshots) => [valid().policy, vmStatus, snapshots, NOW];
-const badInput = (f) => field('INVALID_INPUT', f);
-const rowsOf = (want) => gives((page) => assert.deepEqual(page.rows.map(want.pick), want.rows));
+const badInput = (/** @type {string} */ f) => field('INVALID_INPUT', f);
+/** @param {{pick: (row: Row) => unknown, rows: unknown[]}} want */
+const rowsOf = (want) => gives((/** @type {Page} */ page) => assert.deepEqual(page.rows.map(want.pick), want.rows));
+/** @param {...keyof Row} keys @returns {(row: Row) => unknown} */
 const pick = (...keys) => (r) => keys.length === 1 ? r[keys[0]] : keys.map((k) => r[k]);
-const blocked = (code) => gives((page) => {
+const blocked = (/** @type {string} */ code) => gives((/** @type {Page} */ page) => {
   assert.equal(page.quota.canCreate, false);
-  assert.equal(page.createBlocked.code, code);
+  assert.equal(page.createBlocked?.code, code);
 });
 
 test('vmStatus fields', () => table(core.snapshotPage, [
@@ -180,31 +200,32 @@ test('vmStatus fields', () => table(core.snapshotPage, [
   ['status 5', pageOf({ status: 5 }), badInput('vmStatus.status')],
   ['status null', pageOf({ status: null }), badInput('vmStatus.status')],
   ['status lone surrogate', pageOf({ status: LONE }), badInput('vmStatus.status')],
-  ['unknown status is not running', pageOf({ status: 'paused' }), gives((p) => assert.deepEqual(p.vm, { status: 'paused', running: false, lock: null }))],
+  ['unknown status is not running', pageOf({ status: 'paused' }), gives((/** @type {Page} */ p) => assert.deepEqual(p.vm, { status: 'paused', running: false, lock: null }))],
   ['lock 5', pageOf({ status: 'running', lock: 5 }), badInput('vmStatus.lock')],
-  ['lock "" is no lock', pageOf({ status: 'running', lock: '' }), gives((p) => assert.equal(p.vm.lock, null))],
+  ['lock "" is no lock', pageOf({ status: 'running', lock: '' }), gives((/** @type {Page} */ p) => assert.equal(p.vm.lock, null))],
   ['lock backup', pageOf({ status: 'running', lock: 'backup' }), blocked('VM_LOCKED')],
   ['lock snapshot', pageOf({ status: 'running', lock: 'snapshot' }), blocked('SNAPSHOT_BUSY')],
   ['lock snapshot-delete', pageOf({ status: 'running', lock: 'snapshot-delete' }), blocked('SNAPSHOT_BUSY')],
   ['lock of an unknown kind', pageOf({ status: 'running', lock: 'suspending' }), blocked('VM_LOCKED')],
   // Proxmox's hibernation holds the lock "suspended": the VM is not busy with another operation.
-  ['lock suspended says hibernated', pageOf({ status: 'stopped', lock: 'suspended' }), gives((p) => {
-    assert.equal(p.createBlocked.code, 'VM_LOCKED');
-    assert.match(p.createBlocked.message, /hibernated/);
+  ['lock suspended says hibernated', pageOf({ status: 'stopped', lock: 'suspended' }), gives((/** @type {Page} */ p) => {
+    assert.equal(p.createBlocked?.code, 'VM_LOCKED');
+    assert.match(p.createBlocked?.message ?? '', /hibernated/);
   })],
   ['template 1', pageOf({ status: 'stopped', template: 1 }), blocked('INVALID_TARGET')],
   ['template "1"', pageOf({ status: 'stopped', template: '1' }), blocked('INVALID_TARGET')],
   ['template "yes" (a Perl boolean)', pageOf({ status: 'stopped', template: 'yes' }), blocked('INVALID_TARGET')],
   ['template true', pageOf({ status: 'stopped', template: true }), blocked('INVALID_TARGET')],
-  ['template "0"', pageOf({ status: 'stopped', template: '0' }), gives((p) => assert.equal(p.quota.canCreate, true))],
+  ['template "0"', pageOf({ status: 'stopped', template: '0' }), gives((/** @type {Page} */ p) => assert.equal(p.quota.canCreate, true))],
   ['template {}', pageOf({ status: 'stopped', template: {} }), badInput('vmStatus.template')],
   ['an unread field holding NaN is refused', pageOf({ status: 'running', uptime: NaN }), badInput('vmStatus.uptime')],
   ['an unread field holding a function is refused', pageOf({ status: 'running', agent: () => 1 }), badInput('vmStatus.agent')],
   ['template "maybe"', pageOf({ status: 'stopped', template: 'maybe' }), badInput('vmStatus.template')],
   ['template NaN', pageOf({ status: 'stopped', template: NaN }), badInput('vmStatus.template')],
-  ['template 0', pageOf({ status: 'stopped', template: 0 }), gives((p) => assert.equal(p.quota.canCreate, true))],
+  ['template 0', pageOf({ status: 'stopped', template: 0 }), gives((/** @type {Page} */ p) => assert.equal(p.quota.canCreate, true))],
 ]));
 
+/** @param {unknown} vmStatus @param {unknown[]} [snapshots] @returns {unknown[]} */
 const createWith = (vmStatus, snapshots = valid().snapshots) => { const v = valid(); return [v.target, v.policy, vmStatus, snapshots, {}, NOW]; };
 
 test('Proxmox state words of 1 MB are refused with a short message', () => table(core.planCreate, [
@@ -224,8 +245,10 @@ test('a 1 MB snapshot name in Proxmox\'s list gives a short refusal', () => {
   check(core.planRollback, [v.target, { ...v.policy, rollbackLatestOnly: true }, v.vmStatus, newer, 'snap20261125T090000', {}], badInput('snapshots[1].name'));
 });
 
+/** @param {Record<string, unknown>} [over] */
 const snap = (over) => [{ name: 'snap20261125T090000', snaptime: S - 9000, ...over }];
-const row0 = (key, value) => gives((p) => assert.deepEqual(p.rows[0][key], value));
+/** @param {keyof Row} key @param {unknown} value */
+const row0 = (key, value) => gives((/** @type {Page} */ p) => assert.deepEqual(p.rows[0][key], value));
 
 test('snapshot list entries', () => table(core.snapshotPage, [
   ['entry null', pageOf({ status: 'running' }, [null]), badInput('snapshots[0]')],
@@ -240,7 +263,7 @@ test('snapshot list entries', () => table(core.snapshotPage, [
   ['name from __proto__ does not count', pageOf({ status: 'running' }, [JSON.parse('{"__proto__":{"name":"x"},"snaptime":1}')]), badInput('snapshots[0].name')],
   ['duplicate names', pageOf({ status: 'running' }, [...snap(), ...snap()]), badInput('snapshots')],
   ['"current" first is still dropped', pageOf({ status: 'running' }, [{ name: 'current' }, ...snap(), { name: 'current' }]), rowsOf({ pick: pick('name'), rows: ['snap20261125T090000'] })],
-  ['"../../qemu/102" is a read-only foreign row', pageOf({ status: 'running' }, snap({ name: '../../qemu/102' })), gives((p) => {
+  ['"../../qemu/102" is a read-only foreign row', pageOf({ status: 'running' }, snap({ name: '../../qemu/102' })), gives((/** @type {Page} */ p) => {
     assert.deepEqual([p.rows[0].managed, p.rows[0].canRemove, p.rows[0].canRollback, p.quota.used], [false, false, false, 0]);
   })],
   ['name "Snap20261125T090000" is foreign (case)', pageOf({ status: 'running' }, snap({ name: 'Snap20261125T090000' })), row0('managed', false)],
@@ -248,7 +271,7 @@ test('snapshot list entries', () => table(core.snapshotPage, [
   ['name "snap20261125T090000-2" is managed', pageOf({ status: 'running' }, snap({ name: 'snap20261125T090000-2' })), row0('managed', true)],
   // Proxmox's Perl encoder may write an integer as a string of digits.
   ['snaptime "1"', pageOf({ status: 'running' }, snap({ snaptime: '1' })), row0('createdAt', 1000)],
-  ['snaptime "1795588200" reads as the number', pageOf({ status: 'running' }, snap({ snaptime: String(S - 9000) })), gives((p) => {
+  ['snaptime "1795588200" reads as the number', pageOf({ status: 'running' }, snap({ snaptime: String(S - 9000) })), gives((/** @type {Page} */ p) => {
     assert.deepEqual(p, core.snapshotPage(valid().policy, { status: 'running' }, snap(), NOW));
   })],
   ['snaptime "0" is unknown age', pageOf({ status: 'running' }, snap({ snaptime: '0' })), row0('createdAt', null)],
@@ -270,7 +293,7 @@ test('snapshot list entries', () => table(core.snapshotPage, [
   ['snaptime 2^53+1', pageOf({ status: 'running' }, snap({ snaptime: 2 ** 53 + 1 })), badInput('snapshots[0].snaptime')],
   ['snaptime after 9999', pageOf({ status: 'running' }, snap({ snaptime: 253402300800 })), badInput('snapshots[0].snaptime')],
   ['snaptime 9999-12-31T23:59:59Z', pageOf({ status: 'running' }, snap({ snaptime: 253402300799 })), row0('expiresAt', 253402300799000 + DAY * 1000)],
-  ['snaptime 0 is unknown age', pageOf({ status: 'running' }, snap({ snaptime: 0 })), gives((p) => {
+  ['snaptime 0 is unknown age', pageOf({ status: 'running' }, snap({ snaptime: 0 })), gives((/** @type {Page} */ p) => {
     assert.deepEqual([p.rows[0].createdAt, p.rows[0].expiresAt, p.rows[0].expired, p.rows[0].remainingLabel], [null, null, false, null]);
   })],
   ['snaptime -0 is 0', pageOf({ status: 'running' }, snap({ snaptime: -0 })), row0('createdAt', null)],
@@ -288,8 +311,8 @@ test('snapshot list entries', () => table(core.snapshotPage, [
   ['vmstate []', pageOf({ status: 'running' }, snap({ vmstate: [] })), badInput('snapshots[0].vmstate')],
   ['snapstate 5', pageOf({ status: 'running' }, snap({ snapstate: 5 })), badInput('snapshots[0].snapstate')],
   ['snapstate "" is not busy', pageOf({ status: 'running' }, snap({ snapstate: '' })), row0('busy', null)],
-  ['snapstate "prepare"', pageOf({ status: 'running' }, snap({ snapstate: 'prepare' })), gives((p) => {
-    assert.deepEqual([p.rows[0].busy, p.rows[0].canRemove, p.createBlocked.code], ['prepare', false, 'SNAPSHOT_BUSY']);
+  ['snapstate "prepare"', pageOf({ status: 'running' }, snap({ snapstate: 'prepare' })), gives((/** @type {Page} */ p) => {
+    assert.deepEqual([p.rows[0].busy, p.rows[0].canRemove, p.createBlocked?.code], ['prepare', false, 'SNAPSHOT_BUSY']);
   })],
   ['description 5', pageOf({ status: 'running' }, snap({ description: 5 })), badInput('snapshots[0].description')],
   ['description lone surrogate', pageOf({ status: 'running' }, snap({ description: LONE })), badInput('snapshots[0].description')],
@@ -303,12 +326,14 @@ test('snapshot list entries', () => table(core.snapshotPage, [
   ['an unread field, 3 levels down, holding -Infinity', pageOf({ status: 'running' }, snap({ x: { y: [{ z: -Infinity }] } })), badInput('snapshots[0].x.y[0].z')],
   [`${LIMITS.snapshotsPerList + 1} entries`, pageOf({ status: 'running' }, Array.from({ length: LIMITS.snapshotsPerList + 1 }, (_, i) => ({ name: `x${i}` }))), badInput('snapshots')],
   ['100k entries', pageOf({ status: 'running' }, Array.from({ length: 100_000 }, (_, i) => ({ name: `x${i}` }))), badInput('snapshots')],
-  [`${LIMITS.snapshotsPerList} entries`, pageOf({ status: 'running' }, Array.from({ length: LIMITS.snapshotsPerList }, (_, i) => ({ name: `x${i}`, snaptime: i }))), gives((p) => assert.equal(p.rows.length, LIMITS.snapshotsPerList))],
+  [`${LIMITS.snapshotsPerList} entries`, pageOf({ status: 'running' }, Array.from({ length: LIMITS.snapshotsPerList }, (_, i) => ({ name: `x${i}`, snaptime: i }))), gives((/** @type {Page} */ p) => assert.equal(p.rows.length, LIMITS.snapshotsPerList))],
 ]));
 
 // --- create options ---------------------------------------------------------------
+/** @param {unknown} options @returns {unknown[]} */
 const create = (options) => { const v = valid(); return [v.target, v.policy, v.vmStatus, v.snapshots, options, NOW]; };
-const params = (want) => gives((r) => assert.deepEqual(r.params, want));
+/** @param {Record<string, unknown>} want */
+const params = (want) => gives((/** @type {Request} */ r) => assert.deepEqual(r.params, want));
 const badDescription = field('INVALID_DESCRIPTION', 'options.description');
 const NAME = 'snap20261125T113000';
 
@@ -339,8 +364,10 @@ test('a description with a lone surrogate is INVALID_DESCRIPTION like any other 
 });
 
 // --- names for rollback and remove ---------------------------------------------------
+/** @param {string} name @param {Record<string, unknown>} [over] @returns {unknown[]} */
 const named = (name, over = {}) => { const v = valid(); return [{ ...v.target, ...over }, v.policy, v.vmStatus, v.snapshots, name]; };
 const badName = field('INVALID_NAME', 'name');
+/** @type {Array<[string, string, Expected]>} */
 const NAMES = [
   ['"/"', '/', badName],
   ['"a/b"', 'a/b', badName],
@@ -371,19 +398,19 @@ const NAMES = [
 ];
 
 test('snapshot names for remove', () => table(core.planRemove, [
-  ...NAMES.map(([label, name, want]) => [label, named(name), want]),
+  ...NAMES.map(/** @returns {[string, unknown[], Expected]} */ ([label, name, want]) => [label, named(name), want]),
   ['"vzdump" on lxc', named('vzdump', { type: 'lxc' }), badName],
   ['"pending" on lxc is just absent', named('pending', { type: 'lxc' }), fails('NOT_FOUND')],
   ['valid', named('snap20261125T090000'), gives({ method: 'DELETE', path: '/nodes/pve1/qemu/101/snapshot/snap20261125T090000', params: {}, name: 'snap20261125T090000' })],
 ]));
 
 test('snapshot names for rollback', () => table(core.planRollback, [
-  ...NAMES.map(([label, name, want]) => [label, [...named(name), {}], want]),
+  ...NAMES.map(/** @returns {[string, unknown[], Expected]} */ ([label, name, want]) => [label, [...named(name), {}], want]),
   ['valid (snapshot with RAM resumes on its own)', [...named('snap20261125T090000'), {}], gives({ method: 'POST', path: '/nodes/pve1/qemu/101/snapshot/snap20261125T090000/rollback', params: {}, name: 'snap20261125T090000' })],
   ['start "yes"', [...named('snap20261125T090000'), { start: 'yes' }], field('INVALID_INPUT', 'options.start')],
   ['start 1', [...named('snap20261125T090000'), { start: 1 }], field('INVALID_INPUT', 'options.start')],
-  ['an older snapshot without RAM restarts the running VM', [...named('snap20261120T000000'), undefined], gives((r) => assert.deepEqual(r.params, { start: 1 }))],
-  ['start false', [...named('snap20261120T000000'), { start: false }], gives((r) => assert.deepEqual(r.params, {}))],
+  ['an older snapshot without RAM restarts the running VM', [...named('snap20261120T000000'), undefined], gives((/** @type {Request} */ r) => assert.deepEqual(r.params, { start: 1 }))],
+  ['start false', [...named('snap20261120T000000'), { start: false }], gives((/** @type {Request} */ r) => assert.deepEqual(r.params, {}))],
 ]));
 
 test('a hostile name inside Proxmox\'s own list still cannot be acted on', () => {
@@ -398,6 +425,7 @@ test('a hostile name inside Proxmox\'s own list still cannot be acted on', () =>
 // --- UPIDs --------------------------------------------------------------------------
 const UPID = 'UPID:pve1:00001A2B:0001C3D4:6744A1B0:qmsnapshot:101:root@pam!panel:';
 const badUpid = (f = 'upid') => fails('INVALID_TARGET', f);
+/** @type {Array<[string, string, Expected]>} */
 const UPIDS = [
   ['extra field', 'UPID:pve1:00001A2B:0001C3D4:6744A1B0:qmsnapshot:101:root@pam:extra:', badUpid()],
   ['missing field', 'UPID:pve1:00001A2B:0001C3D4:6744A1B0:qmsnapshot:root@pam:', badUpid()],
@@ -428,22 +456,23 @@ const UPIDS = [
 ];
 
 test('UPIDs for parseUpid', () => table(core.parseUpid, [
-  ...UPIDS.map(([label, upid, want]) => [label, [upid], want]),
+  ...UPIDS.map(/** @returns {[string, unknown[], Expected]} */ ([label, upid, want]) => [label, [upid], want]),
   ['valid', [UPID], gives({ node: 'pve1', pid: 0x1A2B, pstart: 0x1C3D4, startedAt: 0x6744A1B0 * 1000, type: 'qmsnapshot', id: '101', user: 'root@pam!panel' })],
-  ['9-digit pstart, empty id', ['UPID:node-7:0000ABCD:100000000:692573D8:vzdump::root@pam:'], gives((u) => assert.deepEqual([u.node, u.pstart, u.id], ['node-7', 0x100000000, '']))],
+  ['9-digit pstart, empty id', ['UPID:node-7:0000ABCD:100000000:692573D8:vzdump::root@pam:'], gives((/** @type {Upid} */ u) => assert.deepEqual([u.node, u.pstart, u.id], ['node-7', 0x100000000, '']))],
 ]));
 
 test('UPIDs for taskStatusRequest', () => table(core.taskStatusRequest, [
-  ...UPIDS.map(([label, upid, want]) => [label, [upid], want]),
+  ...UPIDS.map(/** @returns {[string, unknown[], Expected]} */ ([label, upid, want]) => [label, [upid], want]),
   ['valid: the UPID is one encoded segment on its own node', [UPID.replace('pve1', 'pve2')], gives({
     method: 'GET', path: '/nodes/pve2/tasks/UPID%3Apve2%3A00001A2B%3A0001C3D4%3A6744A1B0%3Aqmsnapshot%3A101%3Aroot%40pam%21panel%3A/status', params: {},
   })],
-  ['"%2F" and "." in the user are encoded', [UPID.replace('root@pam!panel', 'a%2F..b@pve')], gives((r) => {
+  ['"%2F" and "." in the user are encoded', [UPID.replace('root@pam!panel', 'a%2F..b@pve')], gives((/** @type {Request} */ r) => {
     assert.equal(r.path, '/nodes/pve1/tasks/UPID%3Apve1%3A00001A2B%3A0001C3D4%3A6744A1B0%3Aqmsnapshot%3A101%3Aa%252F%2E%2Eb%40pve%3A/status');
   })],
 ]));
 
 // --- task status ---------------------------------------------------------------------
+/** @param {string} state @param {number} warnings @param {string | null} message @param {string | null} lock */
 const outcome = (state, warnings, message, lock) => gives({ state, warnings, message, lock });
 
 test('task status', () => table(core.taskOutcome, [
@@ -468,6 +497,7 @@ test('task status', () => table(core.taskOutcome, [
 ]));
 
 // --- remaining lifetime ----------------------------------------------------------------
+/** @param {unknown} snaptime @param {unknown} [now] @param {unknown} [p] @returns {unknown[]} */
 const life = (snaptime, now = NOW, p = { maxSnapshots: 1, lifetimeDays: 1 }) => [p, snaptime, now];
 
 test('remaining lifetime', () => table(core.remainingLifetime, [
@@ -485,7 +515,7 @@ test('remaining lifetime', () => table(core.remainingLifetime, [
   ['1 ms before the end rounds up', life(S - DAY, NOW - 1), gives({ seconds: 1, expired: false, label: '0 days 00:00:01' })],
   ['exactly at the end', life(S - DAY), gives({ seconds: 0, expired: true, label: 'expired' })],
   ['far past', life(1), gives({ seconds: 0, expired: true, label: 'expired' })],
-  ['latest snaptime at epoch 0', life(253402300799, 0, { maxSnapshots: 1, lifetimeDays: 10 }), gives((r) => {
+  ['latest snaptime at epoch 0', life(253402300799, 0, { maxSnapshots: 1, lifetimeDays: 10 }), gives((/** @type {Remaining} */ r) => {
     assert.equal(r.seconds, 253402300799 + 10 * DAY);
     assert.equal(r.expired, false);
   })],
