@@ -9,11 +9,19 @@ const MAX_EPOCH_SECONDS = 253_402_300_799;
 const MAX_SNAPSHOTS_IN_LIST = 10_000;
 const DAY_MS = 86_400_000;
 
+/** @typedef {import('../pkg/pve_snapshots.js').Target} Target */
+/** @typedef {import('../pkg/pve_snapshots.js').PolicyInput} PolicyInput */
+/** @typedef {import('../pkg/pve_snapshots.js').VmStatus} VmStatus */
+/** @typedef {import('../pkg/pve_snapshots.js').Snapshots} Snapshots */
+/** @typedef {import('../pkg/pve_snapshots.js').Expiry} Expiry */
+/** @typedef {import('../pkg/pve_snapshots.js').ErrorCode} ErrorCode */
+/** @typedef {import('../pkg/pve_snapshots.js').Blocked} Blocked */
+
 /**
  * @param {string} field
  * @param {string} reason
- * @param {string} [code]
- * @returns {Error & {code: string, details: object}}
+ * @param {ErrorCode} [code]
+ * @returns {Error & {code: ErrorCode, details: object}}
  */
 function inputError(field, reason, code = 'INVALID_INPUT') {
   const e = /** @type {any} */ (new Error(`${field}: ${reason}`));
@@ -23,21 +31,26 @@ function inputError(field, reason, code = 'INVALID_INPUT') {
   return e;
 }
 
+/** @param {unknown} v @returns {v is Record<string, unknown>} */
 const isObject = (v) => typeof v === 'object' && v !== null && !Array.isArray(v);
+/** @param {unknown} v */
 const present = (v) => v !== undefined && v !== null;
 
+/** @param {string} path @param {unknown} v @param {number} min @param {number} max @param {ErrorCode} [code] @returns {number} */
 function integer(path, v, min, max, code) {
   if (typeof v !== 'number' || !Number.isInteger(v)) throw inputError(path, 'expected an integer', code);
   if (v < min || v > max) throw inputError(path, `must be from ${min} to ${max}, got ${v}`, code);
   return v;
 }
 
+/** @param {string} path @param {unknown} v @returns {string | undefined} */
 function optString(path, v) {
   if (!present(v)) return undefined;
   if (typeof v !== 'string') throw inputError(path, 'expected a string');
   return v;
 }
 
+/** @param {string} path @param {unknown} v @returns {boolean} */
 function perlBool(path, v) {
   if (!present(v)) return false;
   if (typeof v === 'boolean') return v;
@@ -53,6 +66,7 @@ function perlBool(path, v) {
 const NODE_RE = /^[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?$/;
 const PREFIX_RE = /^[A-Za-z][A-Za-z0-9_-]*$/;
 
+/** @param {unknown} t */
 function readTarget(t) {
   if (!isObject(t)) throw inputError('target', 'expected an object', 'INVALID_TARGET');
   if (typeof t.node !== 'string' || t.node.length > 63 || !NODE_RE.test(t.node)) {
@@ -64,6 +78,7 @@ function readTarget(t) {
   return { node: t.node, vmid, type };
 }
 
+/** @param {unknown} p */
 function readPolicy(p) {
   if (!isObject(p)) throw inputError('policy', 'expected an object', 'INVALID_POLICY');
   integer('policy.maxSnapshots', p.maxSnapshots, 0, 100, 'INVALID_POLICY');
@@ -81,8 +96,12 @@ function readPolicy(p) {
   return { lifetimeMs: lifetimeDays * DAY_MS, managed: managedPattern(namePrefix) };
 }
 
-/** One compiled pattern per prefix: `<prefix>YYYYMMDDTHHMMSS[-N]`, N 2..99. */
+/**
+ * One compiled pattern per prefix: `<prefix>YYYYMMDDTHHMMSS[-N]`, N 2..99.
+ * @type {Map<string, RegExp>}
+ */
 const patterns = new Map();
+/** @param {string} prefix @returns {RegExp} */
 function managedPattern(prefix) {
   let re = patterns.get(prefix);
   if (!re) {
@@ -93,6 +112,7 @@ function managedPattern(prefix) {
   return re;
 }
 
+/** @param {unknown} v */
 function readVm(v) {
   if (!isObject(v)) throw inputError('vmStatus', 'expected an object');
   if (typeof v.status !== 'string') throw inputError('vmStatus.status', present(v.status) ? 'expected a string' : 'is required');
@@ -100,6 +120,10 @@ function readVm(v) {
   return { lock, template: perlBool('vmStatus.template', v.template) };
 }
 
+/**
+ * @param {unknown} list
+ * @returns {Array<{name: string, snaptime: number, snapstate: string | null}>}
+ */
 function readSnapshots(list) {
   if (!Array.isArray(list)) throw inputError('snapshots', 'expected an array');
   if (list.length > MAX_SNAPSHOTS_IN_LIST) throw inputError('snapshots', `more than ${MAX_SNAPSHOTS_IN_LIST} entries`);
@@ -142,9 +166,14 @@ export function encodeSegment(segment) {
   return out;
 }
 
+/** @type {Record<string, string>} */
 const BUSY_WORDS = { prepare: 'still being created or its creation failed', delete: 'being removed or its removal failed' };
 
-/** Why no snapshot operation may start: template, config lock, or any snapshot mid-operation. */
+/**
+ * Why no snapshot operation may start: template, config lock, or any snapshot mid-operation.
+ * @param {ReturnType<typeof readVm>} vm @param {ReturnType<typeof readSnapshots>} snapshots
+ * @returns {Blocked | null}
+ */
 function operationBlocked(vm, snapshots) {
   if (vm.template) {
     return { code: 'INVALID_TARGET', message: 'vmStatus.template: this guest is a template; templates cannot take, roll back or remove snapshots' };
@@ -157,7 +186,7 @@ function operationBlocked(vm, snapshots) {
   }
   const busy = snapshots.find((s) => s.snapstate);
   if (busy) {
-    const words = BUSY_WORDS[busy.snapstate] ?? 'in an unfinished state';
+    const words = BUSY_WORDS[/** @type {string} */ (busy.snapstate)] ?? 'in an unfinished state';
     return { code: 'SNAPSHOT_BUSY', message: `snapshot '${busy.name}' is ${words} (snapstate: ${busy.snapstate})` };
   }
   return null;
@@ -167,12 +196,12 @@ function operationBlocked(vm, snapshots) {
  * Same contract as the core's `planExpiry`: the DELETE requests for this
  * guest's managed snapshots past their lifetime, oldest first, and the
  * expired ones that cannot go now, with the reason.
- * @param {{node: string, vmid: number, type?: 'qemu'|'lxc'}} target
- * @param {{maxSnapshots: number, lifetimeDays: number, namePrefix?: string}} policy
- * @param {{status: string, lock?: string, template?: number|boolean}} vmStatus
- * @param {Array<{name: string, snaptime?: number, snapstate?: string}>} snapshots
+ * @param {Target} target
+ * @param {PolicyInput} policy
+ * @param {VmStatus} vmStatus
+ * @param {Snapshots} snapshots
  * @param {number} nowMs
- * @returns {{deletes: Array<{method: 'DELETE', path: string, params: {}, name: string}>, skipped: Array<{name: string, code: string, message: string}>}}
+ * @returns {Expiry}
  */
 export function planExpiryJs(target, policy, vmStatus, snapshots, nowMs) {
   const t = readTarget(target);
@@ -182,7 +211,9 @@ export function planExpiryJs(target, policy, vmStatus, snapshots, nowMs) {
   const now = integer('nowMs', nowMs, 0, MAX_EPOCH_SECONDS * 1000 + 999);
   const blocked = operationBlocked(vm, list);
   const base = `/nodes/${encodeSegment(t.node)}/${t.type}/${t.vmid}/snapshot/`;
+  /** @type {Expiry['deletes']} */
   const deletes = [];
+  /** @type {Expiry['skipped']} */
   const skipped = [];
   const managed = list.filter((s) => p.managed.test(s.name));
   // Rust compares names by bytes; managed names are ASCII, where that equals JS order.

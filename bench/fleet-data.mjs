@@ -8,7 +8,10 @@ import { seededRandom } from './lib/random.mjs';
 export const NOW_MS = 1_795_606_200_000;
 const DAY_S = 86_400;
 
-/** The products a hosting company might sell; prefixes differ on purpose. */
+/**
+ * The products a hosting company might sell; prefixes differ on purpose.
+ * @type {import('../pkg/pve_snapshots.js').PolicyInput[]}
+ */
 export const POLICIES = [
   { maxSnapshots: 10, lifetimeDays: 1 },
   { maxSnapshots: 10, lifetimeDays: 3, includeRam: false },
@@ -17,9 +20,13 @@ export const POLICIES = [
 ];
 
 /**
+ * One guest's planning arguments, as Proxmox answers them (with the fields
+ * the rules ignore, e.g. `uptime`, `parent`, `digest`).
  * @typedef {{
- *   target: {node: string, vmid: number, type: 'qemu'|'lxc'},
- *   policy: object, vmStatus: object, snapshots: object[]
+ *   target: import('../pkg/pve_snapshots.js').Target,
+ *   policy: import('../pkg/pve_snapshots.js').PolicyInput,
+ *   vmStatus: import('../pkg/pve_snapshots.js').VmStatus & Record<string, unknown>,
+ *   snapshots: Array<import('../pkg/pve_snapshots.js').Snapshot & Record<string, unknown>>
  * }} FleetVm
  */
 
@@ -41,14 +48,16 @@ function stamp(epochSeconds) {
  */
 export function makeFleet({ vms = 10_000, perVm = 10, seed = 42, nodes = 4 } = {}) {
   const rnd = seededRandom(seed);
-  const pick = (list) => list[Math.floor(rnd() * list.length)];
+  const pick = (/** @type {string[]} */ list) => list[Math.floor(rnd() * list.length)];
   const nowS = NOW_MS / 1000;
+  /** @type {FleetVm[]} */
   const fleet = [];
   for (let i = 0; i < vms; i++) {
     const policy = POLICIES[i % POLICIES.length];
     const prefix = policy.namePrefix ?? 'snap';
     const type = rnd() < 0.1 ? 'lxc' : 'qemu';
     const running = rnd() < 0.8;
+    /** @type {FleetVm['vmStatus']} */
     const vmStatus = {
       status: running ? 'running' : 'stopped',
       vmid: 100 + i,
@@ -62,6 +71,7 @@ export function makeFleet({ vms = 10_000, perVm = 10, seed = 42, nodes = 4 } = {
     if (r < 0.03) vmStatus.lock = 'backup';
     else if (r < 0.04) vmStatus.lock = 'snapshot';
     else if (r < 0.045) vmStatus.template = 1;
+    /** @type {FleetVm['snapshots']} */
     const snapshots = [];
     const used = new Set();
     let parent;
@@ -80,6 +90,7 @@ export function makeFleet({ vms = 10_000, perVm = 10, seed = 42, nodes = 4 } = {
       }
       if (used.has(name)) name += `x${k}`;
       used.add(name);
+      /** @type {FleetVm['snapshots'][number]} */
       const s = { name, snaptime, description: rnd() < 0.3 ? `before deploy #${k}` : '' };
       if (type === 'qemu') s.vmstate = running && rnd() < 0.5 ? 1 : 0;
       if (parent) s.parent = parent;

@@ -39,6 +39,7 @@ const skipped = wasmPlans.reduce((n, p) => n + p.skipped.length, 0);
 printMachine();
 process.stdout.write(`fleet: ${fleet.length} VMs, ${snapshotCount} snapshots (+ 'current' each); plans: ${deletes} deletes, ${skipped} skipped; outputs deep-equal\n\n`);
 
+/** @type {Array<[string, () => unknown]>} */
 const contenders = [
   ['js', () => planFleet(planExpiryJs)],
   ['wasm', () => planFleet(core.planExpiry)],
@@ -56,6 +57,7 @@ for (let i = 0; i < RUNS; i++) {
 }
 const j = summarize(samples.js);
 const texts = fleet.map((v) => ({ target: v.target, policy: v.policy, status: JSON.stringify(v.vmStatus), list: JSON.stringify(v.snapshots) }));
+/** @type {import('./lib/table.mjs').Row[]} */
 const rows = [{ figure: 'plain-JS baseline, whole fleet', unit: 'ms', summary: j }];
 {
   const w = summarize(samples.wasm);
@@ -73,6 +75,7 @@ printTable(`Fleet planning: ${fleet.length} VMs × 10 snapshots, whole fleet per
 //  nothing due:    plus 11 snapshot objects read in and the rules, almost nothing out;
 //  full:           plus the request descriptions and skip reasons converted out.
 const stale = NOW_MS - 30 * 86_400_000;
+/** @type {Array<[string, () => unknown]>} */
 const steps = [
   ['validatePolicy(policy) per VM', () => fleet.map((v) => core.validatePolicy(v.policy))],
   ['planExpiry, empty snapshot list', () => fleet.map((v) => core.planExpiry(v.target, v.policy, v.vmStatus, [], NOW_MS))],
@@ -83,6 +86,7 @@ const steps = [
   ['JS from the answers as text: JSON.parse + baseline', () => texts.map((t) => planExpiryJs(t.target, t.policy, JSON.parse(t.status), JSON.parse(t.list), NOW_MS))],
   ['JS baseline, none expired', () => planFleet(planExpiryJs, stale)],
 ];
+/** @type {import('./lib/table.mjs').Row[]} */
 const stepRows = [];
 for (const [figure, fn] of steps) {
   fn();

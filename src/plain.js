@@ -18,6 +18,7 @@ class Refusal {
   }
 }
 
+/** @type {Record<string, string>} */
 const KIND = { bigint: 'a bigint', symbol: 'a symbol', function: 'a function' };
 const UNREADABLE = 'could not be read (a proxy or getter threw)';
 const ARRAY = 'expected an object, got an array';

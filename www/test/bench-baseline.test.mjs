@@ -12,7 +12,15 @@ const policy = { maxSnapshots: 5, lifetimeDays: 1 };
 const target = { node: 'pve1', vmid: 101 };
 const current = { name: 'current', digest: 'ab', running: 1, description: 'You are here!' };
 
-/** Both must return the same plan for the same input. */
+/** @typedef {import('../../pkg/pve_snapshots.js').Target} Target */
+/** @typedef {import('../../pkg/pve_snapshots.js').PolicyInput} PolicyInput */
+/** @typedef {import('../../pkg/pve_snapshots.js').VmStatus} VmStatus */
+/** @typedef {import('../../pkg/pve_snapshots.js').Snapshots} Snapshots */
+
+/**
+ * Both must return the same plan for the same input.
+ * @param {Target} t @param {PolicyInput} p @param {VmStatus} vm @param {Snapshots} snaps @param {number} [now]
+ */
 function same(t, p, vm, snaps, now = NOW_MS) {
   const want = core.planExpiry(t, p, vm, snaps, now);
   assert.deepEqual(planExpiryJs(t, p, vm, snaps, now), want);
@@ -77,18 +85,21 @@ test('paths are percent-encoded like the core, for lxc too', () => {
 });
 
 test('bad input is refused by both, with the same code', () => {
+  /** @type {Array<[Target, PolicyInput, VmStatus, Snapshots]>} */
   const cases = [
     [{ node: 'a.b', vmid: 101 }, policy, { status: 'running' }, []],
     [{ node: 'pve1', vmid: 99 }, policy, { status: 'running' }, []],
     [target, { maxSnapshots: 1, lifetimeDays: 11 }, { status: 'running' }, []],
-    [target, policy, {}, []],
+    // A vmStatus without its status: wrong on purpose, so cast past its type.
+    [target, policy, /** @type {any} */ ({}), []],
     // Not '5': the core reads a string of digits as Proxmox's integer.
     [target, policy, { status: 'running' }, [{ name: 'snap20261119T000000', snaptime: '5x' }]],
     [target, policy, { status: 'running' }, [{ name: 'x1', snaptime: 1 }, { name: 'x1', snaptime: 2 }]],
   ];
   for (const args of cases) {
+    /** @type {string | undefined} */
     let code;
-    assert.throws(() => core.planExpiry(...args, NOW_MS), (e) => { code = e.code; return true; });
-    assert.throws(() => planExpiryJs(...args, NOW_MS), (e) => e.code === code, `expected ${code} for ${JSON.stringify(args)}`);
+    assert.throws(() => core.planExpiry(...args, NOW_MS), (e) => { code = /** @type {{code: string}} */ (e).code; return true; });
+    assert.throws(() => planExpiryJs(...args, NOW_MS), (e) => /** @type {{code: string}} */ (e).code === code, `expected ${code} for ${JSON.stringify(args)}`);
   }
 });
