@@ -79,6 +79,12 @@ window.run = async ({ ticks, rows }) => {
 window.ready = true;
 </script></body></html>`;
 
+/**
+ * What the harness's script sets on window.
+ * @typedef {{tickMs: number[], tickLayoutMs: number[], computeMs: number[], changed: number[], rows: number, sample: Array<string | null>}} TickRun
+ * @typedef {{ready?: boolean, run: (options: {ticks: number, rows: number}) => Promise<TickRun>}} BenchPage
+ */
+
 printMachine();
 const secret = randomBytes(24).toString('hex');
 const sim = await startSimulator({ port: 0, seed: 'demo', tokens: [{ id: TOKEN_ID, secret }], taskDurationMs: 50 });
@@ -93,7 +99,7 @@ try {
   for (let i = 0; i < ROWS - existing; i++) {
     const snaptime = nowS - 600 - Math.floor((i * (LIFETIME_S - 7200)) / ROWS);
     const name = `snap${new Date(snaptime * 1000).toISOString().replace(/[-:]/g, '').slice(0, 15)}`;
-    sim.addSnapshot(101, { name, snaptime, description: `bench ${i}`, vmstate: i % 2 });
+    sim.addSnapshot(101, { name, snaptime, description: `bench ${i}`, vmstate: i % 2 ? 1 : 0 });
   }
   const config = await loadConfig(DEMO_CONFIG, { env: { PVE_URL: sim.url, PVE_TOKEN_ID: TOKEN_ID, PVE_TOKEN_SECRET: secret } });
   // The bench sets the quota above 50 so the page shows a normal state.
@@ -102,12 +108,13 @@ try {
   panel = await startPanelServer({ config, pve, now: () => sim.clock.now(), log: () => {} });
   browser = await launchChromium();
   const page = await browser.newPage();
+  /** @type {string[]} */
   const errors = [];
   page.on('pageerror', (e) => errors.push(String(e)));
   await page.route(`${panel.url}/bench-countdown.html`, (route) => route.fulfill({ status: 200, contentType: 'text/html; charset=utf-8', body: harness }));
   await page.goto(`${panel.url}/bench-countdown.html`);
-  await page.waitForFunction(() => window.ready === true, null, { timeout: 30_000 });
-  const out = await page.evaluate((o) => window.run(o), { ticks: TICKS, rows: ROWS });
+  await page.waitForFunction(() => /** @type {typeof window & BenchPage} */ (window).ready === true, null, { timeout: 30_000 });
+  const out = await page.evaluate((o) => /** @type {typeof window & BenchPage} */ (window).run(o), { ticks: TICKS, rows: ROWS });
   if (errors.length) throw new Error(`page errors: ${errors.join('; ')}`);
   if (out.rows !== ROWS) throw new Error(`expected ${ROWS} countdown rows, got ${out.rows}`);
   const changed = summarize(out.changed);

@@ -29,7 +29,7 @@ if (kind === 'page') {
   const { snapshotsPerList, depth } = core.limits();
   for (let i = 0; i < count; i++) {
     const v = fleet[i % fleet.length];
-    for (const [arg, value] of [['target', v.target], ['policy', v.policy], ['vmStatus', v.vmStatus], ['snapshots', v.snapshots]]) {
+    for (const [arg, value] of /** @type {Array<[string, unknown]>} */ ([['target', v.target], ['policy', v.policy], ['vmStatus', v.vmStatus], ['snapshots', v.snapshots]])) {
       sink += plain(value, arg, snapshotsPerList, depth, arg === 'snapshots' ? 'list' : 'object') === null ? 0 : 1;
     }
   }

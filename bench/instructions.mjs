@@ -25,7 +25,7 @@ const REPEATS = Number(opt.repeats);
 const WARM = 1500;
 const child = fileURLToPath(new URL('./instructions-child.mjs', import.meta.url));
 
-/** @returns {Promise<number>} instructions executed by the whole process */
+/** @param {string} kind @param {number} n @returns {Promise<number>} instructions executed by the whole process */
 function count(kind, n) {
   return new Promise((resolve, reject) => {
     execFile('valgrind', ['--tool=callgrind', '--callgrind-out-file=/dev/null', process.execPath,
@@ -46,6 +46,7 @@ if (version.includes('unavailable')) {
 printMachine();
 process.stdout.write(`${version}, node --single-threaded --random-seed=1 --hash-seed=1 --no-liftoff, ${WARM} units of warm-up\n\n`);
 
+/** @type {Array<[kind: string, n: number, figure: string, unit: string]>} */
 const kinds = [
   ['page', 500, 'snapshotPage, 10 snapshots', 'call'],
   ['fleet-wasm', 500, 'planExpiry per VM (10 snapshots)', 'VM'],
@@ -54,7 +55,9 @@ const kinds = [
   ['fleet-empty', 500, 'planExpiry per VM with an empty list (fixed cost)', 'VM'],
 ];
 // Every (kind, repeat, size) process, nproc at a time.
-const jobs = kinds.flatMap(([kind, n]) => Array.from({ length: REPEATS }, (_, r) => [[kind, r, n], [kind, r, 2 * n]]).flat());
+/** @typedef {[kind: string, repeat: number, n: number]} Job */
+const jobs = kinds.flatMap(([kind, n]) => Array.from({ length: REPEATS }, (_, r) => /** @type {Job[]} */ ([[kind, r, n], [kind, r, 2 * n]])).flat());
+/** @type {Map<string, number>} */
 const counts = new Map();
 let next = 0;
 await Promise.all(Array.from({ length: availableParallelism() }, async () => {
@@ -63,12 +66,18 @@ await Promise.all(Array.from({ length: availableParallelism() }, async () => {
     counts.set(`${kind}/${r}/${n}`, await count(kind, n));
   }
 }));
+/** Instructions of one finished process. @param {string} kind @param {number} r @param {number} n */
+const counted = (kind, r, n) => counts.get(`${kind}/${r}/${n}`) ?? NaN;
+/** @type {import('./lib/table.mjs').Row[]} */
 const rows = [];
+/** @type {Record<string, number>} the median per kind */
+const byKind = {};
 for (const [kind, n, figure, unit] of kinds) {
   const per = [];
-  for (let r = 0; r < REPEATS; r++) per.push((counts.get(`${kind}/${r}/${2 * n}`) - counts.get(`${kind}/${r}/${n}`)) / n / 1000);
-  rows.push({ figure, unit: `k instr/${unit}`, summary: summarize(per), note: `(I(${WARM}+${2 * n}) − I(${WARM}+${n})) / ${n}` });
+  for (let r = 0; r < REPEATS; r++) per.push((counted(kind, r, 2 * n) - counted(kind, r, n)) / n / 1000);
+  const summary = summarize(per);
+  rows.push({ figure, unit: `k instr/${unit}`, summary, note: `(I(${WARM}+${2 * n}) − I(${WARM}+${n})) / ${n}` });
+  byKind[kind] = summary.median;
 }
-const byKind = Object.fromEntries(kinds.map(([k], i) => [k, rows[i].summary.median]));
 rows.push({ figure: 'planExpiry / JS baseline', unit: '×', value: byKind['fleet-wasm'] / byKind['fleet-js'] });
 printTable('Instruction counts (callgrind), whole process difference', rows);

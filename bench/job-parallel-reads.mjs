@@ -19,6 +19,10 @@ const client = createPveClient({ ...config.pve, retries: 2 });
 const early = new Map();
 const pve = {
   ...client,
+  /**
+   * @param {import('../www/pve/client.mjs').RequestDescription} desc
+   * @param {import('../www/pve/client.mjs').RequestOptions} [options]
+   */
   request(desc, options) {
     if (desc.method === 'GET' && desc.path.endsWith('/status/current')) {
       const list = desc.path.replace(/\/status\/current$/, '/snapshot');
@@ -30,7 +34,7 @@ const pve = {
     }
     return client.request(desc, options);
   },
-  waitForTask: (...args) => client.waitForTask(...args),
+  waitForTask: (/** @type {Parameters<typeof client.waitForTask>} */ ...args) => client.waitForTask(...args),
 };
 try {
   const summary = await runExpiry({ config, pve, stateDir, concurrency: Number(concurrency), perNode: Number(perNode) });

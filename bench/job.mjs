@@ -50,8 +50,9 @@ const DAY_S = 86_400;
  */
 function seed() {
   const rnd = seededRandom(1);
+  /** @type {Array<import('../www/simulator/guests.mjs').SeedGuest & {snapshots: import('../www/simulator/guests.mjs').SeedSnapshot[]}>} */
   const guests = [];
-  const stamp = (ageS) => new Date(Date.now() - ageS * 1000).toISOString().replace(/[-:]/g, '').slice(0, 15);
+  const stamp = (/** @type {number} */ ageS) => new Date(Date.now() - ageS * 1000).toISOString().replace(/[-:]/g, '').slice(0, 15);
   let due = 0;
   for (let i = 0; i < VMS; i++) {
     const snapshots = [
@@ -78,10 +79,11 @@ function seed() {
  * min(concurrency, perNode × nodes) slots, and no node can go faster than
  * its perNode slots allow.
  */
+/** @param {number[]} deletesPerVm @param {string[]} nodeOfVm */
 function idealMs(deletesPerVm, nodeOfVm) {
   const vmMs = deletesPerVm.map((d) => LATENCY_MS + d * (2 * LATENCY_MS + TASK_MS));
   const taskOnly = deletesPerVm.map((d) => d * TASK_MS);
-  const bound = (per) => {
+  const bound = (/** @type {number[]} */ per) => {
     const slots = Math.min(CONCURRENCY, PER_NODE * NODES.length);
     const total = per.reduce((a, b) => a + b, 0);
     const byNode = NODES.map((n) => per.reduce((a, ms, i) => a + (nodeOfVm[i] === n ? ms : 0), 0));
@@ -128,6 +130,7 @@ const walls = [];
 const rss = [];
 const ratios = [];
 const floorRatios = [];
+/** @type {{due: number, ideal: number, taskOnly: number, requests: number, polls: number, reads: number} | undefined} the last run's counts */
 let last;
 for (let run = 0; run < RUNS; run++) {
   const secret = randomBytes(24).toString('hex');
@@ -165,6 +168,7 @@ for (let run = 0; run < RUNS; run++) {
     await rm(dir, { recursive: true, force: true });
   }
 }
+if (!last) throw new Error(`job: --runs must be at least 1, got ${opt.runs}`);
 process.stdout.write(`job: ${VMS} VMs on ${NODES.length} nodes, ${last.due} deletes per run, ${LATENCY_MS} ms per request, ${TASK_MS} ms per delete task; ` +
   `concurrency ${CONCURRENCY}, per node ${PER_NODE} (slots ${Math.min(CONCURRENCY, PER_NODE * NODES.length)})\n` +
   `last run: ${last.requests} requests; ${last.reads} status/list reads (${(last.reads / VMS).toFixed(2)} per VM), ` +

@@ -11,6 +11,7 @@ export const PAGE_POLICY = { maxSnapshots: 10, lifetimeDays: 3 };
 export const PAGE_VM_STATUS = { status: 'running', vmid: 101, name: 'web-alice', qmpstatus: 'running', uptime: 86400, cpus: 2, maxmem: 4294967296 };
 
 const nowS = PAGE_NOW_MS / 1000;
+/** @param {number} s epoch seconds */
 const stamp = (s) => new Date(s * 1000).toISOString().replace(/[-:]/g, '').slice(0, 15);
 const managed = Array.from({ length: 8 }, (_, i) => {
   const snaptime = nowS - 3600 - i * 33_000; // spread over ~3 days, the oldest expired

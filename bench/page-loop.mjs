@@ -6,8 +6,8 @@ import { PAGE_NOW_MS, PAGE_POLICY, PAGE_VM_STATUS, PAGE_SNAPSHOTS } from './page
 /**
  * Times `snapshotPage` on the 10-snapshot fixture. Each sample is a batch of
  * calls (the browser clock is coarse, 5–100 µs), reported per call.
- * @param {{snapshotPage: Function}} core the initialised package
- * @param {{samples?: number, calls?: number, snapshots?: object[]}} [options] `snapshots` replaces the fixture (e.g. only `current`, for the fixed cost of a call)
+ * @param {Pick<typeof import('../pkg/pve_snapshots.js'), 'snapshotPage'>} core the initialised package
+ * @param {{samples?: number, calls?: number, snapshots?: Parameters<typeof import('../pkg/pve_snapshots.js').snapshotPage>[2]}} [options] `snapshots` replaces the fixture (e.g. only `current`, for the fixed cost of a call)
  * @returns {{perCallUs: number[], rows: number}}
  */
 export function measureSnapshotPage(core, { samples = 30, calls = 2000, snapshots = PAGE_SNAPSHOTS } = {}) {

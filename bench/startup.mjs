@@ -62,8 +62,11 @@ function runNode(args) {
 }
 
 printMachine();
+/** @type {Record<string, number>[]} what the child process measured in itself */
 const inner = [];
+/** @type {number[]} */
 const withCore = [];
+/** @type {number[]} */
 const empty = [];
 await runNode(['-e', '']); // page in the node binary once
 for (let i = 0; i < RUNS; i++) {
@@ -74,7 +77,7 @@ for (let i = 0; i < RUNS; i++) {
 }
 const sync = [];
 for (let i = 0; i < RUNS; i++) sync.push(JSON.parse((await runNode(['--input-type=module', '-e', childSync])).out).total);
-const pick = (k) => summarize(inner.map((x) => x[k]));
+const pick = (/** @type {string} */ k) => summarize(inner.map((x) => x[k]));
 const total = pick('total');
 printTable(`Start-up in Node: ${RUNS} cold processes each`, [
   { figure: 'import glue + read .wasm + async init() (in-process)', unit: 'ms', summary: total, note: 'the browser path; Node no longer uses it' },

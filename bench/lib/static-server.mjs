@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { extname, join, normalize, sep } from 'node:path';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
+/** @type {Record<string, string>} */
 const TYPES = { '.js': 'text/javascript', '.mjs': 'text/javascript', '.wasm': 'application/wasm', '.html': 'text/html; charset=utf-8', '.json': 'application/json' };
 const ALLOWED = ['pkg', 'bench'];
 
@@ -33,7 +34,7 @@ export async function startStaticServer(pages = {}) {
       res.writeHead(404).end();
     }
   });
-  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(undefined)));
   const { port } = /** @type {import('node:net').AddressInfo} */ (server.address());
   return {
     url: `http://127.0.0.1:${port}`,
