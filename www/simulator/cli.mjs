@@ -103,7 +103,7 @@ async function main() {
     host: values.host ?? '127.0.0.1',
     seed: values.seed ?? 'demo',
     tokens: values.token?.length ? values.token.map(parseToken) : undefined,
-    tls: values['tls-key'] ? { key: readFileSync(values['tls-key']), cert: readFileSync(values['tls-cert']) } : false,
+    tls: values['tls-key'] && values['tls-cert'] ? { key: readFileSync(values['tls-key']), cert: readFileSync(values['tls-cert']) } : false,
     taskDurationMs: num(values['task-ms'], '--task-ms'),
     clockMs,
     random: values.random,

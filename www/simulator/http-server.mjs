@@ -169,6 +169,7 @@ export function createApiServer(sim, opts) {
     await sleep(sim.faults.delayMs());
     if (closing) return;
 
+    /** A refusal before routing: the reason in the status line, no body, the request's own body drained. @param {number} status @param {string} message */
     const bare = (status, message) => {
       req.resume();
       sendError(res, new ApiError(status, message, { bare: true }));
@@ -205,7 +206,7 @@ export function createApiServer(sim, opts) {
           bodyParams = JSON.parse(raw);
         } catch (err) {
           entry.body = raw;
-          return bare(501, `malformed JSON string: ${err.message}`);
+          return bare(501, `malformed JSON string: ${/** @type {Error} */ (err).message}`);
         }
         if (typeof bodyParams !== 'object' || bodyParams === null || Array.isArray(bodyParams)) {
           entry.body = bodyParams;
