@@ -62,6 +62,7 @@ test('list and status of the demo VM 101', async () => {
 test('create → task ok → snapshot present with snaptime; rollback; delete → gone', async () => {
   let { vmStatus, snapshots } = await fresh(VM101);
   const create = core.planCreate(VM101, POLICY, vmStatus, snapshots, { description: 'client test' }, sim.clock.now());
+  assert.ok(create.name, 'planCreate names the snapshot it creates');
   const upid = await pve.request(create);
   assert.match(upid, /^UPID:pve1:[0-9A-F]{8}:[0-9A-F]{8,9}:[0-9A-F]{8}:qmsnapshot:101:snap@pve!panel:$/);
   /** @type {number[]} */

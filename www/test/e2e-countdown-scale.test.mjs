@@ -64,7 +64,9 @@ test('cost of one tick with 50 rows (reported, not asserted)', async (t) => {
   // A second instance of the embeddable component, driven directly: each
   // tick() sees the clock 1 s later, so every countdown cell is rewritten.
   const result = await page.evaluate(async () => {
-    const [{ mountSnapshots }, coreModule] = await Promise.all([import('/panel/snapshots.mjs'), import('/pkg/pve_snapshots.js')]);
+    // The page serves www/panel/ at /panel/: typed from the file it serves.
+    const panel = /** @type {Promise<typeof import('../panel/snapshots.mjs')>} */ (import(/** @type {string} */ ('/panel/snapshots.mjs')));
+    const [{ mountSnapshots }, coreModule] = await Promise.all([panel, import('/pkg/pve_snapshots.js')]);
     const { csrfToken } = await (await fetch('/api/session')).json();
     const host = document.createElement('div');
     document.body.appendChild(host);

@@ -14,6 +14,7 @@ import { Browser, DEMO_CONFIG, TOKEN_ID, leakedInReplies } from './server-harnes
 import { startSim, tempDir, writeConfig, service, runJob } from './cron-harness.mjs';
 import { drillSeed } from './helpers/drill-expiry.mjs';
 
+/** @type {Array<() => unknown>} run after the suite, newest first */
 const cleanups = [];
 after(async () => { for (const c of cleanups.reverse()) await c(); });
 

@@ -154,7 +154,8 @@ test('cookie flags: HttpOnly, SameSite=Strict, Path=/, no Domain, session-only; 
 
 test('request size limits: oversize bodies, headers and URLs are refused and reach nothing', async () => {
   const alice = await stack.browser('alice');
-  const big = (n) => JSON.stringify({ description: 'x'.repeat(n) });
+  const big = (/** @type {number} */ n) => JSON.stringify({ description: 'x'.repeat(n) });
+  /** @type {Array<{label: string, body: string, headers?: Record<string, string>, status: number[]}>} */
   const cases = [
     { label: 'body 16 KiB + 1', body: big(16 * 1024 - 17 + 1), status: [413] },
     { label: 'body 1 MiB', body: big(1024 * 1024), status: [413] },

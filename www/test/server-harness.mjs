@@ -19,7 +19,7 @@ export const TOKEN_ID = 'root@pam!panel';
 
 /**
  * Starts the simulator (demo seed) and a panel server in front of it.
- * @param {{limits?: object, serverOptions?: object, pveOptions?: object, taskDurationMs?: number}} [options]
+ * @param {{limits?: object, serverOptions?: object, pveOptions?: object, taskDurationMs?: import('../simulator/index.mjs').SimulatorOptions['taskDurationMs']}} [options]
  */
 export async function startStack({ limits, serverOptions = {}, pveOptions = {}, taskDurationMs = 300 } = {}) {
   const secret = randomBytes(24).toString('hex');
@@ -72,6 +72,7 @@ export function rawRequest(base, method, path, { headers = {}, body } = {}) {
   }
   return new Promise((resolve, reject) => {
     const req = http.request({ host: hostname, port, method, path, headers, agent: false }, (res) => {
+      /** @type {Buffer[]} */
       const chunks = [];
       res.on('data', (c) => chunks.push(c));
       res.on('end', () => {

@@ -19,6 +19,7 @@ after(() => {
 });
 
 /**
+ * @param {string} file
  * @param {string[]} args
  * @param {{env?: Record<string, string>, input?: string}} [options]
  */
@@ -98,6 +99,7 @@ test('the server validates the customers section, naming the JSON path', async (
   const service = { id: 'svc-1', customer: 'alice', vmid: 101, type: /** @type {const} */ ('qemu'), product: 'vps-s', name: 'web' };
   /** @param {unknown} customers */
   const build = (customers) => createCustomerDirectory({ customers, services: [service], products });
+  /** @type {Array<[unknown, RegExp]>} */
   const cases = [
     [undefined, /^customers: /],
     [[], /^customers: /],

@@ -14,6 +14,7 @@ const FIRST_VMID = 500;
 
 /**
  * @typedef {import('../../simulator/index.mjs').Simulator} Simulator
+ * @typedef {import('../../simulator/http-server.mjs').RequestLogEntry} RequestLogEntry
  * @typedef {{vmid: number, type: 'qemu'|'lxc', expired: Set<string>, protected: Set<string>}} VmPlan
  * @typedef {{rng: import('../../simulator/random.mjs').SimRandom, sim: Simulator, vmids: number[],
  *   note: (key: string, n?: number) => void, freeze: (vmid: number) => void, bag: Record<string, any>}} EventContext
@@ -96,17 +97,18 @@ export function drillSeed(count) {
  * a kill or a lock lands exactly between two Proxmox requests (polling the
  * log from a timer would miss the point on a loaded machine).
  * @param {Simulator} sim
- * @param {(entry: any) => void} fn
+ * @param {(entry: RequestLogEntry) => void} fn
  * @returns {() => void} removes the hook
  */
 export function onRequest(sim, fn) {
-  const log = /** @type {any[]} */ (sim.requests);
+  const log = sim.requests;
   log.push = function push(...items) {
     const n = Array.prototype.push.apply(this, items);
     for (const item of items) fn(item);
     return n;
   };
-  return () => { delete log.push; };
+  // Removing the own push brings back the array's.
+  return () => { Reflect.deleteProperty(log, 'push'); };
 }
 
 /** @param {string} path raw request path @returns {{vmid: number, name: string} | null} */
@@ -130,7 +132,7 @@ export async function runDrill(drill) {
   const rng = createRandom(`${drill.name}:${drill.seed}`);
   /** @type {DrillStats} */
   const stats = { runs: 0, faultRuns: 0, calmRuns: 0, kills: 0, killsAtDelete: 0, deletes: 0, deleteRequests: 0, wrongDeletes: 0, http5xx: 0, notes: {}, exitCodes: [] };
-  const note = (key, n = 1) => { stats.notes[key] = (stats.notes[key] ?? 0) + n; };
+  const note = (/** @type {string} */ key, n = 1) => { stats.notes[key] = (stats.notes[key] ?? 0) + n; };
   /** @type {string[]} */
   const wrong = [];
   // Names a backup lock froze: nothing of that VM may vanish while it holds.
@@ -141,6 +143,7 @@ export async function runDrill(drill) {
     rng, sim, vmids, note, bag: {},
     freeze: (vmid) => { frozen.set(vmid, sim.vm(vmid).snapshots.map((s) => s.name)); },
   };
+  /** @type {((entry: RequestLogEntry) => void) | null} */
   let current = null; // hook state of the job process(es) now running
   const unhook = onRequest(sim, (entry) => {
     if (entry.method === 'DELETE') {
@@ -168,7 +171,7 @@ export async function runDrill(drill) {
     // turn the clean-up runs into fault runs of their own.
     const calmConfig = await writeConfig(tmp.dir, { url: sim.url, services, name: 'calm.json', job: { taskTimeoutMs: 15_000, concurrency: 9, perNode: 3 } });
 
-    const checkState = (label) => {
+    const checkState = (/** @type {string} */ label) => {
       for (const [vmid, plan] of plans) {
         const left = new Set(sim.vm(vmid).snapshots.map((s) => s.name));
         for (const p of plan.protected) {
@@ -190,10 +193,11 @@ export async function runDrill(drill) {
      */
     const oneJob = (config, killAfter) => {
       let seen = 0;
+      /** @type {import('node:child_process').ChildProcess | null} */
       let child = null;
       let killed = false;
       const pending = (drill.events ?? []).map((e) => ({ e, at: e.afterRequests[0] + rng.int(e.afterRequests[1] - e.afterRequests[0] + 1), done: false }));
-      const hook = (entry) => {
+      const hook = (/** @type {RequestLogEntry} */ entry) => {
         seen += 1;
         for (const p of pending) if (!p.done && seen >= p.at) { p.done = true; p.e.do(ectx); }
         if (killAfter !== null && !killed && seen >= killAfter && child) {
