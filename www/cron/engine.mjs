@@ -15,12 +15,26 @@ import { createProxmoxClock } from './proxmox-clock.mjs';
 /** Exit codes of the job (cron/README.md). */
 export const EXIT = Object.freeze({ OK: 0, FAILED: 1, CONFIG: 2, RUNNING: 3, UNREACHABLE: 4 });
 
-const NODE_RE = /^[a-zA-Z0-9]([a-zA-Z0-9-]*[a-zA-Z0-9])?$/;
 // Codes of a request whose outcome we cannot know: Proxmox may have started
 // the delete.
 /** @type {ReadonlySet<string|undefined>} */
 const UNKNOWN_OUTCOME = new Set(['PVE_TIMEOUT', 'PVE_NETWORK']);
 const ABORTED = Object.freeze({ exitCode: EXIT.FAILED, error: { code: 'ABORTED', message: 'the run was interrupted; what was not done is left for the next run' } });
+
+/**
+ * Whether `name` can be a Proxmox node: the core's rule, the one every
+ * request path it builds is checked with (a bad name is INVALID_TARGET).
+ * @param {string} name
+ */
+function isNodeName(name) {
+  try {
+    core.nodeTimeRequest(name);
+    return true;
+  } catch (err) {
+    if (/** @type {Thrown} */ (err)?.code === 'INVALID_TARGET') return false;
+    throw err;
+  }
+}
 
 /**
  * @typedef {import('../config.mjs').Config} Config
@@ -150,7 +164,7 @@ export async function runExpiry(options) {
   if (scope.service !== null && services.length === 0) {
     return finish(EXIT.CONFIG, { code: 'CONFIG_INVALID', message: `--service ${scope.service}: no such service in ${config.file ?? 'the config'}` });
   }
-  if (scope.node !== null && !NODE_RE.test(scope.node)) {
+  if (scope.node !== null && !isNodeName(scope.node)) {
     return finish(EXIT.CONFIG, { code: 'CONFIG_INVALID', message: `--node ${JSON.stringify(scope.node)}: not a Proxmox node name` });
   }
   const concurrency = options.concurrency ?? job.concurrency;
