@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Runs every test: Rust unit, property and API-schema tests; the wasm boundary
-# in Node and headless Chromium; a short fuzzing pass; the JS suites (client,
+# Runs every test: Rust unit, property and API-schema tests; a type check of
+# the JS host against the package's types; the wasm boundary in Node and
+# headless Chromium; a short fuzzing pass; the JS suites (client,
 # simulator, job, server, drills, page in Chromium via Playwright). Installs
 # what is missing first.
 set -euo pipefail
@@ -16,6 +17,9 @@ cargo test --locked
 
 step "build the npm package (pkg/)"
 scripts/build.sh
+
+step "type-check the JS host (tsc --noEmit, checkJs)"
+tsc -p . --noEmit
 
 step "wasm boundary in Node"
 wasm-pack test --node
