@@ -78,8 +78,8 @@ function seed() {
  * plus DELETE-to-outcome (one latency + the task). Work is spread over
  * min(concurrency, perNode × nodes) slots, and no node can go faster than
  * its perNode slots allow.
+ * @param {number[]} deletesPerVm @param {string[]} nodeOfVm
  */
-/** @param {number[]} deletesPerVm @param {string[]} nodeOfVm */
 function idealMs(deletesPerVm, nodeOfVm) {
   const vmMs = deletesPerVm.map((d) => LATENCY_MS + d * (2 * LATENCY_MS + TASK_MS));
   const taskOnly = deletesPerVm.map((d) => d * TASK_MS);
