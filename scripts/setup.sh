@@ -33,3 +33,10 @@ if [ "${1:-}" = "--browser" ] && { [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin
   $sudo_ apt-get update -q
   DEBIAN_FRONTEND=noninteractive $sudo_ apt-get install -y -q chromium chromium-driver
 fi
+# The WHMCS module's tests run Debian's PHP CLI with curl (the module's HTTP client).
+if ! command -v php >/dev/null || ! php -r 'exit(function_exists("curl_init") ? 0 : 1);' 2>/dev/null; then
+  say "installing php-cli and php-curl from Debian (the WHMCS module's tests)"
+  sudo_=""; [ "$(id -u)" = 0 ] || sudo_=sudo
+  $sudo_ apt-get update -q
+  DEBIAN_FRONTEND=noninteractive $sudo_ apt-get install -y -q php-cli php-curl
+fi
