@@ -7,8 +7,11 @@ import assert from 'node:assert/strict';
 import net from 'node:net';
 import { readFile } from 'node:fs/promises';
 import { callModule, php, phpFiles, whmcsParams } from './whmcs-php.mjs';
+import { HOST_KEY, startHostStack } from './host-harness.mjs';
+import { rawRequest } from './server-harness.mjs';
+import { launchBrowser, openPage, waitForText, waitUntil } from './helpers/browser.mjs';
 
-const KEY = 'hk_test_0123456789abcdefghijklmnopqrstuvwxyzABCDEF';
+const KEY = 'pvesnap_test_0123456789abcdefghijklmnopqrstuvwxyzABCDEF';
 
 /** A loopback port nobody listens on (bound, then closed). */
 async function deadPort() {
@@ -157,4 +160,123 @@ test('the client area template escapes what it shows and links to WHMCS\'s sign-
     }
   }
   assert.match(tpl, />Manage snapshots</);
+});
+
+test('against the running panel: every module function has its effect, and the key and sign-on link stay out of the log', async () => {
+  const stack = await startHostStack();
+  try {
+    const params = whmcsParams({ url: stack.url, key: HOST_KEY, serviceid: 501, userid: 77, vmid: 301 });
+
+    const connection = await callModule('TestConnection', { params });
+    assert.deepEqual(connection.result, { success: true, error: '' });
+    assertMasked(connection, [HOST_KEY]);
+    const wrongKey = await callModule('TestConnection', { params: { ...params, serveraccesshash: 'pvesnap_not-the-key' } });
+    assert.equal(wrongKey.result.success, false);
+    assert.match(wrongKey.result.error, /HOST_UNAUTHORIZED, HTTP 401/);
+
+    for (let i = 0; i < 2; i++) {
+      const created = await callModule('CreateAccount', { params });
+      assert.equal(created.result, 'success', 'CreateAccount, and again as WHMCS retries');
+      assertMasked(created, [HOST_KEY]);
+    }
+    const service = await stack.host('GET', '/services/501');
+    assert.equal(service.status, 200);
+    assert.deepEqual([service.json.customer, service.json.vmid, service.json.type, service.json.product, service.json.snapshots],
+      ['77', 301, 'qemu', 'whmcs-3x3d', { used: 0, limit: 3 }]);
+
+    const changed = await callModule('ChangePackage', { params: { ...params, configoption1: '5', configoption4: 'on' } });
+    assert.equal(changed.result, 'success');
+    assert.equal((await stack.host('GET', '/services/501')).json.product, 'whmcs-5x3d-latest');
+    const product = await stack.host('PUT', '/products/whmcs-5x3d-latest', { body: { maxSnapshots: 5, lifetimeDays: 3, rollbackLatestOnly: true } });
+    assert.equal(product.status, 200);
+
+    const conflict = await callModule('CreateAccount', { params: { ...params, serviceid: 502, customfields: { vmid: '301' } } });
+    assert.match(conflict.result, /VMID 301 already belongs to service "501" \(CONFLICT, HTTP 409\)/);
+
+    const tab = (await callModule('AdminServicesTabFields', { params })).result;
+    assert.equal(tab['Snapshots status'], 'Active');
+    assert.equal(tab['Snapshots in use'], '0 of 5');
+
+    for (let i = 0; i < 2; i++) assert.equal((await callModule('SuspendAccount', { params: { ...params, suspendreason: 'Overdue <invoice>' } })).result, 'success');
+    const suspended = await stack.host('GET', '/services/501');
+    assert.deepEqual([suspended.json.suspended, suspended.json.suspendReason], [true, 'Overdue <invoice>']);
+    assert.equal((await callModule('AdminServicesTabFields', { params })).result['Snapshots status'], 'Suspended: Overdue &lt;invoice&gt;');
+    const area = (await callModule('ClientArea', { params })).result.templateVariables;
+    assert.deepEqual([area.available, area.suspended, area.suspendReason, area.used, area.limit], [true, true, 'Overdue <invoice>', 0, 5]);
+    for (let i = 0; i < 2; i++) assert.equal((await callModule('UnsuspendAccount', { params })).result, 'success');
+    assert.equal((await stack.host('GET', '/services/501')).json.suspended, false);
+
+    const sso = await callModule('ServiceSingleSignOn', { params });
+    assert.equal(sso.result.success, true);
+    assert.match(sso.result.redirectTo, new RegExp(`^${stack.url}/sso/`));
+    assertMasked(sso, [HOST_KEY, sso.result.redirectTo]);
+    const opened = await rawRequest(stack.url, 'GET', new URL(sso.result.redirectTo).pathname);
+    assert.equal(opened.status, 303);
+    assert.equal((await rawRequest(stack.url, 'GET', new URL(sso.result.redirectTo).pathname)).status, 400, 'used once');
+
+    // A link that would lead elsewhere is not followed.
+    stack.config.hostApi.publicUrl = 'https://evil.example';
+    const elsewhere = await callModule('ServiceSingleSignOn', { params });
+    assert.equal(elsewhere.result.success, false);
+    assert.match(elsewhere.result.errorMsg, /does not point at the configured panel host/);
+    stack.config.hostApi.publicUrl = stack.url;
+
+    const terminated = await callModule('TerminateAccount', { params });
+    assert.equal(terminated.result, 'success');
+    assert.equal((await stack.host('GET', '/services/501')).status, 404);
+    assert.deepEqual(stack.sim.vm(301).snapshots.map((s) => s.name), ['admin-before-upgrade'], 'the foreign snapshot stays');
+    assert.equal((await callModule('TerminateAccount', { params })).result, 'success', 'an unknown service counts as terminated');
+  } finally {
+    await stack.close();
+  }
+});
+
+test('WHMCS end to end: CreateAccount, sign-on in Chromium, a snapshot, SuspendAccount (read-only, 403), link reuse refused, TerminateAccount with purge', async () => {
+  const stack = await startHostStack({ taskDurationMs: 200 });
+  const browser = await launchBrowser();
+  try {
+    const params = whmcsParams({ url: stack.url, key: HOST_KEY, serviceid: 501, userid: 77, vmid: 301 });
+    assert.equal((await callModule('CreateAccount', { params })).result, 'success');
+
+    const sso = (await callModule('ServiceSingleSignOn', { params })).result;
+    assert.equal(sso.success, true);
+    const { page, context } = await openPage(browser);
+    await page.goto(sso.redirectTo);
+    await page.waitForURL(/#\/services\/501$/);
+    await page.locator('section.snapshots[aria-busy="false"]').waitFor();
+    const quota = page.locator('[data-role=quota]');
+    assert.equal(await waitForText(quota, '0/3'), '0/3');
+    await page.getByLabel(/Snapshot description/).fill('before the upgrade');
+    await page.getByRole('button', { name: 'Take Snapshot' }).click();
+    assert.equal(await waitForText(quota, '1/3'), '1/3');
+    const managed = stack.sim.vm(301).snapshots.map((s) => s.name).filter((n) => n.startsWith('snap'));
+    assert.equal(managed.length, 1);
+    await waitUntil(() => page.getByRole('button', { name: 'Take Snapshot' }).isEnabled(), Boolean, { what: 'Take Snapshot enabled' });
+
+    assert.equal((await callModule('SuspendAccount', { params: { ...params, suspendreason: 'Overdue invoice' } })).result, 'success');
+    await page.reload();
+    const note = page.locator('[data-role=suspended]');
+    await note.waitFor();
+    assert.match(String(await note.textContent()), /suspended.*Reason: Overdue invoice/);
+    assert.equal(await page.getByRole('button', { name: 'Take Snapshot' }).isDisabled(), true);
+    assert.equal(await page.getByRole('button', { name: `Remove ${managed[0]}` }).isDisabled(), true);
+    const refused = await page.evaluate(async (id) => {
+      const session = await (await fetch('/api/session')).json();
+      const r = await fetch(`/api/services/${id}/snapshots`, {
+        method: 'POST', headers: { 'Content-Type': 'application/json', 'X-CSRF-Token': session.csrfToken }, body: '{}',
+      });
+      return { status: r.status, body: await r.json() };
+    }, '501');
+    assert.deepEqual([refused.status, refused.body.error.code], [403, 'SERVICE_SUSPENDED']);
+
+    const reuse = await (await openPage(browser)).page.goto(sso.redirectTo);
+    assert.equal(reuse?.status(), 400);
+    await context.close();
+
+    assert.equal((await callModule('TerminateAccount', { params })).result, 'success');
+    assert.deepEqual(stack.sim.vm(301).snapshots.map((s) => s.name), ['admin-before-upgrade']);
+  } finally {
+    await browser.close();
+    await stack.close();
+  }
 });

@@ -119,7 +119,8 @@ class HostApi
     public function call($action, $method, $path, $body = null, $timeoutSeconds = 30)
     {
         $url = $this->baseUrl . $path;
-        $json = $body === null ? null : json_encode($body, JSON_UNESCAPED_SLASHES | JSON_UNESCAPED_UNICODE);
+        // An empty PHP array would encode as a JSON list; the API wants an object.
+        $json = $body === null ? null : ($body === array() ? '{}' : json_encode($body, JSON_UNESCAPED_SLASHES | JSON_UNESCAPED_UNICODE));
         $headers = array('Accept: application/json', 'Authorization: Bearer ' . $this->key);
         if ($json !== null) {
             $headers[] = 'Content-Type: application/json';
