@@ -55,3 +55,10 @@ if [ -n "$need_promtool" ]; then
   say "installing promtool (Debian package prometheus)"
   DEBIAN_FRONTEND=noninteractive $sudo_ apt-get install -y -q --no-install-recommends prometheus
 fi
+# The WHMCS module's tests run Debian's PHP CLI with curl (the module's HTTP client).
+if ! command -v php >/dev/null || ! php -r 'exit(function_exists("curl_init") ? 0 : 1);' 2>/dev/null; then
+  say "installing php-cli and php-curl from Debian (the WHMCS module's tests)"
+  sudo_=""; [ "$(id -u)" = 0 ] || sudo_=sudo
+  $sudo_ apt-get update -q
+  DEBIAN_FRONTEND=noninteractive $sudo_ apt-get install -y -q php-cli php-curl
+fi

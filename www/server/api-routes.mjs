@@ -9,7 +9,7 @@ import { publicTask } from './task-registry.mjs';
 
 /**
  * @typedef {import('./sessions.mjs').Session} Session
- * @typedef {import('./customer-directory.mjs').Service} Service
+ * @typedef {import('./directory.mjs').Service} Service
  * @typedef {{req: import('node:http').IncomingMessage, res: import('node:http').ServerResponse,
  *   params: Record<string, string>, session: Session | null}} Ctx
  * @typedef {(ctx: Ctx) => Promise<void>} Handler
@@ -19,7 +19,7 @@ import { publicTask } from './task-registry.mjs';
 const split = (pattern) => pattern.split('/');
 
 /**
- * @param {{core: any, directory: ReturnType<typeof import('./customer-directory.mjs').createCustomerDirectory>,
+ * @param {{core: any, directory: ReturnType<typeof import('./directory.mjs').createDirectory>,
  *   sessions: ReturnType<typeof import('./sessions.mjs').createSessionStore>,
  *   actions: ReturnType<typeof import('./snapshot-actions.mjs').createSnapshotActions>,
  *   tasks: ReturnType<typeof import('./task-registry.mjs').createTaskRegistry>,
@@ -34,8 +34,8 @@ export function createApi(deps) {
   const { core, directory, sessions, actions, tasks, loginLimiter, loginIpLimiter, actionLimiter, now, bodyLimit } = deps;
 
   /** @param {Session} session */
-  const userOf = (session) => {
-    const c = directory.customer(session.username);
+  const userOf = async (session) => {
+    const c = await directory.customer(session.username);
     return { username: session.username, displayName: c?.displayName ?? session.username };
   };
 
@@ -43,11 +43,27 @@ export function createApi(deps) {
    * The customer's own service, or 404 for anything else (never reveal that
    * another customer's service exists).
    * @param {Ctx} ctx
-   * @returns {Service}
+   * @returns {Promise<Service>}
    */
-  function ownService(ctx) {
-    const service = directory.service(/** @type {Session} */ (ctx.session).username, ctx.params.id);
+  async function ownService(ctx) {
+    const service = await directory.service(/** @type {Session} */ (ctx.session).username, ctx.params.id);
     if (!service) throw new ApiError('NOT_FOUND', 'no such service');
+    return service;
+  }
+
+  /**
+   * The customer's own service, if it may be changed: a service the host
+   * has suspended can be looked at, nothing more.
+   * @param {Ctx} ctx
+   * @returns {Promise<Service>}
+   */
+  async function ownActiveService(ctx) {
+    const service = await ownService(ctx);
+    if (service.suspended) {
+      const reason = service.suspendReason ? `: ${service.suspendReason}` : '';
+      throw new ApiError('SERVICE_SUSPENDED', `this service is suspended${reason}; snapshots can be viewed but not changed`,
+        { reason: service.suspendReason ?? null });
+    }
     return service;
   }
 
@@ -57,9 +73,9 @@ export function createApi(deps) {
    * name's own fault (format, reserved, not one of ours).
    * @param {Ctx} ctx
    * @param {Service} service
-   * @returns {string}
+   * @returns {Promise<string>}
    */
-  function checkedName(ctx, service) {
+  async function checkedName(ctx, service) {
     let name;
     try {
       name = decodeURIComponent(ctx.params.name);
@@ -67,7 +83,7 @@ export function createApi(deps) {
       throw new ApiError('INVALID_NAME', 'snapshot name is not valid percent-encoding');
     }
     try {
-      core.planRemove({ node: 'localhost', vmid: service.vmid, type: service.type }, directory.policy(service),
+      core.planRemove({ node: 'localhost', vmid: service.vmid, type: service.type }, await directory.policy(service),
         { status: 'stopped' }, [{ name: 'current', description: 'You are here!', running: 0 }], name);
     } catch (err) {
       const code = /** @type {{code?: string}} */ (err).code;
@@ -94,7 +110,7 @@ export function createApi(deps) {
    */
   async function startAction(ctx, action, service) {
     const customer = /** @type {Session} */ (ctx.session).username;
-    const task = await actions.start({ customer, service, policy: directory.policy(service), action });
+    const task = await actions.start({ customer, service, policy: await directory.policy(service), action });
     sendJson(ctx.res, 202, { task: { id: task.id, kind: task.kind, name: task.name } });
   }
 
@@ -115,7 +131,7 @@ export function createApi(deps) {
             ctx.res.setHeader('Retry-After', String(wait));
             throw new ApiError('RATE_LIMITED', `too many failed sign-in attempts; try again in ${wait} s`, { retryAfterSeconds: wait });
           }
-          const customer = directory.customer(username);
+          const customer = await directory.customer(username);
           const ok = await verifyPassword(password, customer?.passwordHash);
           if (!ok || !customer) {
             loginLimiter.hit(key);
@@ -125,7 +141,7 @@ export function createApi(deps) {
           loginLimiter.reset(key);
           sessions.destroy(readCookie(ctx.req.headers.cookie, 'sid'));
           const session = sessions.create(customer.username);
-          sendJson(ctx.res, 200, { user: userOf(session), csrfToken: session.csrfToken }, {
+          sendJson(ctx.res, 200, { user: await userOf(session), csrfToken: session.csrfToken }, {
             // No Max-Age: the cookie ends with the browser session; the server ends it earlier when idle.
             'Set-Cookie': sessionCookie(session.id, { secure: deps.isSecure(ctx.req) }),
           });
@@ -151,7 +167,7 @@ export function createApi(deps) {
       methods: {
         async GET(ctx) {
           const session = /** @type {Session} */ (ctx.session);
-          sendJson(ctx.res, 200, { user: userOf(session), csrfToken: session.csrfToken });
+          sendJson(ctx.res, 200, { user: await userOf(session), csrfToken: session.csrfToken });
         },
       },
     },
@@ -160,7 +176,7 @@ export function createApi(deps) {
       auth: true,
       methods: {
         async GET(ctx) {
-          const services = directory.services(/** @type {Session} */ (ctx.session).username)
+          const services = (await directory.services(/** @type {Session} */ (ctx.session).username))
             .map((s) => ({ id: s.id, name: s.name, vmid: s.vmid, type: s.type, product: s.product }));
           sendJson(ctx.res, 200, { services });
         },
@@ -171,11 +187,12 @@ export function createApi(deps) {
       auth: true,
       methods: {
         async GET(ctx) {
-          const service = ownService(ctx);
+          const service = await ownService(ctx);
           const { vmStatus, snapshots } = await actions.read(service);
           sendJson(ctx.res, 200, {
             service: { id: service.id, name: service.name, vmid: service.vmid, type: service.type },
-            policy: directory.policy(service),
+            policy: await directory.policy(service),
+            suspended: service.suspended ? { reason: service.suspendReason ?? null } : null,
             vmStatus,
             snapshots,
             serverTime: now(),
@@ -185,7 +202,7 @@ export function createApi(deps) {
         async POST(ctx) {
           countAction(ctx);
           const raw = await readJsonBody(ctx.req, { limit: bodyLimit });
-          const service = ownService(ctx);
+          const service = await ownActiveService(ctx);
           const { description, includeRam } = parseBody(createBody, raw);
           await startAction(ctx, { kind: 'create', input: { description, includeRam } }, service);
         },
@@ -198,9 +215,9 @@ export function createApi(deps) {
         async DELETE(ctx) {
           countAction(ctx);
           const raw = await readJsonBody(ctx.req, { limit: bodyLimit });
-          const service = ownService(ctx);
+          const service = await ownActiveService(ctx);
           parseBody(removeBody, raw);
-          await startAction(ctx, { kind: 'remove', name: checkedName(ctx, service) }, service);
+          await startAction(ctx, { kind: 'remove', name: await checkedName(ctx, service) }, service);
         },
       },
     },
@@ -211,9 +228,9 @@ export function createApi(deps) {
         async POST(ctx) {
           countAction(ctx);
           const raw = await readJsonBody(ctx.req, { limit: bodyLimit });
-          const service = ownService(ctx);
+          const service = await ownActiveService(ctx);
           const { start } = parseBody(rollbackBody, raw);
-          const name = checkedName(ctx, service);
+          const name = await checkedName(ctx, service);
           await startAction(ctx, { kind: 'rollback', name, input: { start } }, service);
         },
       },
@@ -223,7 +240,7 @@ export function createApi(deps) {
       auth: true,
       methods: {
         async GET(ctx) {
-          const service = ownService(ctx);
+          const service = await ownService(ctx);
           const task = tasks.find(ctx.params.taskId, /** @type {Session} */ (ctx.session).username, service.id);
           if (!task) throw new ApiError('NOT_FOUND', 'no such task');
           await actions.refresh(task);

@@ -9,12 +9,14 @@ export class ApiError extends Error {
    * @param {string} code
    * @param {string} message
    * @param {object} [details]
+   * @param {number} [httpStatus] a status other than the code's own (e.g. 403 for a HOST_UNAUTHORIZED over plain http)
    */
-  constructor(code, message, details) {
+  constructor(code, message, details, httpStatus) {
     super(message);
     this.name = 'ApiError';
     this.code = code;
     if (details !== undefined) this.details = details;
+    if (httpStatus !== undefined) this.httpStatus = httpStatus;
   }
 }
 
@@ -77,12 +79,15 @@ const SERVER_FAULTS = new Set(['INVALID_TARGET', 'INVALID_POLICY', 'CONFIG_INVAL
  * @returns {{status: number, body: {error: {code: string, message: string, details?: unknown}}}}
  */
 export function errorResponse(err) {
-  const e = /** @type {{code?: unknown, name?: unknown, message?: unknown, details?: unknown}} */ (err ?? {});
+  const e = /** @type {{code?: unknown, name?: unknown, message?: unknown, details?: unknown, httpStatus?: unknown}} */ (err ?? {});
   const code = typeof e.code === 'string' ? e.code : undefined;
   // Codes that mean the server (its config or its own call) is wrong, not the
   // customer's input: the customer gets a plain 500, the log gets the details.
-  const serverFault = SERVER_FAULTS.has(String(code)) || (e.name === 'PveError' && !String(code).startsWith('PVE_'));
-  const status = serverFault ? 500 : statusForCode(code);
+  // An ApiError was raised on purpose about the request, so its code stands.
+  const serverFault = e.name !== 'ApiError'
+    && (SERVER_FAULTS.has(String(code)) || (e.name === 'PveError' && !String(code).startsWith('PVE_')));
+  const own = e.name === 'ApiError' && typeof e.httpStatus === 'number' ? e.httpStatus : undefined;
+  const status = serverFault ? 500 : own ?? statusForCode(code);
   if (status === 500 || code === undefined) {
     return { status: 500, body: { error: { code: 'INTERNAL', message: 'internal server error' } } };
   }

@@ -12,12 +12,18 @@ import { createSnapshotActions } from './snapshot-actions.mjs';
 import { createCustomerDirectory } from './customer-directory.mjs';
 import { createStaticFiles } from './static-files.mjs';
 import { createApi } from './api-routes.mjs';
+import { createDirectory } from './directory.mjs';
+import { createHostRegistry } from './host-registry.mjs';
+import { createHostApi } from './host-api.mjs';
 
 /**
  * @typedef {{loginFailures?: number, loginFailuresPerIp?: number, loginWindowMs?: number, actions?: number,
- *   actionWindowMs?: number}} Limits  failed sign-ins per IP+username and per IP; actions per customer
+ *   actionWindowMs?: number, hostWrongKeys?: number, hostWrongKeyWindowMs?: number}} Limits  failed sign-ins per
+ *   IP+username and per IP; actions per customer; calls with a wrong host API key per IP
  * @typedef {{
- *   config: {pve: {tokenSecret?: string}, products: Record<string, object>, services: any[], customers?: unknown},
+ *   config: {pve: {tokenSecret?: string}, products: Record<string, object>, services: any[], customers?: unknown,
+ *     hostApi?: import('./host-api.mjs').HostApiConfig},
+ *   registry?: import('./host-registry.mjs').HostRegistry,
  *   pve: {request(d: object): Promise<any>, waitForTask(upid: string, o: object): Promise<any>},
  *   port?: number, host?: string, now?: () => number,
  *   tls?: {key: string | Buffer, cert: string | Buffer}, trustProxy?: boolean,
@@ -43,7 +49,10 @@ export async function startPanelServer(options) {
     bodyLimit = 16 * 1024, taskTimeoutMs = 10 * 60_000, taskIntervalMs = 500, sessionIdleMs = 30 * 60_000,
     log = defaultLog,
   } = options;
-  const directory = createCustomerDirectory(config);
+  const registry = config.hostApi
+    ? options.registry ?? createHostRegistry({ reservedVmids: config.services.map((s) => Number(s.vmid)) })
+    : null;
+  const directory = createDirectory(createCustomerDirectory(config), registry);
   const secret = config.pve?.tokenSecret;
   const sessions = createSessionStore({ now, idleMs: sessionIdleMs });
   const tasks = createTaskRegistry({ now });
@@ -65,6 +74,12 @@ export async function startPanelServer(options) {
     loginIpLimiter: createRateLimiter({ limit: limits.loginFailuresPerIp ?? 50, windowMs: limits.loginWindowMs ?? 15 * 60_000, now }),
     actionLimiter: createRateLimiter({ limit: limits.actions ?? 10, windowMs: limits.actionWindowMs ?? 60_000, now }),
   });
+
+  const hostApi = config.hostApi && registry ? createHostApi({
+    core, registry, hostApi: config.hostApi, actions, pve, sessions, now, bodyLimit, trustProxy, tls: Boolean(tls),
+    isSecure, clientIp, log,
+    wrongKeyLimiter: createRateLimiter({ limit: limits.hostWrongKeys ?? 20, windowMs: limits.hostWrongKeyWindowMs ?? 15 * 60_000, now }),
+  }) : null;
 
   // Last line of defence: no error text we pass on may carry the token secret.
   /** @param {string} text */
@@ -101,6 +116,14 @@ export async function startPanelServer(options) {
       const q = raw.indexOf('?');
       // Raw, undecoded segments: dot segments and %2F stay visible and fail to match.
       const segments = (q === -1 ? raw : raw.slice(0, q)).slice(1).split('/');
+      if (hostApi && segments[0] === 'host' && segments[1] === 'v1') {
+        await hostApi.handle(req, res, segments.slice(2));
+        return;
+      }
+      if (hostApi && segments[0] === 'sso' && segments.length === 2) {
+        await hostApi.redeem(req, res, segments[1]);
+        return;
+      }
       if (segments[0] === 'api') {
         res.setHeader('Cache-Control', 'no-store');
         await api(req, res, segments.slice(1));

@@ -156,6 +156,60 @@ export function createSnapshotActions({ pve, core, resolver, tasks, now, taskTim
     },
 
     /**
+     * Removes every managed snapshot of the service's VM (oldest first),
+     * each re-planned with the core on fresh data and waited for, under the
+     * VM's mutex so no customer action runs in between. Foreign snapshots
+     * are never touched, only listed. A VM the cluster no longer has has
+     * nothing to remove.
+     * @param {Service} service
+     * @param {object} policy
+     * @returns {Promise<{removed: string[], kept: string[], failed: Array<{name: string, message: string}>}>}
+     */
+    async purge(service, policy) {
+      const release = mutex.tryAcquire(vmKey(service), { task: null });
+      if (!release) {
+        throw new ApiError('SNAPSHOT_BUSY', 'a snapshot operation is running on this VM; try again when it has finished');
+      }
+      /** @type {string[]} */
+      const removed = [];
+      /** @type {Array<{name: string, message: string}>} */
+      const failed = [];
+      try {
+        let state;
+        try {
+          state = await withTarget(service, async (target) => ({ target, ...(await readState(target)) }));
+        } catch (err) {
+          if (/** @type {{code?: string}} */ (err).code === 'NOT_FOUND') return { removed, kept: [], failed };
+          throw err;
+        }
+        const page = core.snapshotPage(policy, state.vmStatus, state.snapshots, now());
+        const rows = /** @type {Array<{name: string, managed: boolean, createdAt: number | null}>} */ (page.rows);
+        const kept = rows.filter((r) => !r.managed).map((r) => r.name);
+        const managed = rows.filter((r) => r.managed).sort((a, b) => (a.createdAt ?? 0) - (b.createdAt ?? 0)).map((r) => r.name);
+        for (const name of managed) {
+          try {
+            const upid = await withTarget(service, async (target) => {
+              const { vmStatus, snapshots } = await readState(target);
+              const d = core.planRemove(target, policy, vmStatus, snapshots, name);
+              return pve.request({ method: d.method, path: d.path, params: d.params });
+            });
+            if (typeof upid !== 'string' || !upid.startsWith('UPID:')) throw new ApiError('PVE_INVALID_RESPONSE', 'Proxmox VE did not return a task id');
+            const outcome = await pve.waitForTask(upid, { timeoutMs: taskTimeoutMs, intervalMs: taskIntervalMs, signal: stop.signal });
+            if (outcome.state === 'ok') removed.push(name);
+            else failed.push({ name, message: outcome.state === 'running' ? 'the removal is still running in Proxmox VE' : String(outcome.message ?? 'the removal failed') });
+            log('host-purge', { service: service.id, name, state: outcome.state });
+          } catch (err) {
+            const e = /** @type {{code?: string, message?: string}} */ (err);
+            failed.push({ name, message: `${e.message ?? String(err)}${e.code ? ` [${e.code}]` : ''}` });
+          }
+        }
+        return { removed, kept, failed };
+      } finally {
+        release();
+      }
+    },
+
+    /**
      * The running action on this service's VM, if this customer started it.
      * @param {string} customer
      * @param {Service} service
