@@ -27,7 +27,7 @@ const split = (pattern) => pattern.split('/');
  *   loginIpLimiter: ReturnType<typeof import('./rate-limiter.mjs').createRateLimiter>,
  *   actionLimiter: ReturnType<typeof import('./rate-limiter.mjs').createRateLimiter>,
  *   now: () => number, bodyLimit: number, isSecure: (req: import('node:http').IncomingMessage) => boolean,
- *   clientIp: (req: import('node:http').IncomingMessage) => string}} deps
+ *   clientIp: (req: import('node:http').IncomingMessage) => string, cookiePath: string}} deps
  * @returns {(req: import('node:http').IncomingMessage, res: import('node:http').ServerResponse, segments: string[]) => Promise<void>}
  */
 export function createApi(deps) {
@@ -143,7 +143,7 @@ export function createApi(deps) {
           const session = sessions.create(customer.username);
           sendJson(ctx.res, 200, { user: await userOf(session), csrfToken: session.csrfToken }, {
             // No Max-Age: the cookie ends with the browser session; the server ends it earlier when idle.
-            'Set-Cookie': sessionCookie(session.id, { secure: deps.isSecure(ctx.req) }),
+            'Set-Cookie': sessionCookie(session.id, { secure: deps.isSecure(ctx.req), path: deps.cookiePath }),
           });
         },
       },
@@ -156,7 +156,7 @@ export function createApi(deps) {
           await readJsonBody(ctx.req, { limit: bodyLimit });
           sessions.destroy(/** @type {Session} */ (ctx.session).id);
           sendJson(ctx.res, 204, undefined, {
-            'Set-Cookie': sessionCookie('', { secure: deps.isSecure(ctx.req), maxAgeSeconds: 0 }),
+            'Set-Cookie': sessionCookie('', { secure: deps.isSecure(ctx.req), maxAgeSeconds: 0, path: deps.cookiePath }),
           });
         },
       },

@@ -76,7 +76,7 @@ function checkedId(what, value) {
  *   now: () => number, bodyLimit: number, trustProxy: boolean, tls: boolean,
  *   isSecure: (req: import('node:http').IncomingMessage) => boolean,
  *   clientIp: (req: import('node:http').IncomingMessage) => string,
- *   log: (event: string, fields: object) => void}} deps
+ *   log: (event: string, fields: object) => void, cookiePath: string}} deps
  */
 export function createHostApi(deps) {
   const { core, registry, hostApi, actions, pve, sessions, wrongKeyLimiter, now, bodyLimit, log } = deps;
@@ -367,7 +367,7 @@ export function createHostApi(deps) {
     // Relative to /…/sso/<token>, so it lands on the page under any path prefix.
     res.writeHead(303, {
       Location: `../${target}`,
-      'Set-Cookie': sessionCookie(session.id, { secure: deps.isSecure(req) }),
+      'Set-Cookie': sessionCookie(session.id, { secure: deps.isSecure(req), path: deps.cookiePath }),
       'Content-Length': 0,
     });
     res.end();

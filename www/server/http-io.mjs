@@ -33,15 +33,25 @@ export function statusForCode(code) {
   return (typeof code === 'string' && STATUS.get(code)) || 500;
 }
 
-export const CONTENT_SECURITY_POLICY = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; "
-  + "img-src 'self' data:; object-src 'none'; base-uri 'none'; frame-ancestors 'self'; form-action 'self'";
+/**
+ * The page's CSP; `frameAncestors` names who may frame it (a host panel
+ * that shows the page inside its own).
+ * @param {string} [frameAncestors]
+ */
+export function contentSecurityPolicy(frameAncestors = "'self'") {
+  return "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; "
+    + `img-src 'self' data:; object-src 'none'; base-uri 'none'; frame-ancestors ${frameAncestors}; form-action 'self'`;
+}
+
+export const CONTENT_SECURITY_POLICY = contentSecurityPolicy();
 
 /**
  * Headers for every response, static or API, success or error.
  * @param {import('node:http').ServerResponse} res
+ * @param {string} [csp]
  */
-export function setSecurityHeaders(res) {
-  res.setHeader('Content-Security-Policy', CONTENT_SECURITY_POLICY);
+export function setSecurityHeaders(res, csp = CONTENT_SECURITY_POLICY) {
+  res.setHeader('Content-Security-Policy', csp);
   res.setHeader('X-Content-Type-Options', 'nosniff');
   res.setHeader('Referrer-Policy', 'no-referrer');
   res.setHeader('Cross-Origin-Opener-Policy', 'same-origin');

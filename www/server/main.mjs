@@ -14,13 +14,15 @@ import { startPanelServer } from './panel-server.mjs';
 const DEMO_CONFIG = fileURLToPath(new URL('./demo-config.json', import.meta.url));
 const DEMO_LOGINS = [['alice', 'alice-demo'], ['bob', 'bob-demo']];
 const USAGE = 'usage: node www/server/main.mjs [--config FILE] [--port 8080] [--host 127.0.0.1] [--trust-proxy]\n'
-  + '                                     [--tls-cert FILE --tls-key FILE]\n'
+  + '                                     [--tls-cert FILE --tls-key FILE] [--base-path /snapshots]\n'
+  + '                                     [--frame-ancestors "\'self\' https://billing.example.net"]\n'
   + '  without PVE_URL: demo mode against the built-in Proxmox simulator\n'
   + '  with PVE_URL and PVE_TOKEN_SECRET (or pve.tokenSecretFile): the real cluster, --config required\n';
 
 /**
  * @param {string[]} argv
- * @returns {{config?: string, port: number, host: string, trustProxy: boolean, tlsCert?: string, tlsKey?: string}}
+ * @returns {{config?: string, port: number, host: string, trustProxy: boolean, tlsCert?: string, tlsKey?: string,
+ *   basePath: string, frameAncestors: string}}
  */
 function parseCommandLine(argv) {
   const { values } = parseArgs({
@@ -32,6 +34,8 @@ function parseCommandLine(argv) {
       'trust-proxy': { type: 'boolean', default: false },
       'tls-cert': { type: 'string' },
       'tls-key': { type: 'string' },
+      'base-path': { type: 'string', default: '' },
+      'frame-ancestors': { type: 'string', default: "'self'" },
       help: { type: 'boolean', short: 'h', default: false },
     },
     strict: true,
@@ -48,6 +52,7 @@ function parseCommandLine(argv) {
   return {
     config: values.config, port, host: /** @type {string} */ (values.host), trustProxy: Boolean(values['trust-proxy']),
     tlsCert: values['tls-cert'], tlsKey: values['tls-key'],
+    basePath: /** @type {string} */ (values['base-path']), frameAncestors: /** @type {string} */ (values['frame-ancestors']),
   };
 }
 
@@ -79,12 +84,13 @@ async function main() {
   cleanups.push(() => pve.close());
   const tls = args.tlsCert && args.tlsKey ? { cert: await readFile(args.tlsCert), key: await readFile(args.tlsKey) } : undefined;
   const panel = await startPanelServer({
-    config, pve, port: args.port, host: args.host, trustProxy: args.trustProxy, tls,
+    config, pve, port: args.port, host: args.host, trustProxy: args.trustProxy, tls, basePath: args.basePath,
+    frameAncestors: args.frameAncestors,
     taskTimeoutMs: config.job?.taskTimeoutMs ?? 600_000,
   });
   cleanups.unshift(() => panel.close());
 
-  const lines = [`pve-snapshots panel: ${panel.url}/`];
+  const lines = [`pve-snapshots panel: ${panel.url}${args.basePath}/`];
   if (demo) {
     lines.push('  demo mode: Proxmox VE simulator in this process (set PVE_URL for a real cluster)');
     for (const [user, password] of DEMO_LOGINS) lines.push(`  demo login: ${user} / ${password}`);

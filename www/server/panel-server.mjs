@@ -3,7 +3,7 @@
 import http from 'node:http';
 import https from 'node:https';
 import * as core from '../core.mjs';
-import { ApiError, errorResponse, sendJson, setSecurityHeaders } from './http-io.mjs';
+import { ApiError, contentSecurityPolicy, errorResponse, sendJson, setSecurityHeaders } from './http-io.mjs';
 import { createSessionStore } from './sessions.mjs';
 import { createRateLimiter } from './rate-limiter.mjs';
 import { createTaskRegistry } from './task-registry.mjs';
@@ -28,10 +28,36 @@ import { createHostApi } from './host-api.mjs';
  *   port?: number, host?: string, now?: () => number,
  *   tls?: {key: string | Buffer, cert: string | Buffer}, trustProxy?: boolean,
  *   limits?: Limits, bodyLimit?: number, taskTimeoutMs?: number, taskIntervalMs?: number,
- *   sessionIdleMs?: number, panelDir?: string, pkgDir?: string,
+ *   sessionIdleMs?: number, panelDir?: string, pkgDir?: string, basePath?: string, frameAncestors?: string,
  *   log?: (event: string, fields: object) => void
  * }} PanelServerOptions
  */
+
+const BASE_PATH = /^(\/[A-Za-z0-9._~-]+)+$/;
+
+/**
+ * A path prefix like "/snapshots" or "/panel/snapshots": no trailing slash,
+ * no dot segments, nothing that needs encoding.
+ * @param {string} basePath
+ */
+export function checkBasePath(basePath) {
+  if (basePath !== '' && (!BASE_PATH.test(basePath) || basePath.split('/').some((s) => s === '.' || s === '..'))) {
+    throw Object.assign(new Error(`--base-path must look like /snapshots (letters, digits, . _ ~ -; no trailing slash), got ${JSON.stringify(basePath)}`), { code: 'INVALID_INPUT' });
+  }
+}
+
+/**
+ * A CSP source list for frame-ancestors: 'self', 'none' or origins, nothing
+ * that could end the directive.
+ * @param {string} value
+ */
+export function checkFrameAncestors(value) {
+  const sources = value.trim().split(/\s+/);
+  const ok = sources.every((s) => s === "'self'" || s === "'none'" || /^https?:\/\/(\*\.)?[A-Za-z0-9.-]+(:\d{1,5})?$/.test(s));
+  if (!ok || (sources.includes("'none'") && sources.length > 1)) {
+    throw Object.assign(new Error(`--frame-ancestors must be 'self', 'none' or origins like https://billing.example.net, got ${JSON.stringify(value)}`), { code: 'INVALID_INPUT' });
+  }
+}
 
 /** @param {string} event @param {object} fields */
 function defaultLog(event, fields) {
@@ -47,8 +73,12 @@ export async function startPanelServer(options) {
   const {
     config, pve, port = 0, host = '127.0.0.1', now = Date.now, tls, trustProxy = false, limits = {},
     bodyLimit = 16 * 1024, taskTimeoutMs = 10 * 60_000, taskIntervalMs = 500, sessionIdleMs = 30 * 60_000,
-    log = defaultLog,
+    log = defaultLog, basePath = '', frameAncestors = "'self'",
   } = options;
+  checkBasePath(basePath);
+  checkFrameAncestors(frameAncestors);
+  const csp = contentSecurityPolicy(frameAncestors);
+  const cookiePath = basePath || '/';
   const registry = config.hostApi
     ? options.registry ?? createHostRegistry({ reservedVmids: config.services.map((s) => Number(s.vmid)) })
     : null;
@@ -69,7 +99,7 @@ export async function startPanelServer(options) {
   };
 
   const api = createApi({
-    core, directory, sessions, actions, tasks, now, bodyLimit, isSecure, clientIp,
+    core, directory, sessions, actions, tasks, now, bodyLimit, isSecure, clientIp, cookiePath,
     loginLimiter: createRateLimiter({ limit: limits.loginFailures ?? 5, windowMs: limits.loginWindowMs ?? 15 * 60_000, now }),
     loginIpLimiter: createRateLimiter({ limit: limits.loginFailuresPerIp ?? 50, windowMs: limits.loginWindowMs ?? 15 * 60_000, now }),
     actionLimiter: createRateLimiter({ limit: limits.actions ?? 10, windowMs: limits.actionWindowMs ?? 60_000, now }),
@@ -77,7 +107,7 @@ export async function startPanelServer(options) {
 
   const hostApi = config.hostApi && registry ? createHostApi({
     core, registry, hostApi: config.hostApi, actions, pve, sessions, now, bodyLimit, trustProxy, tls: Boolean(tls),
-    isSecure, clientIp, log,
+    isSecure, clientIp, log, cookiePath,
     wrongKeyLimiter: createRateLimiter({ limit: limits.hostWrongKeys ?? 20, windowMs: limits.hostWrongKeyWindowMs ?? 15 * 60_000, now }),
   }) : null;
 
@@ -109,10 +139,24 @@ export async function startPanelServer(options) {
 
   /** @type {import('node:http').RequestListener} */
   async function onRequest(req, res) {
-    setSecurityHeaders(res);
+    setSecurityHeaders(res, csp);
     try {
-      const raw = req.url ?? '/';
+      let raw = req.url ?? '/';
       if (!raw.startsWith('/')) throw new ApiError('NOT_FOUND', 'no such path');
+      if (basePath) {
+        // Behind a reverse proxy under a prefix: only paths below it are ours.
+        const rest = raw.slice(basePath.length);
+        if (!raw.startsWith(basePath) || !(rest === '' || rest.startsWith('/') || rest.startsWith('?'))) {
+          throw new ApiError('NOT_FOUND', 'no such path');
+        }
+        if (rest === '' || rest.startsWith('?')) {
+          // The page's relative URLs need the trailing slash.
+          res.writeHead(308, { Location: `${basePath}/`, 'Content-Length': 0 });
+          res.end();
+          return;
+        }
+        raw = rest;
+      }
       const q = raw.indexOf('?');
       // Raw, undecoded segments: dot segments and %2F stay visible and fail to match.
       const segments = (q === -1 ? raw : raw.slice(0, q)).slice(1).split('/');
