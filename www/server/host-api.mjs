@@ -15,7 +15,7 @@ import { readCookie, sessionCookie } from './sessions.mjs';
  * @typedef {import('./customer-directory.mjs').Service} Service
  * @typedef {{keys: Array<{name: string, sha256: string}>, publicUrl: string, ssoTtlSeconds: number}} HostApiConfig
  * @typedef {{req: import('node:http').IncomingMessage, res: import('node:http').ServerResponse,
- *   params: Record<string, string>, query: URLSearchParams, keyName: string, audit: {serviceId: string | null}}} HostCtx
+ *   params: Record<string, string>, query: URLSearchParams, keyName: string, audit: {serviceId: string | null, action: string}}} HostCtx
  */
 
 /** Host customers are a namespace apart from the config's usernames (which cannot contain ":"). */
@@ -135,6 +135,14 @@ export function createHostApi(deps) {
     if (!found) throw new ApiError('NOT_FOUND', `no virtual machine or container ${vmid} on the cluster: create it first, or pass "type"`);
     return found.type;
   }
+
+  // What each call does, in the vocabulary the audit log shares (actor "host").
+  /** @type {Record<string, string>} */
+  const ACTIONS = {
+    'GET ping': 'ping', 'PUT products/:productId': 'provision', 'PUT services/:serviceId': 'provision',
+    'GET services/:serviceId': 'read', 'DELETE services/:serviceId': 'terminate',
+    'POST services/:serviceId/suspend': 'suspend', 'POST services/:serviceId/unsuspend': 'unsuspend', 'POST sso': 'sign-in',
+  };
 
   /** @type {Array<{pattern: string[], methods: Record<string, (ctx: HostCtx) => Promise<void>>}>} */
   const routes = [
@@ -286,8 +294,8 @@ export function createHostApi(deps) {
   async function handle(req, res, segments) {
     res.setHeader('Cache-Control', 'no-store');
     const ip = deps.clientIp(req);
-    /** @type {{serviceId: string | null}} */
-    const audit = { serviceId: null };
+    /** @type {{serviceId: string | null, action: string}} */
+    const audit = { serviceId: null, action: 'unknown' };
     /** @type {string | null} */
     let keyName = null;
     const path = (req.url ?? '').split('?')[0];
@@ -311,6 +319,7 @@ export function createHostApi(deps) {
       const found = match(segments);
       if (!found) throw new ApiError('NOT_FOUND', 'no such host API endpoint');
       const method = req.method ?? '';
+      audit.action = ACTIONS[`${method} ${found.route.pattern.join('/')}`] ?? 'unknown';
       const handler = Object.hasOwn(found.route.methods, method) ? found.route.methods[method] : undefined;
       if (!handler) {
         res.setHeader('Allow', Object.keys(found.route.methods).join(', '));
@@ -327,7 +336,11 @@ export function createHostApi(deps) {
 
     /** @param {number} status @param {string | null} code */
     async function record(status, code) {
-      const call = { at: now(), key: keyName, ip, method: req.method ?? '', path, status, code, serviceId: audit.serviceId };
+      /** @type {import('./host-registry.mjs').HostCall} */
+      const call = {
+        at: now(), key: keyName, ip, method: req.method ?? '', path, action: audit.action, status,
+        outcome: status < 400 ? 'ok' : 'refused', code, serviceId: audit.serviceId,
+      };
       log('host-call', call);
       await registry.recordCall(call);
     }

@@ -11,8 +11,9 @@
  * @typedef {{id: string, customerId: string, vmid: number, type: 'qemu'|'lxc', product: string, label: string | null,
  *   suspended: boolean, suspendReason: string | null, createdAt: number, updatedAt: number}} HostService
  * @typedef {{hash: string, customerId: string, serviceId: string | null, expiresAt: number}} SsoLink
- * @typedef {{at: number, key: string | null, ip: string, method: string, path: string, status: number,
- *   code: string | null, serviceId: string | null}} HostCall
+ * @typedef {{at: number, key: string | null, ip: string, method: string, path: string, action: string, status: number,
+ *   outcome: 'ok' | 'refused', code: string | null, serviceId: string | null}} HostCall  one audited call: actor "host"
+ *   (the key's name), action in the audit vocabulary (provision, suspend, unsuspend, terminate, sign-in, …)
  */
 
 /**

@@ -231,7 +231,10 @@ test('suspend and unsuspend are idempotent; a suspended service is read-only wit
       assert.equal(c.fields.key, 'whmcs');
       assert.ok(!JSON.stringify(c.fields).includes(HOST_KEY));
     }
-    assert.ok(calls.some((c) => c.fields.path === '/host/v1/services/501/suspend' && c.fields.status === 200 && c.fields.serviceId === '501'));
+    assert.ok(calls.some((c) => c.fields.path === '/host/v1/services/501/suspend' && c.fields.status === 200 && c.fields.serviceId === '501'
+      && c.fields.action === 'suspend' && c.fields.outcome === 'ok'));
+    assert.ok(calls.some((c) => c.fields.action === 'provision' && c.fields.status === 201));
+    assert.ok(calls.some((c) => c.fields.action === 'sign-in' && c.fields.status === 200));
     assert.ok(calls.some((c) => c.fields.status === 404 && c.fields.code === 'NOT_FOUND'));
   } finally {
     await stack.close();
