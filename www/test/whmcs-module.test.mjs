@@ -275,6 +275,13 @@ test('WHMCS end to end: CreateAccount, sign-on in Chromium, a snapshot, SuspendA
 
     assert.equal((await callModule('TerminateAccount', { params })).result, 'success');
     assert.deepEqual(stack.sim.vm(301).snapshots.map((s) => s.name), ['admin-before-upgrade']);
+    assert.equal((await callModule('TerminateAccount', { params })).result, 'success', 'terminating again is fine');
+
+    const wrongKey = await callModule('CreateAccount', { params: { ...params, serveraccesshash: 'pvesnap_revoked' } });
+    assert.match(wrongKey.result, /\(HOST_UNAUTHORIZED, HTTP 401\)$/);
+    assert.equal((await callModule('CreateAccount', { params })).result, 'success');
+    const taken = await callModule('CreateAccount', { params: { ...params, serviceid: 502 } });
+    assert.match(taken.result, /\(CONFLICT, HTTP 409\)$/);
   } finally {
     await browser.close();
     await stack.close();
