@@ -332,3 +332,16 @@ test('terminate: managed snapshots removed through the core, the foreign one kep
     await stack.close();
   }
 });
+
+test('behind a host the config needs no customers or services: host customers need no password', async () => {
+  const stack = await startHostStack({ configPatch: { customers: undefined, services: [] } });
+  try {
+    assert.equal((await provision(stack, { vmid: 101 })).status, 201, 'no config service holds VM 101 now');
+    const { b, opened } = await signIn(stack, { customerId: '77', serviceId: '501' });
+    assert.equal(opened.status, 303);
+    assert.equal((await b.send('GET', '/api/services/501/snapshots')).status, 200);
+    assert.equal((await new Browser(stack.url, []).login('alice', 'alice-demo')).status, 401);
+  } finally {
+    await stack.close();
+  }
+});

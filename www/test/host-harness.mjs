@@ -22,9 +22,10 @@ const EXTRA_GUESTS = [
 ];
 
 /**
- * @param {{serverOptions?: object, hostApi?: object, taskDurationMs?: number}} [options]
+ * @param {{serverOptions?: object, hostApi?: object, taskDurationMs?: number, configPatch?: object}} [options]
+ *   configPatch: top-level config sections to replace (e.g. no customers)
  */
-export async function startHostStack({ serverOptions = {}, hostApi = {}, taskDurationMs = 100 } = {}) {
+export async function startHostStack({ serverOptions = {}, hostApi = {}, taskDurationMs = 100, configPatch = {} } = {}) {
   const secret = randomBytes(24).toString('hex');
   const seed = JSON.parse(await readFile(new URL('../simulator/demo-seed.json', import.meta.url), 'utf8'));
   seed.guests.push(...structuredClone(EXTRA_GUESTS));
@@ -39,6 +40,7 @@ export async function startHostStack({ serverOptions = {}, hostApi = {}, taskDur
       keys: [{ name: 'whmcs', sha256: hostKeyHash(HOST_KEY) }, { name: 'whmcs-next', sha256: hostKeyHash(OTHER_KEY) }],
       publicUrl: 'http://127.0.0.1:1', ssoTtlSeconds: 60, ...hostApi,
     },
+    ...configPatch,
   };
   const panel = await startPanelServer({
     config, pve, now: () => sim.clock.now(), taskIntervalMs: 20, taskTimeoutMs: 20_000,
