@@ -306,12 +306,13 @@ export function createHostApi(deps) {
       keyName = keyOf(req);
       if (keyName === null) {
         // Only wrong keys count, so a valid key is never refused by this limit.
-        const wait = wrongKeyLimiter.retryAfter(ip);
+        // Awaited: the limiter and the sessions may live in a database.
+        const wait = await wrongKeyLimiter.retryAfter(ip);
         if (wait > 0) {
           res.setHeader('Retry-After', String(wait));
           throw new ApiError('RATE_LIMITED', `too many calls with a wrong host API key; try again in ${wait} s`, { retryAfterSeconds: wait });
         }
-        wrongKeyLimiter.hit(ip);
+        await wrongKeyLimiter.hit(ip);
         res.setHeader('WWW-Authenticate', 'Bearer realm="pve-snapshots host API"');
         throw new ApiError('HOST_UNAUTHORIZED', req.headers.authorization === undefined
           ? 'missing Authorization: Bearer <host API key>' : 'the host API key is malformed or not one of the configured keys');
@@ -372,8 +373,8 @@ export function createHostApi(deps) {
       res.end(req.method === 'HEAD' ? undefined : page);
       return;
     }
-    sessions.destroy(readCookie(req.headers.cookie, 'sid'));
-    const session = sessions.create(`${HOST_USER_PREFIX}${link.customerId}`);
+    await sessions.destroy(readCookie(req.headers.cookie, 'sid'));
+    const session = await sessions.create(`${HOST_USER_PREFIX}${link.customerId}`);
     const service = link.serviceId ? await registry.service(link.serviceId) : null;
     const target = service && service.customerId === link.customerId ? `#/services/${encodeURIComponent(service.id)}` : '#/';
     log('sign-in', { actor: 'customer', via: 'sso', outcome: 'ok', customer: link.customerId, serviceId: link.serviceId });
