@@ -27,6 +27,19 @@ if [ ! -d node_modules/binaryen ] || [ ! -d node_modules/playwright-core ] || [ 
   say "installing npm packages"
   npm ci --no-audit --no-fund
 fi
+# The native module of better-sqlite3 builds from source when no prebuilt
+# binary can be fetched; a failed build leaves a package that cannot load.
+if ! node -e "new (require('better-sqlite3'))(':memory:').close()" 2>/dev/null; then
+  say "building better-sqlite3's native module"
+  npm rebuild better-sqlite3
+fi
+# The store tests start a throwaway PostgreSQL cluster (initdb, pg_ctl).
+if ! compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null; then
+  say "installing PostgreSQL from Debian"
+  sudo_=""; [ "$(id -u)" = 0 ] || sudo_=sudo
+  $sudo_ apt-get update -q
+  DEBIAN_FRONTEND=noninteractive $sudo_ apt-get install -y -q postgresql
+fi
 if [ "${1:-}" = "--browser" ] && { [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ]; }; then
   say "installing Chromium and ChromeDriver from Debian"
   sudo_=""; [ "$(id -u)" = 0 ] || sudo_=sudo
