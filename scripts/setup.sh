@@ -1,8 +1,20 @@
 #!/usr/bin/env bash
 # Installs what is missing and skips what is there, so a warm machine sets up
-# in seconds. Usage: scripts/setup.sh [--browser]   (--browser: Chromium too)
+# in seconds. Usage: scripts/setup.sh [--browser | --test]
+#   --browser: Chromium and ChromeDriver too (the page tests)
+#   --test:    everything scripts/test.sh needs: the browser, and promtool
+#              (Debian's prometheus) that checks the metrics outputs
 set -euo pipefail
 cd "$(dirname "$0")/.."
+
+want_browser=; want_promtool=
+for arg in "$@"; do
+  case "$arg" in
+    --browser) want_browser=1 ;;
+    --test) want_browser=1; want_promtool=1 ;;
+    *) echo "usage: scripts/setup.sh [--browser | --test]" >&2; exit 2 ;;
+  esac
+done
 
 say() { printf '\033[1m[setup]\033[0m %s\n' "$*"; }
 export PATH="$HOME/.cargo/bin:$PATH"
@@ -40,9 +52,26 @@ if ! compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null; then
   $sudo_ apt-get update -q
   DEBIAN_FRONTEND=noninteractive $sudo_ apt-get install -y -q postgresql
 fi
-if [ "${1:-}" = "--browser" ] && { [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ]; }; then
-  say "installing Chromium and ChromeDriver from Debian"
+need_browser=; need_promtool=
+if [ -n "$want_browser" ] && { [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ]; }; then need_browser=1; fi
+if [ -n "$want_promtool" ] && ! command -v promtool >/dev/null; then need_promtool=1; fi
+if [ -n "$need_browser$need_promtool" ]; then
   sudo_=""; [ "$(id -u)" = 0 ] || sudo_=sudo
   $sudo_ apt-get update -q
+fi
+if [ -n "$need_browser" ]; then
+  say "installing Chromium and ChromeDriver from Debian"
   DEBIAN_FRONTEND=noninteractive $sudo_ apt-get install -y -q chromium chromium-driver
+fi
+if [ -n "$need_promtool" ]; then
+  # Only promtool is used; the package's server is never started.
+  say "installing promtool (Debian package prometheus)"
+  DEBIAN_FRONTEND=noninteractive $sudo_ apt-get install -y -q --no-install-recommends prometheus
+fi
+# The WHMCS module's tests run Debian's PHP CLI with curl (the module's HTTP client).
+if ! command -v php >/dev/null || ! php -r 'exit(function_exists("curl_init") ? 0 : 1);' 2>/dev/null; then
+  say "installing php-cli and php-curl from Debian (the WHMCS module's tests)"
+  sudo_=""; [ "$(id -u)" = 0 ] || sudo_=sudo
+  $sudo_ apt-get update -q
+  DEBIAN_FRONTEND=noninteractive $sudo_ apt-get install -y -q php-cli php-curl
 fi

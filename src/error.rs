@@ -55,6 +55,10 @@ codes! {
     TooLarge = "TOO_LARGE", 413, "the request body is too large";
     UnsupportedMediaType = "UNSUPPORTED_MEDIA_TYPE", 415, "the request body is not JSON";
     RateLimited = "RATE_LIMITED", 429, "too many requests; wait for Retry-After";
+    ServiceSuspended = "SERVICE_SUSPENDED", 403, "the hosting company has suspended the service: snapshots can be viewed, not changed";
+    HostUnauthorized = "HOST_UNAUTHORIZED", 401, "the host API key is missing, malformed or not one of the configured keys (403 when the call did not come over https)";
+    SsoInvalid = "SSO_INVALID", 400, "the sign-on link was used already, has expired, or was altered";
+    Conflict = "CONFLICT", 409, "the VMID already belongs to another service";
     Internal = "INTERNAL", 500, "the server failed; its log has the details";
     StoreUnavailable = "STORE_UNAVAILABLE", 503, "the panel's database cannot be reached; nothing was sent to Proxmox";
     PveParameter = "PVE_PARAMETER", 502, "Proxmox refused a parameter";

@@ -186,6 +186,50 @@ const jobSchema = section({
   stateDir: nonBlank('must be a directory path').default(JOB_DEFAULTS.stateDir),
 }, 'must be an object');
 
+const hostKeySchema = section({
+  name: z.string({ error: 'must be a string' }).regex(PRODUCT_ID_RE, { error: 'must be 1 to 64 letters, digits, ".", "_" or "-"' }),
+  sha256: z.string({ error: 'must be a string' })
+    .regex(/^[0-9a-fA-F]{64}$/, { error: 'must be the 64 hex digits of the key\'s SHA-256 (make a key with node www/server/host-key.mjs)' })
+    .transform((h) => h.toLowerCase()),
+}, 'must be an object {name, sha256}');
+
+/** @param {string} text @param {z.core.$RefinementCtx<string>} ctx */
+function publicUrl(text, ctx) {
+  let url;
+  try {
+    url = new URL(text);
+  } catch {
+    ctx.addIssue({ code: 'custom', message: `not a URL: ${JSON.stringify(text)}` });
+    return z.NEVER;
+  }
+  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && isLoopbackHost(url.hostname))) {
+    ctx.addIssue({ code: 'custom', message: 'must start with https:// (http:// only for this machine): sign-on links carry a secret' });
+  } else if (url.username || url.password || url.search || url.hash) {
+    ctx.addIssue({ code: 'custom', message: 'must be the address customers open the panel at, without credentials, query or fragment' });
+  } else {
+    return `${url.origin}${url.pathname.replace(/\/+$/, '')}`;
+  }
+  return z.NEVER;
+}
+
+// The host API (a billing panel provisioning services): keys as SHA-256
+// hashes only, the URL sign-on links are built from, and their lifetime.
+const hostApiSchema = section({
+  keys: z.array(hostKeySchema, { error: 'must be an array of {name, sha256}' })
+    .min(1, { error: 'needs at least one key (node www/server/host-key.mjs prints one)' })
+    .superRefine((keys, ctx) => {
+      /** @type {Set<string>} */
+      const seen = new Set();
+      keys.forEach((k, i) => {
+        if (!isPlainObject(k) || typeof k.name !== 'string') return;
+        if (seen.has(k.name)) ctx.addIssue({ code: 'custom', path: [i, 'name'], message: `duplicate key name ${JSON.stringify(k.name)}` });
+        seen.add(k.name);
+      });
+    }, ALWAYS),
+  publicUrl: nonBlank('missing: where customers open the panel, e.g. "https://snapshots.example.net"').transform(publicUrl),
+  ssoTtlSeconds: integerIn(1, 60, 60),
+}, 'must be an object {keys, publicUrl, ssoTtlSeconds}');
+
 /**
  * The config file. Top-level sections it does not name (e.g. one the server
  * adds for itself) are not checked here; loadConfig passes them through.
@@ -197,6 +241,7 @@ export const configSchema = z.object({
   // The server checks its customers itself.
   customers: z.unknown().optional(),
   job: jobSchema.prefault({}),
+  hostApi: hostApiSchema.optional(),
 }, { error: 'must be a JSON object' }).superRefine((config, ctx) => {
   // A service's product must be one the file declares. One whose policy the
   // core refused is declared: it is reported once, at the product.
@@ -215,3 +260,4 @@ export const configSchema = z.object({
 /** @typedef {ConfigFile['products'][string]} Policy */
 /** @typedef {ConfigFile['services'][number]} Service */
 /** @typedef {ConfigFile['job']} JobSettings */
+/** @typedef {NonNullable<ConfigFile['hostApi']>} HostApiSettings */

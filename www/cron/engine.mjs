@@ -8,7 +8,8 @@ import { hostname } from 'node:os';
 import * as core from '../core.mjs';
 import { createPveClient } from '../pve/client.mjs';
 import { acquireRunLock, LockBusyError } from './run-lock.mjs';
-import { writeLastRun } from './status-file.mjs';
+import { writeLastRun, readLastRun } from './status-file.mjs';
+import { checkMetricsPath, writeMetricsFile, jobMetrics } from './metrics-file.mjs';
 import { runBounded } from './limiter.mjs';
 import { createProxmoxClock } from './proxmox-clock.mjs';
 
@@ -42,7 +43,7 @@ function isNodeName(name) {
  * @typedef {import('../pve/client.mjs').PveClient} PveClient
  * @typedef {import('../pve/client.mjs').RequestDescription} RequestDescription
  * @typedef {ReturnType<typeof createProxmoxClock>} ProxmoxClock
- * @typedef {'missing'|'skipped'|'failed'|'still-running'|'would-delete'|'deleted'} EntryType
+ * @typedef {'missing'|'skipped'|'stuck'|'failed'|'still-running'|'would-delete'|'deleted'} EntryType
  * @typedef {{type: 'start', vms: number, services: number, dryRun: boolean}
  *   | {type: 'vm-done', service: string, vmid: number, done: number, total: number, outcome: VmResult['outcome']}
  *   | {type: 'warning', message: string}
@@ -75,12 +76,15 @@ function isNodeName(name) {
  * @property {string[]} deleted
  * @property {string[]} wouldDelete
  * @property {Entry[]} skipped
+ * @property {Entry[]} stuck  expired snapshots found in snapstate "delete": an operator must clear them
  * @property {Entry[]} failures
  * @property {Entry[]} stillRunning
  *
  * @typedef {object} RunSummary  the --json output and the body of last-run.json
  * @property {number} exitCode
  * @property {boolean} ok
+ * @property {boolean} success  the run finished (no run-wide error) with no failed delete
+ * @property {string|null} lastSuccessAt  when the last successful run (this one or an earlier one) ended, kept across runs in last-run.json
  * @property {boolean} dryRun
  * @property {string} startedAt
  * @property {string} finishedAt
@@ -90,7 +94,8 @@ function isNodeName(name) {
  * @property {number} pid
  * @property {{source: string, skewMs: Record<string, number>}|null} clock
  * @property {{services: number, vms: number, deleted: number, wouldDelete: number, skipped: number,
- *   failed: number, stillRunning: number, missing: number}} counts
+ *   stuck: number, failed: number, stillRunning: number, missing: number}} counts
+ * @property {Entry[]} stuck
  * @property {Entry[]} failures
  * @property {Entry[]} stillRunning
  * @property {VmResult[]} vms
@@ -105,6 +110,7 @@ function isNodeName(name) {
  * @property {number} [concurrency]     VMs at once overall (default config.job.concurrency)
  * @property {number} [perNode]         VMs at once per node (default config.job.perNode)
  * @property {string} [stateDir]        lock and last-run.json (default config.job.stateDir)
+ * @property {string|null} [metricsFile] node_exporter textfile written after the run (not for a dry run)
  * @property {number|null} [now]        fixed "now" in ms instead of the Proxmox clock
  * @property {number} [retries]         client retries for reads (default 2)
  * @property {PveClient} [pve]          a ready client (tests); default: created from config.pve
@@ -140,10 +146,10 @@ export async function runExpiry(options) {
   const scope = { service: options.service ?? null, node: options.node ?? null };
   /** @type {RunSummary} */
   const summary = {
-    exitCode: EXIT.OK, ok: true, dryRun, startedAt: new Date(started).toISOString(), finishedAt: '', durationMs: 0,
+    exitCode: EXIT.OK, ok: true, success: false, lastSuccessAt: null, dryRun, startedAt: new Date(started).toISOString(), finishedAt: '', durationMs: 0,
     scope, host: hostname(), pid: process.pid, clock: null,
-    counts: { services: 0, vms: 0, deleted: 0, wouldDelete: 0, skipped: 0, failed: 0, stillRunning: 0, missing: 0 },
-    failures: [], stillRunning: [], vms: [], error: null, lock: null,
+    counts: { services: 0, vms: 0, deleted: 0, wouldDelete: 0, skipped: 0, stuck: 0, failed: 0, stillRunning: 0, missing: 0 },
+    stuck: [], failures: [], stillRunning: [], vms: [], error: null, lock: null,
   };
   /** @type {Emit} */
   const emit = (event) => { try { onEvent(event); } catch { /* a broken reporter must not stop deletes midway */ } };
@@ -156,6 +162,8 @@ export async function runExpiry(options) {
     summary.exitCode = exitCode !== EXIT.OK ? exitCode
       : summary.counts.failed > 0 || summary.counts.stillRunning > 0 ? EXIT.FAILED : EXIT.OK;
     summary.ok = summary.exitCode === EXIT.OK;
+    summary.success = error === null && summary.counts.failed === 0;
+    if (summary.success && !dryRun) summary.lastSuccessAt = summary.finishedAt;
     return summary;
   };
 
@@ -175,7 +183,17 @@ export async function runExpiry(options) {
     }
   }
   const stateDir = options.stateDir ?? job.stateDir;
+  const metricsFile = dryRun ? null : options.metricsFile ?? null;
   summary.counts.services = services.length;
+  if (metricsFile !== null) {
+    // Found out now, not after the deletes: a run monitoring cannot see is a config mistake.
+    try {
+      await checkMetricsPath(metricsFile);
+    } catch (err) {
+      const e = /** @type {{code: string, message: string}} */ (err);
+      return finish(EXIT.CONFIG, { code: e.code, message: e.message });
+    }
+  }
 
   const ownClient = !options.pve;
   let pve;
@@ -199,6 +217,8 @@ export async function runExpiry(options) {
       return finish(EXIT.CONFIG, { code: 'STATE_DIR', message: `cannot use the state directory ${stateDir}: ${e.code ?? e.message}` });
     }
     summary.lock = { path: lock.path, tookOver: lock.tookOver };
+    // Carried forward so "no successful run for too long" stays visible after failed runs.
+    summary.lastSuccessAt = (await readLastRun(stateDir))?.lastSuccessAt ?? null;
     if (lock.tookOver) {
       emit({ type: 'warning', message: `took over a stale lock from pid ${lock.tookOver.pid} on ${lock.tookOver.hostname} (started ${lock.tookOver.startedAt}): ${lock.tookOver.staleReason}` });
     }
@@ -229,6 +249,10 @@ export async function runExpiry(options) {
     if (lock) {
       if (!dryRun) {
         // Monitoring must see this run even if it failed: write before letting go.
+        if (metricsFile !== null) {
+          await writeMetricsFile(metricsFile, jobMetrics(summary))
+            .catch((err) => emit({ type: 'warning', message: `${err.message} [${err.code}]` }));
+        }
         await writeLastRun(stateDir, summary).catch((err) => emit({ type: 'warning', message: `cannot write last-run.json in ${stateDir}: ${err.code ?? err.message}` }));
       }
       await lock.release().catch(() => {});
@@ -309,7 +333,7 @@ function nameOf(request) {
 
 /** @param {Service} service @param {string|null} node @returns {VmResult} */
 function vmBase(service, node) {
-  return { service: service.id, vmid: service.vmid, type: service.type, node, outcome: 'ok', deleted: [], wouldDelete: [], skipped: [], failures: [], stillRunning: [] };
+  return { service: service.id, vmid: service.vmid, type: service.type, node, outcome: 'ok', deleted: [], wouldDelete: [], skipped: [], stuck: [], failures: [], stillRunning: [] };
 }
 
 /**
@@ -328,8 +352,10 @@ function record(summary, r, emit) {
   summary.counts.deleted += r.deleted.length;
   summary.counts.wouldDelete += r.wouldDelete.length;
   summary.counts.skipped += r.skipped.length;
+  summary.counts.stuck += r.stuck.length;
   summary.counts.failed += r.failures.length;
   summary.counts.stillRunning += r.stillRunning.length;
+  summary.stuck.push(...r.stuck);
   summary.failures.push(...r.failures);
   summary.stillRunning.push(...r.stillRunning);
 }
@@ -380,7 +406,13 @@ async function expireVm(ctx, service, resource) {
       read(core.listSnapshotsRequest(target)),
       clock.now(node),
     ]);
-    return core.planExpiry(target, policy, vmStatus, snapshots, now);
+    const expiry = core.planExpiry(target, policy, vmStatus, snapshots, now);
+    // The core skips a snapshot in any snapstate; one left in "delete" is a
+    // delete that failed halfway, which no later run will finish by itself.
+    // (The list passed the core's checks above, so it is an array of entries.)
+    const deleting = new Set(/** @type {{name: string, snapstate?: string}[]} */ (snapshots)
+      .filter((s) => s.snapstate === 'delete').map((s) => s.name));
+    return { ...expiry, stuck: deleting };
   };
 
   let first;
@@ -390,7 +422,8 @@ async function expireVm(ctx, service, resource) {
     return fail(null, err);
   }
   for (const s of first.skipped) {
-    result.skipped.push(say('skipped', s.name ?? null, s.code, s.message));
+    const stuck = first.stuck.has(s.name);
+    (stuck ? result.stuck : result.skipped).push(say(stuck ? 'stuck' : 'skipped', s.name ?? null, s.code, s.message));
   }
   if (dryRun) {
     for (const d of first.deletes) {

@@ -22,6 +22,8 @@ Options:
   --per-node N       VMs handled at once per node (default: job.perNode, 2)
   --state-dir DIR    lock file and last-run.json (default: job.stateDir)
   --json             print a JSON summary on stdout (progress goes to stderr)
+  --metrics-file PATH  after the run, write its figures for node_exporter's
+                     textfile collector to PATH (a *.prom file; not for --dry-run)
   --now MS|ISO       judge expiry at this time instead of the Proxmox clock
                      (testing and administration aid)
   --help             this text
@@ -67,7 +69,7 @@ async function main() {
       allowPositionals: false,
       options: {
         config: { type: 'string' }, 'dry-run': { type: 'boolean' }, service: { type: 'string' }, node: { type: 'string' },
-        concurrency: { type: 'string' }, 'per-node': { type: 'string' }, 'state-dir': { type: 'string' },
+        concurrency: { type: 'string' }, 'per-node': { type: 'string' }, 'state-dir': { type: 'string' }, 'metrics-file': { type: 'string' },
         json: { type: 'boolean' }, now: { type: 'string' }, help: { type: 'boolean', short: 'h' },
       },
     }).values;
@@ -126,7 +128,7 @@ async function main() {
 
   const summary = await runExpiry({
     config, dryRun: Boolean(args['dry-run']), service: args.service ?? null, node: args.node ?? null,
-    concurrency, perNode, stateDir: args['state-dir'], now, signal: controller.signal, onEvent: reporter.event,
+    concurrency, perNode, stateDir: args['state-dir'], metricsFile: args['metrics-file'] ?? null, now, signal: controller.signal, onEvent: reporter.event,
   });
   reporter.finish(summary);
   process.off('SIGINT', onSignal);

@@ -4,7 +4,7 @@
 
 /** @type {Record<import('./engine.mjs').EntryType | 'warning', string>} */
 const LABEL = {
-  deleted: 'deleted', 'would-delete': 'would delete', skipped: 'skipped', failed: 'FAILED',
+  deleted: 'deleted', 'would-delete': 'would delete', skipped: 'skipped', stuck: 'STUCK', failed: 'FAILED',
   'still-running': 'STILL RUNNING', missing: 'missing', warning: 'warning',
 };
 
@@ -63,7 +63,7 @@ export function createReporter({ json, dryRun, out = process.stdout, err = proce
       // Errors go to stderr in every mode, so a wrapper script can tell them apart.
       if (summary.error) err.write(`${new Date().toISOString()} ${summary.exitCode === 3 ? '' : 'error: '}${summary.error.message}\n`);
       lines.write(`${new Date().toISOString()} ${summary.dryRun ? 'dry run ' : ''}done in ${(summary.durationMs / 1000).toFixed(1)} s: `
-        + `${summary.dryRun ? `${c.wouldDelete} would be deleted` : `${c.deleted} deleted`}, ${c.skipped} skipped, ${c.failed} failed, `
+        + `${summary.dryRun ? `${c.wouldDelete} would be deleted` : `${c.deleted} deleted`}, ${c.skipped} skipped, ${c.stuck} stuck, ${c.failed} failed, `
         + `${c.stillRunning} still running, ${c.missing} VM(s) missing; exit ${summary.exitCode}\n`);
       if (json) out.write(`${JSON.stringify(summary, null, 2)}\n`);
     },

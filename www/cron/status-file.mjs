@@ -1,6 +1,6 @@
 // The last-run status file: what monitoring reads to notice a job that
 // failed or silently stopped running. Written whole or not at all.
-import { writeFile, rename, unlink, mkdir } from 'node:fs/promises';
+import { writeFile, readFile, rename, unlink, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 
@@ -25,4 +25,22 @@ export async function writeLastRun(dir, status) {
     throw err;
   }
   return path;
+}
+
+/**
+ * The previous run's status, or null when there is none or it cannot be read
+ * (a missing or damaged file must not stop a run).
+ * @param {string} dir
+ * @returns {Promise<{lastSuccessAt: string|null}|null>}
+ */
+export async function readLastRun(dir) {
+  let parsed;
+  try {
+    parsed = JSON.parse(await readFile(join(dir, STATUS_NAME), 'utf8'));
+  } catch {
+    return null;
+  }
+  if (typeof parsed !== 'object' || parsed === null) return null;
+  const at = parsed.lastSuccessAt;
+  return { lastSuccessAt: typeof at === 'string' && Number.isFinite(Date.parse(at)) ? at : null };
 }

@@ -27,6 +27,7 @@
  * @property {Parameters<SnapshotPage>[2]} snapshots
  * @property {number} serverTime
  * @property {Task|null} activeTask
+ * @property {{reason: string | null} | null} [suspended] set while the hosting company has suspended the service
  * @property {number} clockOffsetMs server clock minus client clock, measured around the request
  */
 

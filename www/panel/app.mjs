@@ -1,6 +1,7 @@
 // The stand-alone panel: sign in, pick a service, show its Snapshots
 // component. A host panel that has its own login embeds snapshots.mjs instead.
-import init, * as core from '/pkg/pve_snapshots.js';
+// Relative, so the page works under the host's path prefix (--base-path).
+import init, * as core from '../pkg/pve_snapshots.js';
 import { PanelApi } from './api.mjs';
 import { h, replaceChildren } from './dom.mjs';
 import { friendlyMessage } from './wording.mjs';
@@ -8,7 +9,8 @@ import { mountSnapshots } from './snapshots.mjs';
 
 const main = /** @type {HTMLElement} */ (document.getElementById('main'));
 const userBox = /** @type {HTMLElement} */ (document.getElementById('user'));
-const api = new PanelApi({ apiBase: '/api' });
+const API_BASE = new URL('../api', import.meta.url).pathname;
+const api = new PanelApi({ apiBase: API_BASE });
 /** @type {import('./snapshots.mjs').SnapshotsHandle | null} */
 let mounted = null;
 /** @type {{username: string, displayName?: string} | null} */
@@ -128,7 +130,7 @@ function showService(id) {
     h('nav', { class: 'crumbs', 'aria-label': 'Breadcrumb' }, h('a', { href: '#/' }, '← All services')),
     host);
   mounted = mountSnapshots(host, {
-    apiBase: '/api',
+    apiBase: API_BASE,
     serviceId: id,
     csrfToken: api.csrfToken,
     core,

@@ -94,6 +94,7 @@ export function mountSnapshots(element, { apiBase = '/api', serviceId, csrfToken
       h('th', { scope: 'col' }, h('span', { class: 'visually-hidden' }, 'Actions')))),
     tbody);
   const empty = h('p', { class: 'empty', 'data-role': 'empty', hidden: true }, 'No snapshots yet.');
+  const suspendedNote = h('div', { class: 'alert', role: 'status', 'data-role': 'suspended', hidden: true });
   const note = h('aside', { class: 'note', 'data-role': 'not-backups' },
     h('strong', {}, 'Snapshots are not backups. '),
     'They live on the same storage as your server and are removed automatically when their lifetime ends. ',
@@ -101,7 +102,7 @@ export function mountSnapshots(element, { apiBase = '/api', serviceId, csrfToken
 
   const card = h('section', { class: 'card snapshots', 'aria-labelledby': title.id, 'aria-busy': 'true' },
     h('header', { class: 'card-header' }, h('div', {}, title, serviceLine), quota),
-    form, progress, alertBox, live,
+    suspendedNote, form, progress, alertBox, live,
     h('div', { class: 'table-wrap' }, table, empty),
     note);
   replaceChildren(element, card);
@@ -136,7 +137,8 @@ export function mountSnapshots(element, { apiBase = '/api', serviceId, csrfToken
 
   function compute() {
     if (!data) return null;
-    return core.snapshotPage(data.policy, data.vmStatus, data.snapshots, nowMs());
+    const page = core.snapshotPage(data.policy, data.vmStatus, data.snapshots, nowMs());
+    return data.suspended ? readOnly(page) : page;
   }
 
   /** Set while the panel's database is away: the list is retried, the customer stays signed in. */
@@ -181,6 +183,11 @@ export function mountSnapshots(element, { apiBase = '/api', serviceId, csrfToken
     rendered = signature(view);
     const focused = focusedAction();
     const svc = data.service;
+    suspendedNote.hidden = !data.suspended;
+    replaceChildren(suspendedNote, data.suspended ? [
+      h('p', { class: 'alert-title' }, 'This service is suspended: you can look at your snapshots, but not take, roll back or remove any.'),
+      data.suspended.reason ? h('p', { class: 'alert-detail' }, `Reason: ${data.suspended.reason}`) : null,
+    ] : []);
     replaceChildren(serviceLine, svc.name, ' · ', `VM ${svc.vmid}`, ' · ', statusText(view.vm));
     quota.textContent = view.quota.label;
     quota.setAttribute('aria-valuenow', String(view.quota.used));
@@ -483,6 +490,23 @@ export function mountSnapshots(element, { apiBase = '/api', serviceId, csrfToken
       document.removeEventListener('visibilitychange', onVisible);
       replaceChildren(element);
     },
+  };
+}
+
+/**
+ * The page of a suspended service: every action blocked with that reason
+ * (the server refuses them too; this only says so up front).
+ * @param {PageView} page
+ * @returns {PageView}
+ */
+function readOnly(page) {
+  /** @type {NonNullable<PageView['createBlocked']>} */
+  const blocked = { code: 'SERVICE_SUSPENDED', message: 'the service is suspended' };
+  return {
+    ...page,
+    quota: { ...page.quota, canCreate: false },
+    createBlocked: blocked,
+    rows: page.rows.map((r) => ({ ...r, canRollback: false, rollbackBlocked: blocked, canRemove: false, removeBlocked: blocked })),
   };
 }
 

@@ -9,7 +9,7 @@ import { publicTask } from './task-registry.mjs';
 
 /**
  * @typedef {import('./sessions.mjs').Session} Session
- * @typedef {import('./customer-directory.mjs').Service} Service
+ * @typedef {import('./directory.mjs').Service} Service
  * @typedef {{req: import('node:http').IncomingMessage, res: import('node:http').ServerResponse,
  *   params: Record<string, string>, session: Session | null}} Ctx
  * @typedef {(ctx: Ctx) => Promise<void>} Handler
@@ -19,7 +19,7 @@ import { publicTask } from './task-registry.mjs';
 const split = (pattern) => pattern.split('/');
 
 /**
- * @param {{core: any, directory: ReturnType<typeof import('./customer-directory.mjs').createCustomerDirectory>,
+ * @param {{core: any, directory: ReturnType<typeof import('./directory.mjs').createDirectory>,
  *   sessions: ReturnType<typeof import('./sessions.mjs').createSessionStore>,
  *   actions: ReturnType<typeof import('./snapshot-actions.mjs').createSnapshotActions>,
  *   tasks: ReturnType<typeof import('./task-registry.mjs').createTaskRegistry>,
@@ -28,15 +28,15 @@ const split = (pattern) => pattern.split('/');
  *   loginIpLimiter: ReturnType<typeof import('./rate-limiter.mjs').createRateLimiter>,
  *   actionLimiter: ReturnType<typeof import('./rate-limiter.mjs').createRateLimiter>,
  *   now: () => number, bodyLimit: number, isSecure: (req: import('node:http').IncomingMessage) => boolean,
- *   clientIp: (req: import('node:http').IncomingMessage) => string}} deps
+ *   clientIp: (req: import('node:http').IncomingMessage) => string, cookiePath: string}} deps
  * @returns {(req: import('node:http').IncomingMessage, res: import('node:http').ServerResponse, segments: string[]) => Promise<void>}
  */
 export function createApi(deps) {
   const { core, directory, sessions, actions, tasks, store, loginLimiter, loginIpLimiter, actionLimiter, now, bodyLimit } = deps;
 
   /** @param {Session} session */
-  const userOf = (session) => {
-    const c = directory.customer(session.username);
+  const userOf = async (session) => {
+    const c = await directory.customer(session.username);
     return { username: session.username, displayName: c?.displayName ?? session.username };
   };
 
@@ -44,11 +44,27 @@ export function createApi(deps) {
    * The customer's own service, or 404 for anything else (never reveal that
    * another customer's service exists).
    * @param {Ctx} ctx
-   * @returns {Service}
+   * @returns {Promise<Service>}
    */
-  function ownService(ctx) {
-    const service = directory.service(/** @type {Session} */ (ctx.session).username, ctx.params.id);
+  async function ownService(ctx) {
+    const service = await directory.service(/** @type {Session} */ (ctx.session).username, ctx.params.id);
     if (!service) throw new ApiError('NOT_FOUND', 'no such service');
+    return service;
+  }
+
+  /**
+   * The customer's own service, if it may be changed: a service the host
+   * has suspended can be looked at, nothing more.
+   * @param {Ctx} ctx
+   * @returns {Promise<Service>}
+   */
+  async function ownActiveService(ctx) {
+    const service = await ownService(ctx);
+    if (service.suspended) {
+      const reason = service.suspendReason ? `: ${service.suspendReason}` : '';
+      throw new ApiError('SERVICE_SUSPENDED', `this service is suspended${reason}; snapshots can be viewed but not changed`,
+        { reason: service.suspendReason ?? null });
+    }
     return service;
   }
 
@@ -58,9 +74,9 @@ export function createApi(deps) {
    * name's own fault (format, reserved, not one of ours).
    * @param {Ctx} ctx
    * @param {Service} service
-   * @returns {string}
+   * @returns {Promise<string>}
    */
-  function checkedName(ctx, service) {
+  async function checkedName(ctx, service) {
     let name;
     try {
       name = decodeURIComponent(ctx.params.name);
@@ -68,7 +84,7 @@ export function createApi(deps) {
       throw new ApiError('INVALID_NAME', 'snapshot name is not valid percent-encoding');
     }
     try {
-      core.planRemove({ node: 'localhost', vmid: service.vmid, type: service.type }, directory.policy(service),
+      core.planRemove({ node: 'localhost', vmid: service.vmid, type: service.type }, await directory.policy(service),
         { status: 'stopped' }, [{ name: 'current', description: 'You are here!', running: 0 }], name);
     } catch (err) {
       const code = /** @type {{code?: string}} */ (err).code;
@@ -100,7 +116,7 @@ export function createApi(deps) {
     } catch (err) {
       const e = /** @type {{code?: unknown, message?: unknown}} */ (err);
       if (e?.code !== 'STORE_UNAVAILABLE') {
-        const service = directory.service(/** @type {Session} */ (ctx.session).username, ctx.params.id);
+        const service = await directory.service(/** @type {Session} */ (ctx.session).username, ctx.params.id).catch(() => undefined);
         let snapshot = null;
         try { snapshot = ctx.params.name === undefined ? null : decodeURIComponent(ctx.params.name).slice(0, 100); } catch { /* recorded without it */ }
         await store.audit({
@@ -120,7 +136,7 @@ export function createApi(deps) {
    */
   async function startAction(ctx, action, service) {
     const customer = /** @type {Session} */ (ctx.session).username;
-    const task = await actions.start({ customer, service, policy: directory.policy(service), action });
+    const task = await actions.start({ customer, service, policy: await directory.policy(service), action });
     sendJson(ctx.res, 202, { task: { id: task.id, kind: task.kind, name: task.name } });
   }
 
@@ -141,7 +157,7 @@ export function createApi(deps) {
             ctx.res.setHeader('Retry-After', String(wait));
             throw new ApiError('RATE_LIMITED', `too many failed sign-in attempts; try again in ${wait} s`, { retryAfterSeconds: wait });
           }
-          const customer = directory.customer(username);
+          const customer = await directory.customer(username);
           const ok = await verifyPassword(password, customer?.passwordHash);
           if (!ok || !customer) {
             await loginLimiter.hit(key);
@@ -151,9 +167,9 @@ export function createApi(deps) {
           await loginLimiter.reset(key);
           await sessions.destroy(readCookie(ctx.req.headers.cookie, 'sid'));
           const session = await sessions.create(customer.username);
-          sendJson(ctx.res, 200, { user: userOf(session), csrfToken: session.csrfToken }, {
+          sendJson(ctx.res, 200, { user: await userOf(session), csrfToken: session.csrfToken }, {
             // No Max-Age: the cookie ends with the browser session; the server ends it earlier when idle.
-            'Set-Cookie': sessionCookie(session.id, { secure: deps.isSecure(ctx.req) }),
+            'Set-Cookie': sessionCookie(session.id, { secure: deps.isSecure(ctx.req), path: deps.cookiePath }),
           });
         },
       },
@@ -166,7 +182,7 @@ export function createApi(deps) {
           await readJsonBody(ctx.req, { limit: bodyLimit });
           await sessions.destroy(/** @type {Session} */ (ctx.session).id);
           sendJson(ctx.res, 204, undefined, {
-            'Set-Cookie': sessionCookie('', { secure: deps.isSecure(ctx.req), maxAgeSeconds: 0 }),
+            'Set-Cookie': sessionCookie('', { secure: deps.isSecure(ctx.req), maxAgeSeconds: 0, path: deps.cookiePath }),
           });
         },
       },
@@ -177,7 +193,7 @@ export function createApi(deps) {
       methods: {
         async GET(ctx) {
           const session = /** @type {Session} */ (ctx.session);
-          sendJson(ctx.res, 200, { user: userOf(session), csrfToken: session.csrfToken });
+          sendJson(ctx.res, 200, { user: await userOf(session), csrfToken: session.csrfToken });
         },
       },
     },
@@ -186,7 +202,7 @@ export function createApi(deps) {
       auth: true,
       methods: {
         async GET(ctx) {
-          const services = directory.services(/** @type {Session} */ (ctx.session).username)
+          const services = (await directory.services(/** @type {Session} */ (ctx.session).username))
             .map((s) => ({ id: s.id, name: s.name, vmid: s.vmid, type: s.type, product: s.product }));
           sendJson(ctx.res, 200, { services });
         },
@@ -197,11 +213,12 @@ export function createApi(deps) {
       auth: true,
       methods: {
         async GET(ctx) {
-          const service = ownService(ctx);
+          const service = await ownService(ctx);
           const { vmStatus, snapshots } = await actions.read(service);
           sendJson(ctx.res, 200, {
             service: { id: service.id, name: service.name, vmid: service.vmid, type: service.type },
-            policy: directory.policy(service),
+            policy: await directory.policy(service),
+            suspended: service.suspended ? { reason: service.suspendReason ?? null } : null,
             vmStatus,
             snapshots,
             serverTime: now(),
@@ -211,7 +228,7 @@ export function createApi(deps) {
         POST: audited('create', async (ctx) => {
           await countAction(ctx);
           const raw = await readJsonBody(ctx.req, { limit: bodyLimit });
-          const service = ownService(ctx);
+          const service = await ownActiveService(ctx);
           const { description, includeRam } = parseBody(createBody, raw);
           await startAction(ctx, { kind: 'create', input: { description, includeRam } }, service);
         }),
@@ -224,9 +241,9 @@ export function createApi(deps) {
         DELETE: audited('remove', async (ctx) => {
           await countAction(ctx);
           const raw = await readJsonBody(ctx.req, { limit: bodyLimit });
-          const service = ownService(ctx);
+          const service = await ownActiveService(ctx);
           parseBody(removeBody, raw);
-          await startAction(ctx, { kind: 'remove', name: checkedName(ctx, service) }, service);
+          await startAction(ctx, { kind: 'remove', name: await checkedName(ctx, service) }, service);
         }),
       },
     },
@@ -237,9 +254,9 @@ export function createApi(deps) {
         POST: audited('rollback', async (ctx) => {
           await countAction(ctx);
           const raw = await readJsonBody(ctx.req, { limit: bodyLimit });
-          const service = ownService(ctx);
+          const service = await ownActiveService(ctx);
           const { start } = parseBody(rollbackBody, raw);
-          const name = checkedName(ctx, service);
+          const name = await checkedName(ctx, service);
           await startAction(ctx, { kind: 'rollback', name, input: { start } }, service);
         }),
       },
@@ -249,7 +266,7 @@ export function createApi(deps) {
       auth: true,
       methods: {
         async GET(ctx) {
-          const service = ownService(ctx);
+          const service = await ownService(ctx);
           const found = await tasks.find(ctx.params.taskId, /** @type {Session} */ (ctx.session).username, service.id);
           if (!found) throw new ApiError('NOT_FOUND', 'no such task');
           const task = await actions.refresh(found);

@@ -40,6 +40,42 @@ export const rollbackBody = body({ start: flag });
 /** DELETE /api/services/:id/snapshots/:name */
 export const removeBody = body({});
 
+const hostId = z.string({ error: 'must be a string' })
+  .regex(/^[A-Za-z0-9._-]{1,64}$/, { error: 'must be 1 to 64 letters, digits, ".", "_" or "-"' })
+  .refine((id) => id !== '.' && id !== '..', { error: 'must not be "." or ".."' });
+
+/** @param {number} max */
+const optionalText = (max) => z.string({ error: `must be a string of at most ${max} characters` })
+  .max(max, { error: `must be a string of at most ${max} characters` }).optional();
+
+// The core judges the policy as a whole (INVALID_POLICY with its message);
+// the schema only fixes which fields there are.
+/** PUT /host/v1/products/:productId */
+export const productBody = body({
+  maxSnapshots: z.unknown(), lifetimeDays: z.unknown(), includeRam: z.unknown().optional(),
+  namePrefix: z.unknown().optional(), rollbackLatestOnly: z.unknown().optional(),
+});
+
+const vmid = coreChecked('target.vmid', (value) => /** @type {number} */ (core.validateTarget({ node: 'localhost', vmid: /** @type {number} */ (value) }).vmid));
+
+/** PUT /host/v1/services/:serviceId */
+export const serviceBody = body({
+  customer: body({ id: hostId, name: optionalText(100), email: optionalText(254) }),
+  vmid,
+  type: z.enum(['qemu', 'lxc'], { error: 'must be "qemu" or "lxc"' }).optional(),
+  product: hostId,
+  label: optionalText(100),
+});
+
+/** POST /host/v1/services/:serviceId/suspend */
+export const suspendBody = body({ reason: optionalText(200) });
+
+/** POST /host/v1/services/:serviceId/unsuspend */
+export const unsuspendBody = body({});
+
+/** POST /host/v1/sso */
+export const ssoBody = body({ customerId: hostId, serviceId: hostId.optional() });
+
 /** @typedef {z.output<typeof loginBody>} LoginBody */
 /** @typedef {z.output<typeof createBody>} CreateBody */
 /** @typedef {z.output<typeof rollbackBody>} RollbackBody */

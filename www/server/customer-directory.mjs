@@ -18,13 +18,16 @@ function invalid(path, message) {
 }
 
 /**
- * @param {{customers?: unknown, services: Service[], products: Record<string, object>}} config
+ * @param {{customers?: unknown, services: Service[], products: Record<string, object>, hostApi?: unknown}} config
  * @returns {{customer(username: string): Customer | undefined, services(username: string): Service[],
  *   service(username: string, id: string): Service | undefined, policy(service: Service): object}}
  */
 export function createCustomerDirectory(config) {
-  const list = config.customers;
-  if (!Array.isArray(list) || list.length === 0) throw invalid('customers', 'must be a non-empty array (the panel needs someone to sign in)');
+  // Behind a host panel, customers arrive by sign-on links and need no entry here.
+  const list = config.customers ?? (config.hostApi ? [] : undefined);
+  if (!Array.isArray(list) || (list.length === 0 && !config.hostApi)) {
+    throw invalid('customers', 'must be a non-empty array (the panel needs someone to sign in), unless hostApi is set');
+  }
   /** @type {Map<string, Customer>} */
   const customers = new Map();
   list.forEach((c, i) => {

@@ -9,12 +9,14 @@ export class ApiError extends Error {
    * @param {string} code
    * @param {string} message
    * @param {object} [details]
+   * @param {number} [httpStatus] a status other than the code's own (e.g. 403 for a HOST_UNAUTHORIZED over plain http)
    */
-  constructor(code, message, details) {
+  constructor(code, message, details, httpStatus) {
     super(message);
     this.name = 'ApiError';
     this.code = code;
     if (details !== undefined) this.details = details;
+    if (httpStatus !== undefined) this.httpStatus = httpStatus;
   }
 }
 
@@ -31,15 +33,25 @@ export function statusForCode(code) {
   return (typeof code === 'string' && STATUS.get(code)) || 500;
 }
 
-export const CONTENT_SECURITY_POLICY = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; "
-  + "img-src 'self' data:; object-src 'none'; base-uri 'none'; frame-ancestors 'self'; form-action 'self'";
+/**
+ * The page's CSP; `frameAncestors` names who may frame it (a host panel
+ * that shows the page inside its own).
+ * @param {string} [frameAncestors]
+ */
+export function contentSecurityPolicy(frameAncestors = "'self'") {
+  return "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; "
+    + `img-src 'self' data:; object-src 'none'; base-uri 'none'; frame-ancestors ${frameAncestors}; form-action 'self'`;
+}
+
+export const CONTENT_SECURITY_POLICY = contentSecurityPolicy();
 
 /**
  * Headers for every response, static or API, success or error.
  * @param {import('node:http').ServerResponse} res
+ * @param {string} [csp]
  */
-export function setSecurityHeaders(res) {
-  res.setHeader('Content-Security-Policy', CONTENT_SECURITY_POLICY);
+export function setSecurityHeaders(res, csp = CONTENT_SECURITY_POLICY) {
+  res.setHeader('Content-Security-Policy', csp);
   res.setHeader('X-Content-Type-Options', 'nosniff');
   res.setHeader('Referrer-Policy', 'no-referrer');
   res.setHeader('Cross-Origin-Opener-Policy', 'same-origin');
@@ -77,12 +89,15 @@ const SERVER_FAULTS = new Set(['INVALID_TARGET', 'INVALID_POLICY', 'CONFIG_INVAL
  * @returns {{status: number, body: {error: {code: string, message: string, details?: unknown}}}}
  */
 export function errorResponse(err) {
-  const e = /** @type {{code?: unknown, name?: unknown, message?: unknown, details?: unknown}} */ (err ?? {});
+  const e = /** @type {{code?: unknown, name?: unknown, message?: unknown, details?: unknown, httpStatus?: unknown}} */ (err ?? {});
   const code = typeof e.code === 'string' ? e.code : undefined;
   // Codes that mean the server (its config or its own call) is wrong, not the
   // customer's input: the customer gets a plain 500, the log gets the details.
-  const serverFault = SERVER_FAULTS.has(String(code)) || (e.name === 'PveError' && !String(code).startsWith('PVE_'));
-  const status = serverFault ? 500 : statusForCode(code);
+  // An ApiError was raised on purpose about the request, so its code stands.
+  const serverFault = e.name !== 'ApiError'
+    && (SERVER_FAULTS.has(String(code)) || (e.name === 'PveError' && !String(code).startsWith('PVE_')));
+  const own = e.name === 'ApiError' && typeof e.httpStatus === 'number' ? e.httpStatus : undefined;
+  const status = serverFault ? 500 : own ?? statusForCode(code);
   if (status === 500 || code === undefined) {
     return { status: 500, body: { error: { code: 'INTERNAL', message: 'internal server error' } } };
   }

@@ -21,7 +21,8 @@ import { redactSecret, urlPassword } from '../store/errors.mjs';
 const DEMO_CONFIG = fileURLToPath(new URL('./demo-config.json', import.meta.url));
 const DEMO_LOGINS = [['alice', 'alice-demo'], ['bob', 'bob-demo']];
 const USAGE = 'usage: node www/server/main.mjs [--config FILE] [--data-dir DIR] [--port 8080] [--host 127.0.0.1] [--trust-proxy]\n'
-  + '                                     [--tls-cert FILE --tls-key FILE]\n'
+  + '                                     [--tls-cert FILE --tls-key FILE] [--base-path /snapshots]\n'
+  + '                                     [--frame-ancestors "\'self\' https://billing.example.net"]\n'
   + '  without PVE_URL: demo mode against the built-in Proxmox simulator\n'
   + '  with PVE_URL and PVE_TOKEN_SECRET (or pve.tokenSecretFile): the real cluster, --config required\n'
   + '  store: env DATABASE_URL (PostgreSQL), else DIR/pve-snapshots.db (SQLite; default DIR /var/lib/pve-snapshots,\n'
@@ -31,7 +32,8 @@ const DRAIN_MS = 10_000;
 
 /**
  * @param {string[]} argv
- * @returns {{config?: string, dataDir?: string, port: number, host: string, trustProxy: boolean, tlsCert?: string, tlsKey?: string}}
+ * @returns {{config?: string, dataDir?: string, port: number, host: string, trustProxy: boolean, tlsCert?: string, tlsKey?: string,
+ *   basePath: string, frameAncestors: string}}
  */
 function parseCommandLine(argv) {
   const { values } = parseArgs({
@@ -44,6 +46,8 @@ function parseCommandLine(argv) {
       'trust-proxy': { type: 'boolean', default: false },
       'tls-cert': { type: 'string' },
       'tls-key': { type: 'string' },
+      'base-path': { type: 'string', default: '' },
+      'frame-ancestors': { type: 'string', default: "'self'" },
       help: { type: 'boolean', short: 'h', default: false },
     },
     strict: true,
@@ -60,6 +64,7 @@ function parseCommandLine(argv) {
   return {
     config: values.config, dataDir: values['data-dir'], port, host: /** @type {string} */ (values.host), trustProxy: Boolean(values['trust-proxy']),
     tlsCert: values['tls-cert'], tlsKey: values['tls-key'],
+    basePath: /** @type {string} */ (values['base-path']), frameAncestors: /** @type {string} */ (values['frame-ancestors']),
   };
 }
 
@@ -96,13 +101,14 @@ async function main() {
   const store = await openStore({ ...storeOptions, log: logLine });
   cleanups.push(() => store.close());
   const panel = await startPanelServer({
-    config, pve, port: args.port, host: args.host, trustProxy: args.trustProxy, tls, store, log: logLine,
+    config, pve, port: args.port, host: args.host, trustProxy: args.trustProxy, tls, basePath: args.basePath,
+    frameAncestors: args.frameAncestors, store, log: logLine,
     taskTimeoutMs: config.job?.taskTimeoutMs ?? 600_000,
   });
   let draining = false;
   cleanups.unshift(() => (draining ? panel.drain(DRAIN_MS) : panel.close()));
 
-  const lines = [`pve-snapshots panel: ${panel.url}/`];
+  const lines = [`pve-snapshots panel: ${panel.url}${args.basePath}/`];
   if (demo) {
     lines.push('  demo mode: Proxmox VE simulator in this process (set PVE_URL for a real cluster)');
     for (const [user, password] of DEMO_LOGINS) lines.push(`  demo login: ${user} / ${password}`);

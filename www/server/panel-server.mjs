@@ -4,7 +4,7 @@ import http from 'node:http';
 import { randomBytes } from 'node:crypto';
 import https from 'node:https';
 import * as core from '../core.mjs';
-import { ApiError, errorResponse, sendJson, setSecurityHeaders } from './http-io.mjs';
+import { ApiError, contentSecurityPolicy, errorResponse, sendJson, setSecurityHeaders } from './http-io.mjs';
 import { createSessionStore } from './sessions.mjs';
 import { createRateLimiter } from './rate-limiter.mjs';
 import { createTaskRegistry } from './task-registry.mjs';
@@ -14,17 +14,23 @@ import { createCustomerDirectory } from './customer-directory.mjs';
 import { createStaticFiles } from './static-files.mjs';
 import { createApi } from './api-routes.mjs';
 import { openStore } from '../store/index.mjs';
+import { createDirectory } from './directory.mjs';
+import { createHostRegistry } from './host-registry.mjs';
+import { createHostApi } from './host-api.mjs';
 
 /**
  * @typedef {{loginFailures?: number, loginFailuresPerIp?: number, loginWindowMs?: number, actions?: number,
- *   actionWindowMs?: number}} Limits  failed sign-ins per IP+username and per IP; actions per customer
+ *   actionWindowMs?: number, hostWrongKeys?: number, hostWrongKeyWindowMs?: number}} Limits  failed sign-ins per
+ *   IP+username and per IP; actions per customer; calls with a wrong host API key per IP
  * @typedef {{
- *   config: {pve: {tokenSecret?: string}, products: Record<string, object>, services: any[], customers?: unknown},
+ *   config: {pve: {tokenSecret?: string}, products: Record<string, object>, services: any[], customers?: unknown,
+ *     hostApi?: import('./host-api.mjs').HostApiConfig},
+ *   registry?: import('./host-registry.mjs').HostRegistry,
  *   pve: {request(d: object): Promise<any>, waitForTask(upid: string, o: object): Promise<any>},
  *   port?: number, host?: string, now?: () => number,
  *   tls?: {key: string | Buffer, cert: string | Buffer}, trustProxy?: boolean,
  *   limits?: Limits, bodyLimit?: number, taskTimeoutMs?: number, taskIntervalMs?: number,
- *   sessionIdleMs?: number, panelDir?: string, pkgDir?: string,
+ *   sessionIdleMs?: number, panelDir?: string, pkgDir?: string, basePath?: string, frameAncestors?: string,
  *   store?: import('../store/index.mjs').Store, leaseTtlMs?: number, instanceId?: string,
  *   log?: (event: string, fields: object) => void
  * }} PanelServerOptions
@@ -33,6 +39,32 @@ import { openStore } from '../store/index.mjs';
  *   caller that passes a store closes it). `leaseTtlMs`: how long after its
  *   last renewal another instance may take over a VM's lease (10–60 s).
  */
+
+const BASE_PATH = /^(\/[A-Za-z0-9._~-]+)+$/;
+
+/**
+ * A path prefix like "/snapshots" or "/panel/snapshots": no trailing slash,
+ * no dot segments, nothing that needs encoding.
+ * @param {string} basePath
+ */
+export function checkBasePath(basePath) {
+  if (basePath !== '' && (!BASE_PATH.test(basePath) || basePath.split('/').some((s) => s === '.' || s === '..'))) {
+    throw Object.assign(new Error(`--base-path must look like /snapshots (letters, digits, . _ ~ -; no trailing slash), got ${JSON.stringify(basePath)}`), { code: 'INVALID_INPUT' });
+  }
+}
+
+/**
+ * A CSP source list for frame-ancestors: 'self', 'none' or origins, nothing
+ * that could end the directive.
+ * @param {string} value
+ */
+export function checkFrameAncestors(value) {
+  const sources = value.trim().split(/\s+/);
+  const ok = sources.every((s) => s === "'self'" || s === "'none'" || /^https?:\/\/(\*\.)?[A-Za-z0-9.-]+(:\d{1,5})?$/.test(s));
+  if (!ok || (sources.includes("'none'") && sources.length > 1)) {
+    throw Object.assign(new Error(`--frame-ancestors must be 'self', 'none' or origins like https://billing.example.net, got ${JSON.stringify(value)}`), { code: 'INVALID_INPUT' });
+  }
+}
 
 /** @param {string} event @param {object} fields */
 function defaultLog(event, fields) {
@@ -53,12 +85,20 @@ export async function startPanelServer(options) {
   const {
     config, pve, port = 0, host = '127.0.0.1', now = Date.now, tls, trustProxy = false, limits = {},
     bodyLimit = 16 * 1024, taskTimeoutMs = 10 * 60_000, taskIntervalMs = 500, sessionIdleMs = 30 * 60_000,
-    log = defaultLog, leaseTtlMs = 30_000, instanceId = `i-${randomBytes(9).toString('base64url')}`,
+    log = defaultLog, basePath = '', frameAncestors = "'self'",
+    leaseTtlMs = 30_000, instanceId = `i-${randomBytes(9).toString('base64url')}`,
   } = options;
   if (!(leaseTtlMs >= 10_000 && leaseTtlMs <= 60_000)) {
     throw Object.assign(new Error('leaseTtlMs must be from 10000 to 60000'), { code: 'INVALID_INPUT' });
   }
-  const directory = createCustomerDirectory(config);
+  checkBasePath(basePath);
+  checkFrameAncestors(frameAncestors);
+  const csp = contentSecurityPolicy(frameAncestors);
+  const cookiePath = basePath || '/';
+  const registry = config.hostApi
+    ? options.registry ?? createHostRegistry({ reservedVmids: config.services.map((s) => Number(s.vmid)) })
+    : null;
+  const directory = createDirectory(createCustomerDirectory(config), registry);
   const secret = config.pve?.tokenSecret;
   const ownStore = options.store ? null : await openStore({ memory: true });
   const store = options.store ?? /** @type {import('../store/index.mjs').Store} */ (ownStore);
@@ -84,11 +124,17 @@ export async function startPanelServer(options) {
   };
 
   const api = createApi({
-    core, directory, sessions, actions, tasks, store, now, bodyLimit, isSecure, clientIp,
+    core, directory, sessions, actions, tasks, store, now, bodyLimit, isSecure, clientIp, cookiePath,
     loginLimiter: createRateLimiter({ store, name: 'login', limit: limits.loginFailures ?? 5, windowMs: limits.loginWindowMs ?? 15 * 60_000, now }),
     loginIpLimiter: createRateLimiter({ store, name: 'login-ip', limit: limits.loginFailuresPerIp ?? 50, windowMs: limits.loginWindowMs ?? 15 * 60_000, now }),
     actionLimiter: createRateLimiter({ store, name: 'action', limit: limits.actions ?? 10, windowMs: limits.actionWindowMs ?? 60_000, now }),
   });
+
+  const hostApi = config.hostApi && registry ? createHostApi({
+    core, registry, hostApi: config.hostApi, actions, pve, sessions, now, bodyLimit, trustProxy, tls: Boolean(tls),
+    isSecure, clientIp, log, cookiePath,
+    wrongKeyLimiter: createRateLimiter({ store, name: 'host-key', limit: limits.hostWrongKeys ?? 20, windowMs: limits.hostWrongKeyWindowMs ?? 15 * 60_000, now }),
+  }) : null;
 
   // Last line of defence: no error text we pass on may carry the token secret.
   /** @param {string} text */
@@ -119,13 +165,35 @@ export async function startPanelServer(options) {
 
   /** @type {import('node:http').RequestListener} */
   async function onRequest(req, res) {
-    setSecurityHeaders(res);
+    setSecurityHeaders(res, csp);
     try {
-      const raw = req.url ?? '/';
+      let raw = req.url ?? '/';
       if (!raw.startsWith('/')) throw new ApiError('NOT_FOUND', 'no such path');
+      if (basePath) {
+        // Behind a reverse proxy under a prefix: only paths below it are ours.
+        const rest = raw.slice(basePath.length);
+        if (!raw.startsWith(basePath) || !(rest === '' || rest.startsWith('/') || rest.startsWith('?'))) {
+          throw new ApiError('NOT_FOUND', 'no such path');
+        }
+        if (rest === '' || rest.startsWith('?')) {
+          // The page's relative URLs need the trailing slash.
+          res.writeHead(308, { Location: `${basePath}/`, 'Content-Length': 0 });
+          res.end();
+          return;
+        }
+        raw = rest;
+      }
       const q = raw.indexOf('?');
       // Raw, undecoded segments: dot segments and %2F stay visible and fail to match.
       const segments = (q === -1 ? raw : raw.slice(0, q)).slice(1).split('/');
+      if (hostApi && segments[0] === 'host' && segments[1] === 'v1') {
+        await hostApi.handle(req, res, segments.slice(2));
+        return;
+      }
+      if (hostApi && segments[0] === 'sso' && segments.length === 2) {
+        await hostApi.redeem(req, res, segments[1]);
+        return;
+      }
       if (segments[0] === 'api') {
         res.setHeader('Cache-Control', 'no-store');
         await api(req, res, segments.slice(1));

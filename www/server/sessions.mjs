@@ -84,11 +84,11 @@ export function readCookie(header, name) {
 
 /**
  * @param {string} value session id, or '' to clear
- * @param {{secure: boolean, maxAgeSeconds?: number}} options
+ * @param {{secure: boolean, maxAgeSeconds?: number, path?: string}} options path: the panel's base path
  * @returns {string}
  */
-export function sessionCookie(value, { secure, maxAgeSeconds }) {
-  const parts = [`sid=${value}`, 'HttpOnly', 'SameSite=Strict', 'Path=/'];
+export function sessionCookie(value, { secure, maxAgeSeconds, path = '/' }) {
+  const parts = [`sid=${value}`, 'HttpOnly', 'SameSite=Strict', `Path=${path}`];
   if (maxAgeSeconds !== undefined) parts.push(`Max-Age=${maxAgeSeconds}`);
   if (secure) parts.push('Secure');
   return parts.join('; ');

@@ -237,6 +237,62 @@ export function createSnapshotActions({ pve, core, resolver, store, tasks, owner
     },
 
     /**
+     * Removes every managed snapshot of the service's VM (oldest first),
+     * each re-planned with the core on fresh data and waited for, under the
+     * VM's lease so no customer action (on any instance) runs in between. Foreign snapshots
+     * are never touched, only listed. A VM the cluster no longer has has
+     * nothing to remove.
+     * @param {Service} service
+     * @param {object} policy
+     * @returns {Promise<{removed: string[], kept: string[], failed: Array<{name: string, message: string}>}>}
+     */
+    async purge(service, policy) {
+      const vmKey = vmKeyOf(service);
+      const lease = await store.acquireLease(vmKey, { owner, now: now(), ttlMs: leaseTtlMs });
+      if (!lease.acquired) {
+        throw new ApiError('SNAPSHOT_BUSY', 'a snapshot operation is running on this VM; try again when it has finished');
+      }
+      /** @type {string[]} */
+      const removed = [];
+      /** @type {Array<{name: string, message: string}>} */
+      const failed = [];
+      try {
+        let state;
+        try {
+          state = await withTarget(service, async (target) => ({ target, ...(await readState(target)) }));
+        } catch (err) {
+          if (/** @type {{code?: string}} */ (err).code === 'NOT_FOUND') return { removed, kept: [], failed };
+          throw err;
+        }
+        const page = core.snapshotPage(policy, state.vmStatus, state.snapshots, now());
+        const rows = /** @type {Array<{name: string, managed: boolean, createdAt: number | null}>} */ (page.rows);
+        const kept = rows.filter((r) => !r.managed).map((r) => r.name);
+        const managed = rows.filter((r) => r.managed).sort((a, b) => (a.createdAt ?? 0) - (b.createdAt ?? 0)).map((r) => r.name);
+        for (const name of managed) {
+          try {
+            const upid = await withTarget(service, async (target) => {
+              const { vmStatus, snapshots } = await readState(target);
+              const d = core.planRemove(target, policy, vmStatus, snapshots, name);
+              if (!(await store.confirmLease(vmKey, { owner, now: now() }))) throw busy();
+              return pve.request({ method: d.method, path: d.path, params: d.params });
+            });
+            if (typeof upid !== 'string' || !upid.startsWith('UPID:')) throw new ApiError('PVE_INVALID_RESPONSE', 'Proxmox VE did not return a task id');
+            const outcome = await pve.waitForTask(upid, { timeoutMs: taskTimeoutMs, intervalMs: taskIntervalMs, signal: stop.signal });
+            if (outcome.state === 'ok') removed.push(name);
+            else failed.push({ name, message: outcome.state === 'running' ? 'the removal is still running in Proxmox VE' : String(outcome.message ?? 'the removal failed') });
+            log('host-purge', { service: service.id, name, state: outcome.state });
+          } catch (err) {
+            const e = /** @type {{code?: string, message?: string}} */ (err);
+            failed.push({ name, message: `${e.message ?? String(err)}${e.code ? ` [${e.code}]` : ''}` });
+          }
+        }
+        return { removed, kept, failed };
+      } finally {
+        await release(vmKey);
+      }
+    },
+
+    /**
      * The running action on this service's VM, if this customer started it.
      * @param {string} customer
      * @param {Service} service

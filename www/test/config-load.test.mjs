@@ -254,3 +254,20 @@ test('problems with the environment name the variable', async () => {
   await check(base(), 'env PVE_TOKEN_ID', /user@realm!tokenid/, { PVE_TOKEN_SECRET: SECRET, PVE_TOKEN_ID: 'root@pam' });
   await check(base(), 'env PVE_URL', /plain http/, { PVE_TOKEN_SECRET: SECRET, PVE_URL: 'http://pve1.example.net:8006' });
 });
+
+test('hostApi: key hashes, the public URL and the sign-on lifetime are checked; defaults filled in', async () => {
+  const hash = 'AB'.repeat(32);
+  const hostApi = { keys: [{ name: 'whmcs', sha256: hash }], publicUrl: 'https://panel.example.net/snapshots/' };
+  const cfg = await loadConfig(await file(base({ hostApi })), { env: { PVE_TOKEN_SECRET: SECRET } });
+  assert.deepEqual(cfg.hostApi, { keys: [{ name: 'whmcs', sha256: hash.toLowerCase() }], publicUrl: 'https://panel.example.net/snapshots', ssoTtlSeconds: 60 });
+  await check(base({ hostApi: { ...hostApi, keys: [] } }), 'hostApi.keys', /at least one key/);
+  await check(base({ hostApi: { ...hostApi, keys: [{ name: 'whmcs', sha256: 'secret-in-clear' }] } }), 'hostApi.keys[0].sha256', /64 hex digits/);
+  await check(base({ hostApi: { ...hostApi, keys: [{ name: 'a', sha256: hash }, { name: 'a', sha256: hash }] } }), 'hostApi.keys[1].name', /duplicate/);
+  await check(base({ hostApi: { ...hostApi, publicUrl: 'http://panel.example.net' } }), 'hostApi.publicUrl', /https/);
+  await check(base({ hostApi: { ...hostApi, publicUrl: 'https://panel.example.net/?x=1' } }), 'hostApi.publicUrl', /without credentials, query/);
+  await check(base({ hostApi: { ...hostApi, ssoTtlSeconds: 61 } }), 'hostApi.ssoTtlSeconds', /from 1 to 60/);
+  await check(base({ hostApi: { ...hostApi, ssoTtlSeconds: 0 } }), 'hostApi.ssoTtlSeconds', /from 1 to 60/);
+  await check(base({ hostApi: { ...hostApi, key: 'x' } }), 'hostApi.key', /unknown setting/);
+  const loopback = await loadConfig(await file(base({ hostApi: { ...hostApi, publicUrl: 'http://127.0.0.1:8080' } })), { env: { PVE_TOKEN_SECRET: SECRET } });
+  assert.equal(loopback.hostApi?.publicUrl, 'http://127.0.0.1:8080');
+});

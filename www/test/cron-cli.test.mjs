@@ -114,10 +114,10 @@ test('--json summary and last-run.json have the documented shape', async () => {
   const r = await runJob(['--config', config, '--json']);
   assert.equal(r.code, 0, r.stderr);
   const s = r.json;
-  for (const key of ['exitCode', 'ok', 'dryRun', 'startedAt', 'finishedAt', 'durationMs', 'scope', 'host', 'pid', 'clock', 'counts', 'failures', 'stillRunning', 'vms', 'error', 'lock']) {
+  for (const key of ['exitCode', 'ok', 'success', 'lastSuccessAt', 'dryRun', 'startedAt', 'finishedAt', 'durationMs', 'scope', 'host', 'pid', 'clock', 'counts', 'stuck', 'failures', 'stillRunning', 'vms', 'error', 'lock']) {
     assert.ok(key in s, `summary has ${key}`);
   }
-  assert.deepEqual(s.counts, { services: 3, vms: 3, deleted: 3, wouldDelete: 0, skipped: 0, failed: 0, stillRunning: 0, missing: 0 });
+  assert.deepEqual(s.counts, { services: 3, vms: 3, deleted: 3, wouldDelete: 0, skipped: 0, stuck: 0, failed: 0, stillRunning: 0, missing: 0 });
   assert.deepEqual(s.vms.map((/** @type {{vmid: number}} */ v) => v.vmid).sort(), [101, 102, 103]);
   for (const v of [101, 102, 103]) assert.deepEqual(names(sim, v), ['foreign', managed(2)]);
   assert.deepEqual(JSON.parse(await readFile(join(stateDir, 'last-run.json'), 'utf8')), s, 'last-run.json is the same summary');

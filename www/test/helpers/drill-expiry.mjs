@@ -219,6 +219,7 @@ export async function runDrill(drill) {
         note('summary.failed', r.json.counts.failed);
         note('summary.stillRunning', r.json.counts.stillRunning);
         note('summary.skipped', r.json.counts.skipped);
+        note('summary.stuck', r.json.counts.stuck);
         if (r.json.lock?.tookOver) note('lockTakeovers');
         for (const v of r.json.vms ?? []) for (const s of v.skipped ?? []) if (s.code === 'VM_LOCKED') note('skippedLocked');
       }
