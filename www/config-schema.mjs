@@ -230,6 +230,52 @@ const hostApiSchema = section({
   ssoTtlSeconds: integerIn(1, 60, 60),
 }, 'must be an object {keys, publicUrl, ssoTtlSeconds}');
 
+/** Defaults and bounds of the `notify` section (notices before expiry). */
+export const NOTIFY_DEFAULTS = Object.freeze({
+  beforeHours: 24,
+  // One request, and all notices of a run together: a slow or dead receiver
+  // must never hold a run for long.
+  timeoutMs: 10_000,
+  budgetMs: 30_000,
+});
+
+/**
+ * The receiver's URL: https, or plain http only to this machine (the notice
+ * is signed, but its content would cross the network in clear text).
+ * @param {string} text @param {z.core.$RefinementCtx<string>} ctx
+ */
+function noticeUrl(text, ctx) {
+  let url;
+  try {
+    url = new URL(text);
+  } catch {
+    ctx.addIssue({ code: 'custom', message: `not a URL: ${JSON.stringify(text)}` });
+    return z.NEVER;
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') {
+    ctx.addIssue({ code: 'custom', message: `must start with https://, got ${url.protocol}` });
+  } else if (url.protocol === 'http:' && !isLoopbackHost(url.hostname)) {
+    ctx.addIssue({ code: 'custom', message: 'plain http:// is only for a receiver on this machine (127.0.0.1, ::1, localhost): use https://' });
+  } else if (url.username || url.password) {
+    ctx.addIssue({ code: 'custom', message: 'must not contain credentials: notices are signed with the notify secret' });
+  } else if (url.hash) {
+    ctx.addIssue({ code: 'custom', message: 'must not contain a #fragment' });
+  } else {
+    return url.href;
+  }
+  return z.NEVER;
+}
+
+const notifySchema = section({
+  url: nonBlank('missing: the URL notices are POSTed to, e.g. "https://billing.example.net/pve-snapshots/notice"').transform(noticeUrl),
+  secret: z.never({ error: 'the notify secret must not be in the config: set env NOTIFY_SECRET or notify.secretFile' }).optional(),
+  secretFile: nonBlank('must be a file path').nullish(),
+  caFile: nonBlank('must be a file path or null').superRefine(readable).nullish().transform((v) => v ?? null),
+  beforeHours: integerIn(1, 240, NOTIFY_DEFAULTS.beforeHours),
+  timeoutMs: integerIn(100, 10_000, NOTIFY_DEFAULTS.timeoutMs),
+  budgetMs: integerIn(100, 30_000, NOTIFY_DEFAULTS.budgetMs),
+}, 'must be an object (needs url) or null', ['secret']);
+
 /**
  * The config file. Top-level sections it does not name (e.g. one the server
  * adds for itself) are not checked here; loadConfig passes them through.
@@ -242,6 +288,8 @@ export const configSchema = z.object({
   customers: z.unknown().optional(),
   job: jobSchema.prefault({}),
   hostApi: hostApiSchema.optional(),
+  // Absent or null: no notices.
+  notify: notifySchema.nullish().transform((v) => v ?? null),
 }, { error: 'must be a JSON object' }).superRefine((config, ctx) => {
   // A service's product must be one the file declares. One whose policy the
   // core refused is declared: it is reported once, at the product.
@@ -260,4 +308,5 @@ export const configSchema = z.object({
 /** @typedef {ConfigFile['products'][string]} Policy */
 /** @typedef {ConfigFile['services'][number]} Service */
 /** @typedef {ConfigFile['job']} JobSettings */
+/** @typedef {NonNullable<ConfigFile['notify']>} NotifyFile */
 /** @typedef {NonNullable<ConfigFile['hostApi']>} HostApiSettings */

@@ -34,9 +34,11 @@ export class ConfigError extends Error {
  * @typedef {import('./config-schema.mjs').Policy} Policy
  * @typedef {import('./config-schema.mjs').Service} Service
  * @typedef {import('./config-schema.mjs').JobSettings} JobSettings
+ * @typedef {Omit<import('./config-schema.mjs').NotifyFile, 'secret' | 'secretFile'> & {secret: string}} NotifySettings
+ *   `secret` is read only for the job (loadConfig's notifySecret), never printed
  * @typedef {Omit<ConfigFile['pve'], 'tokenSecret' | 'tokenSecretFile'> & {tokenSecret: string}} PveSettings
  *   `tokenSecret` is never printed: JSON.stringify and util.inspect redact it
- * @typedef {Omit<ConfigFile, 'pve'> & {pve: PveSettings, file: string} & Record<string, unknown>} Config
+ * @typedef {Omit<ConfigFile, 'pve' | 'notify'> & {pve: PveSettings, notify: NotifySettings|null, file: string} & Record<string, unknown>} Config
  *   `file` is the path the config was read from; `customers` is passed through
  *   unchanged (the server checks it), as is every top-level section the schema
  *   does not name
@@ -48,12 +50,15 @@ export class ConfigError extends Error {
  * by pve.tokenSecretFile; env PVE_URL and PVE_TOKEN_ID override pve.url and
  * pve.tokenId. Top-level sections this loader does not know (e.g. one the
  * server adds for itself) are passed through unchanged.
+ * The notify secret (env NOTIFY_SECRET, else notify.secretFile) is read only
+ * with `notifySecret`: the expiry job sends the notices, the server does not
+ * need the secret.
  * @param {string} path
- * @param {{env?: Record<string, string|undefined>}} [options]
+ * @param {{env?: Record<string, string|undefined>, notifySecret?: boolean}} [options]
  * @returns {Promise<Config>}
  * @throws {ConfigError} with code CONFIG_INVALID for every problem found
  */
-export async function loadConfig(path, { env = process.env } = {}) {
+export async function loadConfig(path, { env = process.env, notifySecret = false } = {}) {
   if (typeof path !== 'string' || path === '') {
     throw new ConfigError('config: no config file given (use --config FILE)', { problems: [{ path: 'config', message: 'no config file given' }] });
   }
@@ -73,21 +78,32 @@ export async function loadConfig(path, { env = process.env } = {}) {
   if (!isPlainObject(raw)) throw problem(path, '(root)', 'must be a JSON object');
 
   const { input, fromEnv } = withEnvOverrides(raw, env);
-  const [parsed, secret] = await Promise.all([configSchema.safeParseAsync(input), readSecret(raw.pve, env)]);
+  const notifyRaw = raw.notify;
+  /** @type {Promise<{value: string, problem?: string}>} */
+  const notifySecretRead = notifySecret && isPlainObject(notifyRaw) ? readNotifySecret(notifyRaw, env) : Promise.resolve({ value: '' });
+  const [parsed, secret, noticeSecret] = await Promise.all([configSchema.safeParseAsync(input), readSecret(raw.pve, env), notifySecretRead]);
   /** @type {{path: string, message: string}[]} */
   const problems = parsed.success ? [] : problemsOf(parsed.error.issues).map((p) => {
     const at = pathText(p.path);
     return { path: fromEnv.get(at) ?? at, message: p.message };
   });
   if (secret.problem) problems.push({ path: 'pve.tokenSecretFile', message: secret.problem });
+  if (noticeSecret.problem) problems.push({ path: 'notify.secretFile', message: noticeSecret.problem });
   if (!parsed.success || problems.length > 0) {
     const shown = problems.map((p) => `${p.path}: ${p.message}`).join('; ');
     throw new ConfigError(`${path}: ${shown}`, { problems, file: path });
   }
   const { tokenSecret: _none, tokenSecretFile: _file, ...settings } = parsed.data.pve;
   const pve = { ...settings, tokenSecret: secret.value };
-  hideSecret(pve);
-  return { ...raw, ...parsed.data, pve, customers: raw.customers, file: path };
+  hideSecret(pve, 'tokenSecret');
+  /** @type {NotifySettings|null} */
+  let notify = null;
+  if (parsed.data.notify) {
+    const { secret: _n, secretFile: _f, ...rest } = parsed.data.notify;
+    notify = { ...rest, secret: noticeSecret.value };
+    hideSecret(notify, 'secret');
+  }
+  return { ...raw, ...parsed.data, pve, notify, customers: raw.customers, file: path };
 }
 
 /**
@@ -148,13 +164,45 @@ async function readSecret(pve, env) {
   return { value: secret };
 }
 
+/** The shortest notify secret accepted: an HMAC key should not be guessable. */
+export const NOTIFY_SECRET_MIN_CHARS = 16;
+
 /**
- * Keeps the secret usable (`pve.tokenSecret`) but out of JSON dumps and
- * console.log output, so a config printed for debugging cannot leak it.
- * @param {Record<string, unknown>} pve
+ * The notify secret: env NOTIFY_SECRET, else the file notify.secretFile names.
+ * @param {Record<string, unknown>} notify  the file's notify section, as written
+ * @param {Record<string, string|undefined>} env
+ * @returns {Promise<{value: string, problem?: string}>}
  */
-function hideSecret(pve) {
-  const redacted = () => ({ ...pve, tokenSecret: pve.tokenSecret ? '[redacted]' : '' });
-  Object.defineProperty(pve, 'toJSON', { value: redacted, enumerable: false });
-  Object.defineProperty(pve, inspect.custom, { value: () => redacted(), enumerable: false });
+async function readNotifySecret(notify, env) {
+  const tooShort = (/** @type {string} */ where) => `${where} is too short: the notify secret needs at least ${NOTIFY_SECRET_MIN_CHARS} characters`;
+  const fromEnv = env.NOTIFY_SECRET;
+  if (typeof fromEnv === 'string' && fromEnv.trim() !== '') {
+    const value = fromEnv.trim();
+    return value.length < NOTIFY_SECRET_MIN_CHARS ? { value: '', problem: tooShort('env NOTIFY_SECRET') } : { value };
+  }
+  const file = notify.secretFile;
+  if (file === undefined || file === null) {
+    return { value: '', problem: 'no notify secret: set env NOTIFY_SECRET or name a file in notify.secretFile' };
+  }
+  if (typeof file !== 'string' || file.trim() === '') return { value: '' };
+  let value;
+  try {
+    value = (await readFile(file, 'utf8')).trim();
+  } catch (err) {
+    // The error code only: never echo anything read from the secret file.
+    return { value: '', problem: `cannot read ${JSON.stringify(file)}: ${/** @type {any} */ (err).code ?? 'read error'}` };
+  }
+  if (value.length < NOTIFY_SECRET_MIN_CHARS) return { value: '', problem: tooShort(JSON.stringify(file)) };
+  return { value };
+}
+
+/**
+ * Keeps a secret usable (`pve.tokenSecret`, `notify.secret`) but out of JSON
+ * dumps and console.log output, so a config printed for debugging cannot leak it.
+ * @param {Record<string, unknown>} section @param {string} key
+ */
+function hideSecret(section, key) {
+  const redacted = () => ({ ...section, [key]: section[key] ? '[redacted]' : '' });
+  Object.defineProperty(section, 'toJSON', { value: redacted, enumerable: false });
+  Object.defineProperty(section, inspect.custom, { value: () => redacted(), enumerable: false });
 }

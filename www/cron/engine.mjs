@@ -10,6 +10,8 @@ import { createPveClient } from '../pve/client.mjs';
 import { acquireRunLock, LockBusyError } from './run-lock.mjs';
 import { writeLastRun, readLastRun } from './status-file.mjs';
 import { checkMetricsPath, writeMetricsFile, jobMetrics } from './metrics-file.mjs';
+import { createNotifier } from './notify.mjs';
+import { openJsonLedger } from './notice-ledger.mjs';
 import { runBounded } from './limiter.mjs';
 import { createProxmoxClock } from './proxmox-clock.mjs';
 
@@ -101,6 +103,7 @@ function isNodeName(name) {
  * @property {VmResult[]} vms
  * @property {{code: string, message: string, details?: object}|null} error  why the run as a whole stopped
  * @property {{path: string, tookOver: object|null}|null} lock
+ * @property {import('./notify.mjs').NoticeReport|null} notices  null when notify is not configured (or a dry run)
  *
  * @typedef {object} RunOptions
  * @property {Config} config            from loadConfig
@@ -131,6 +134,7 @@ function isNodeName(name) {
  * @property {AbortSignal} [signal]
  * @property {Emit} emit
  * @property {RunSummary} summary
+ * @property {ReturnType<typeof createNotifier>|null} notifier
  */
 
 /**
@@ -149,7 +153,7 @@ export async function runExpiry(options) {
     exitCode: EXIT.OK, ok: true, success: false, lastSuccessAt: null, dryRun, startedAt: new Date(started).toISOString(), finishedAt: '', durationMs: 0,
     scope, host: hostname(), pid: process.pid, clock: null,
     counts: { services: 0, vms: 0, deleted: 0, wouldDelete: 0, skipped: 0, stuck: 0, failed: 0, stillRunning: 0, missing: 0 },
-    stuck: [], failures: [], stillRunning: [], vms: [], error: null, lock: null,
+    stuck: [], failures: [], stillRunning: [], vms: [], error: null, lock: null, notices: null,
   };
   /** @type {Emit} */
   const emit = (event) => { try { onEvent(event); } catch { /* a broken reporter must not stop deletes midway */ } };
@@ -183,6 +187,10 @@ export async function runExpiry(options) {
     }
   }
   const stateDir = options.stateDir ?? job.stateDir;
+  const notify = dryRun ? null : config.notify ?? null;
+  if (notify && !notify.secret) {
+    return finish(EXIT.CONFIG, { code: 'CONFIG_INVALID', message: 'notify: no secret (set env NOTIFY_SECRET or notify.secretFile; a library caller loads the config with notifySecret: true)' });
+  }
   const metricsFile = dryRun ? null : options.metricsFile ?? null;
   summary.counts.services = services.length;
   if (metricsFile !== null) {
@@ -236,8 +244,13 @@ export async function runExpiry(options) {
   });
   try {
     const deadline = started + job.maxRunMs;
-    const fatal = await expireAll({ config, services, scope, concurrency, perNode, dryRun, pve, read, clock, deadline, signal, emit, summary });
+    const notifier = notify
+      ? createNotifier({ settings: notify, openLedger: () => openJsonLedger(stateDir), emit: (message) => emit({ type: 'warning', message }) })
+      : null;
+    const fatal = await expireAll({ config, services, scope, concurrency, perNode, dryRun, pve, read, clock, deadline, signal, emit, summary, notifier });
     summary.clock = clock.info();
+    // After every delete of the run: a slow receiver costs at most notify.budgetMs, and never a delete.
+    if (notifier) summary.notices = await notifier.flush({ signal });
     return finish(fatal ? fatal.exitCode : EXIT.OK, fatal ? fatal.error : null);
   } catch (err) {
     // A bug, not an operational problem: still release the lock and leave a
@@ -366,7 +379,7 @@ function record(summary, r, emit) {
  * @returns {Promise<VmResult>}
  */
 async function expireVm(ctx, service, resource) {
-  const { config, pve, read, clock, dryRun, deadline, signal, emit } = ctx;
+  const { config, pve, read, clock, dryRun, deadline, signal, emit, notifier } = ctx;
   const node = String(resource.node);
   const result = vmBase(service, node);
   /**
@@ -412,7 +425,7 @@ async function expireVm(ctx, service, resource) {
     // (The list passed the core's checks above, so it is an array of entries.)
     const deleting = new Set(/** @type {{name: string, snapstate?: string}[]} */ (snapshots)
       .filter((s) => s.snapstate === 'delete').map((s) => s.name));
-    return { ...expiry, stuck: deleting };
+    return { ...expiry, stuck: deleting, inputs: { vmStatus, snapshots, now } };
   };
 
   let first;
@@ -420,6 +433,21 @@ async function expireVm(ctx, service, resource) {
     first = await plan();
   } catch (err) {
     return fail(null, err);
+  }
+  /** @type {Map<string, import('./notify.mjs').SnapshotRow>} */
+  const rows = new Map();
+  if (notifier) {
+    try {
+      // The countdowns the customer sees, from the same data the plan used.
+      const { vmStatus, snapshots, now } = first.inputs;
+      for (const row of core.snapshotPage(policy, vmStatus, snapshots, now).rows) {
+        if (!row.managed) continue;
+        rows.set(row.name, row);
+        notifier.seen(service, service.vmid, row);
+      }
+    } catch (err) {
+      emit({ type: 'warning', message: `${service.id}: no notices for this VM this run: ${/** @type {Thrown} */ (err)?.message ?? err}` });
+    }
   }
   for (const s of first.skipped) {
     const stuck = first.stuck.has(s.name);
@@ -481,6 +509,8 @@ async function expireVm(ctx, service, resource) {
     }
     if (outcome.state === 'ok') {
       result.deleted.push(name);
+      const row = rows.get(name);
+      if (notifier && row) notifier.removed(service, service.vmid, row);
       emit({ type: 'deleted', ...entryOf(service, node, name, 'DELETED', outcome.warnings ? `deleted ${name} (${outcome.message ?? 'with warnings'})` : `deleted ${name}`, { upid }) });
     } else if (outcome.state === 'failed') {
       fail(name, { code: 'TASK_FAILED', message: `Proxmox could not delete ${name}: ${outcome.message ?? 'task failed'}` });

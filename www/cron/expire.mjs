@@ -29,7 +29,8 @@ Options:
   --help             this text
 
 The token secret comes from env PVE_TOKEN_SECRET or pve.tokenSecretFile;
-env PVE_URL and PVE_TOKEN_ID override pve.url and pve.tokenId.
+env PVE_URL and PVE_TOKEN_ID override pve.url and pve.tokenId. With a notify
+section, the notice secret comes from env NOTIFY_SECRET or notify.secretFile.
 
 Exit codes: 0 all good; 1 some VM or delete failed, or a delete is still
 running; 2 config or command-line error (nothing was sent to Proxmox);
@@ -100,7 +101,7 @@ async function main() {
   };
   let config;
   try {
-    config = await loadConfig(configPath);
+    config = await loadConfig(configPath, { notifySecret: true });
   } catch (err) {
     // A ConfigError, or whatever else reading the file threw.
     const e = /** @type {{code?: string, message: string, details?: object}} */ (err);

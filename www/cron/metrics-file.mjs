@@ -107,5 +107,27 @@ export function jobMetrics(summary) {
     },
     gauge('vms', 'VMs the last run checked.', c.vms),
     gauge('vms_missing', 'Services whose VM the last run did not find in the cluster.', c.missing),
+    ...noticeFamilies(summary.notices),
   ]);
+}
+
+/**
+ * Notices of the last run by result, and those waiting for a retry; absent
+ * when notify is not configured.
+ * @param {import('./notify.mjs').NoticeReport|null} notices
+ * @returns {import('../prometheus-text.mjs').Family[]}
+ */
+function noticeFamilies(notices) {
+  if (!notices) return [];
+  /** @type {[string, number][]} */
+  const results = [['sent', notices.sent], ['failed', notices.failed], ['given-up', notices.givenUp], ['deferred', notices.deferred]];
+  return [
+    {
+      name: `${PREFIX}notices`, type: 'gauge',
+      help: 'Notices to the host in the last run by result: failed ones are retried on later runs, given-up ones are not, deferred ones did not fit the time budget.',
+      samples: results.map(([result, value]) => ({ labels: { result }, value })),
+    },
+    { name: `${PREFIX}notices_pending`, type: 'gauge', help: 'Notices waiting for a retry after the last run.', samples: [{ value: notices.pending }] },
+    { name: `${PREFIX}notices_ledger_ok`, type: 'gauge', help: '0 when the last run could not use the notice ledger (nothing was sent), else 1.', samples: [{ value: notices.error ? 0 : 1 }] },
+  ];
 }

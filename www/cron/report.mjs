@@ -65,6 +65,11 @@ export function createReporter({ json, dryRun, out = process.stdout, err = proce
       lines.write(`${new Date().toISOString()} ${summary.dryRun ? 'dry run ' : ''}done in ${(summary.durationMs / 1000).toFixed(1)} s: `
         + `${summary.dryRun ? `${c.wouldDelete} would be deleted` : `${c.deleted} deleted`}, ${c.skipped} skipped, ${c.stuck} stuck, ${c.failed} failed, `
         + `${c.stillRunning} still running, ${c.missing} VM(s) missing; exit ${summary.exitCode}\n`);
+      const n = summary.notices;
+      if (n) {
+        lines.write(`${new Date().toISOString()} notices: ${n.sent} sent, ${n.failed} failed (retried later), ${n.givenUp} given up, `
+          + `${n.deferred} deferred, ${n.pending} pending${n.error ? `; ${n.error.message} [${n.error.code}]` : ''}\n`);
+      }
       if (json) out.write(`${JSON.stringify(summary, null, 2)}\n`);
     },
   };

@@ -306,6 +306,7 @@ export function createHostApi(deps) {
       keyName = keyOf(req);
       if (keyName === null) {
         // Only wrong keys count, so a valid key is never refused by this limit.
+        // Awaited: the limiter and the sessions may live in a database.
         const wait = await wrongKeyLimiter.retryAfter(ip);
         if (wait > 0) {
           res.setHeader('Retry-After', String(wait));

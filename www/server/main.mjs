@@ -109,6 +109,10 @@ async function main() {
   cleanups.unshift(() => (draining ? panel.drain(DRAIN_MS) : panel.close()));
 
   const lines = [`pve-snapshots panel: ${panel.url}${args.basePath}/`];
+  if (config.hostApi) {
+    lines.push(`  host API: ${panel.url}${args.basePath}/host/v1 (${config.hostApi.keys.length} key(s): ${config.hostApi.keys.map((k) => k.name).join(', ')}); `
+      + `sign-on links from ${config.hostApi.publicUrl}`);
+  }
   if (demo) {
     lines.push('  demo mode: Proxmox VE simulator in this process (set PVE_URL for a real cluster)');
     for (const [user, password] of DEMO_LOGINS) lines.push(`  demo login: ${user} / ${password}`);
