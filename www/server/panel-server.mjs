@@ -15,7 +15,7 @@ import { createStaticFiles } from './static-files.mjs';
 import { createApi } from './api-routes.mjs';
 import { openStore } from '../store/index.mjs';
 import { createDirectory } from './directory.mjs';
-import { createHostRegistry } from './host-registry.mjs';
+import { createStoreHostRegistry } from '../store/host-store.mjs';
 import { createHostApi } from './host-api.mjs';
 
 /**
@@ -95,13 +95,14 @@ export async function startPanelServer(options) {
   checkFrameAncestors(frameAncestors);
   const csp = contentSecurityPolicy(frameAncestors);
   const cookiePath = basePath || '/';
-  const registry = config.hostApi
-    ? options.registry ?? createHostRegistry({ reservedVmids: config.services.map((s) => Number(s.vmid)) })
-    : null;
-  const directory = createDirectory(createCustomerDirectory(config), registry);
   const secret = config.pve?.tokenSecret;
   const ownStore = options.store ? null : await openStore({ memory: true });
   const store = options.store ?? /** @type {import('../store/index.mjs').Store} */ (ownStore);
+  // What the host pushed lives in the store beside sessions and tasks.
+  const registry = config.hostApi
+    ? options.registry ?? createStoreHostRegistry({ store, reservedVmids: config.services.map((s) => Number(s.vmid)) })
+    : null;
+  const directory = createDirectory(createCustomerDirectory(config), registry);
   const sessions = createSessionStore({ store, now, idleMs: sessionIdleMs });
   const tasks = createTaskRegistry({ store, now });
   const resolver = createNodeResolver({ pve, core, now });

@@ -4,6 +4,8 @@
 // SQL is shared where both engines accept it; `sqlite` / `postgres` hold the
 // text where they differ (identity columns, integer widths).
 
+import { HOST_MIGRATION } from './host-migrations.mjs';
+
 /**
  * @typedef {{version: number, name: string, sql?: string, sqlite?: string, postgres?: string}} Migration
  */
@@ -134,6 +136,7 @@ export const MIGRATIONS = [
       CREATE INDEX audit_actor ON audit_log (actor_id, at);
     `,
   },
+  HOST_MIGRATION,
 ];
 
 /** The schema version this code writes and reads. */
