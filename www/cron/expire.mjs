@@ -4,6 +4,8 @@
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../config.mjs';
 import { createReporter } from './report.mjs';
+import { addHostServices } from './host-services.mjs';
+import { storeOptionsFrom } from '../store/index.mjs';
 
 const EXIT_CONFIG = 2;
 
@@ -21,6 +23,8 @@ Options:
   --concurrency N    VMs handled at once overall (default: job.concurrency, 8)
   --per-node N       VMs handled at once per node (default: job.perNode, 2)
   --state-dir DIR    lock file and last-run.json (default: job.stateDir)
+  --data-dir DIR     the panel's store, for a billing panel's services (with
+                     hostApi; default /var/lib/pve-snapshots; env DATABASE_URL wins)
   --json             print a JSON summary on stdout (progress goes to stderr)
   --metrics-file PATH  after the run, write its figures for node_exporter's
                      textfile collector to PATH (a *.prom file; not for --dry-run)
@@ -71,6 +75,7 @@ async function main() {
       options: {
         config: { type: 'string' }, 'dry-run': { type: 'boolean' }, service: { type: 'string' }, node: { type: 'string' },
         concurrency: { type: 'string' }, 'per-node': { type: 'string' }, 'state-dir': { type: 'string' }, 'metrics-file': { type: 'string' },
+        'data-dir': { type: 'string' },
         json: { type: 'boolean' }, now: { type: 'string' }, help: { type: 'boolean', short: 'h' },
       },
     }).values;
@@ -106,6 +111,14 @@ async function main() {
     // A ConfigError, or whatever else reading the file threw.
     const e = /** @type {{code?: string, message: string, details?: object}} */ (err);
     return stopEarly(e.code ?? 'CONFIG_INVALID', `config error: ${e.message}`, e.details);
+  }
+  if (config.hostApi) {
+    // Behind a billing panel its services are in the store, not the file.
+    try {
+      await addHostServices(config, storeOptionsFrom({ dataDir: args['data-dir'] }));
+    } catch (err) {
+      return stopEarly('STORE_UNAVAILABLE', `cannot read the billing panel's services from the store: ${/** @type {Error} */ (err).message}`);
+    }
   }
   let runExpiry;
   try {
