@@ -15,6 +15,7 @@ import { createApi } from './api-routes.mjs';
 import { createDirectory } from './directory.mjs';
 import { createHostRegistry } from './host-registry.mjs';
 import { createHostApi } from './host-api.mjs';
+import { createServerMetrics, countLogged, customerApiOutcome } from './metrics.mjs';
 
 /**
  * @typedef {{loginFailures?: number, loginFailuresPerIp?: number, loginWindowMs?: number, actions?: number,
@@ -67,13 +68,14 @@ function defaultLog(event, fields) {
 /**
  * Starts the panel server. Resolves once it listens.
  * @param {PanelServerOptions} options
- * @returns {Promise<{url: string, server: import('node:http').Server, close(): Promise<void>}>}
+ * @returns {Promise<{url: string, server: import('node:http').Server,
+ *   metrics: ReturnType<typeof createServerMetrics>, close(): Promise<void>}>}  `metrics` is served by main.mjs on --metrics-listen
  */
 export async function startPanelServer(options) {
   const {
-    config, pve, port = 0, host = '127.0.0.1', now = Date.now, tls, trustProxy = false, limits = {},
+    config, pve: untimedPve, port = 0, host = '127.0.0.1', now = Date.now, tls, trustProxy = false, limits = {},
     bodyLimit = 16 * 1024, taskTimeoutMs = 10 * 60_000, taskIntervalMs = 500, sessionIdleMs = 30 * 60_000,
-    log = defaultLog, basePath = '', frameAncestors = "'self'",
+    log: writeLog = defaultLog, basePath = '', frameAncestors = "'self'",
   } = options;
   checkBasePath(basePath);
   checkFrameAncestors(frameAncestors);
@@ -85,6 +87,13 @@ export async function startPanelServer(options) {
   const directory = createDirectory(createCustomerDirectory(config), registry);
   const secret = config.pve?.tokenSecret;
   const sessions = createSessionStore({ now, idleMs: sessionIdleMs });
+  const metrics = createServerMetrics({ activeSessions: () => sessions.size });
+  const pve = metrics.instrumentPve(untimedPve);
+  /** @type {(event: string, fields: object) => void} */
+  const log = (event, fields) => {
+    countLogged(metrics, event, /** @type {Record<string, unknown>} */ (fields));
+    writeLog(event, fields);
+  };
   const tasks = createTaskRegistry({ now });
   const resolver = createNodeResolver({ pve, core, now });
   const actions = createSnapshotActions({ pve, core, resolver, tasks, now, taskTimeoutMs, taskIntervalMs, log });
@@ -170,6 +179,10 @@ export async function startPanelServer(options) {
       }
       if (segments[0] === 'api') {
         res.setHeader('Cache-Control', 'no-store');
+        res.once('finish', () => {
+          const counted = customerApiOutcome(req.method, segments.slice(1), res.statusCode);
+          if (counted) metrics.action(counted.action, counted.outcome);
+        });
         await api(req, res, segments.slice(1));
         return;
       }
@@ -209,6 +222,7 @@ export async function startPanelServer(options) {
   return {
     url,
     server,
+    metrics,
     close() {
       closing ??= (async () => {
         const closed = new Promise((resolve) => server.close(() => resolve(undefined)));
