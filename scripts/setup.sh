@@ -39,6 +39,19 @@ if [ ! -d node_modules/binaryen ] || [ ! -d node_modules/playwright-core ] || [ 
   say "installing npm packages"
   npm ci --no-audit --no-fund
 fi
+# The native module of better-sqlite3 builds from source when no prebuilt
+# binary can be fetched; a failed build leaves a package that cannot load.
+if ! node -e "new (require('better-sqlite3'))(':memory:').close()" 2>/dev/null; then
+  say "building better-sqlite3's native module"
+  npm rebuild better-sqlite3
+fi
+# The store tests start a throwaway PostgreSQL cluster (initdb, pg_ctl).
+if ! compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null; then
+  say "installing PostgreSQL from Debian"
+  sudo_=""; [ "$(id -u)" = 0 ] || sudo_=sudo
+  $sudo_ apt-get update -q
+  DEBIAN_FRONTEND=noninteractive $sudo_ apt-get install -y -q postgresql
+fi
 need_browser=; need_promtool=
 if [ -n "$want_browser" ] && { [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ]; }; then need_browser=1; fi
 if [ -n "$want_promtool" ] && ! command -v promtool >/dev/null; then need_promtool=1; fi

@@ -16,13 +16,24 @@ let mounted = null;
 /** @type {{username: string, displayName?: string} | null} */
 let user = null;
 
+// While the panel's database is away the session cannot be checked; that is
+// not a sign-out: say so and try again.
+const STORE_RETRY_MS = 5000;
+
 await init();
 window.addEventListener('hashchange', route);
-try {
-  const s = await api.session();
-  signedIn(s.user, s.csrfToken);
-} catch {
-  showLogin();
+await start();
+
+async function start() {
+  try {
+    const s = await api.session();
+    signedIn(s.user, s.csrfToken);
+  } catch (err) {
+    if (/** @type {any} */ (err)?.code !== 'STORE_UNAVAILABLE') return showLogin();
+    replaceChildren(main, h('section', { class: 'card' },
+      h('p', { class: 'alert', role: 'alert', 'data-role': 'unavailable' }, friendlyMessage('STORE_UNAVAILABLE'))));
+    setTimeout(start, STORE_RETRY_MS);
+  }
 }
 
 /**
@@ -106,6 +117,9 @@ async function showServices() {
     if (services.length === 1 && !location.hash) location.hash = `#/services/${encodeURIComponent(services[0].id)}`;
   } catch (err) {
     handleError(err, list);
+    if (/** @type {any} */ (err)?.code === 'STORE_UNAVAILABLE') {
+      setTimeout(() => { if (user && !/^#\/services\//.test(location.hash) && main.contains(list)) showServices(); }, STORE_RETRY_MS);
+    }
   }
 }
 

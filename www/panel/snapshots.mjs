@@ -23,6 +23,7 @@ import { blockedReason, friendlyMessage, taskMessage } from './wording.mjs';
  * @property {SnapshotCore} core the initialised wasm package
  * @property {() => void} [onSessionEnded] called when the API says the session is gone
  * @property {number} [pollIntervalMs] how often a running task is polled (default 1000)
+ * @property {number} [storeRetryMs] how soon the list is loaded again after the panel's database was unavailable (default 5000)
  * @property {number} [refreshIntervalMs] how often the list is re-read in the background (default 15000)
  */
 
@@ -44,7 +45,7 @@ const BUTTON_PROGRESS = { create: 'Creating snapshot…', rollback: 'Rolling bac
  * @param {MountOptions} options
  * @returns {SnapshotsHandle}
  */
-export function mountSnapshots(element, { apiBase = '/api', serviceId, csrfToken, core, onSessionEnded, pollIntervalMs = 1000, refreshIntervalMs = 15000 }) {
+export function mountSnapshots(element, { apiBase = '/api', serviceId, csrfToken, core, onSessionEnded, pollIntervalMs = 1000, refreshIntervalMs = 15000, storeRetryMs = 5000 }) {
   const api = new PanelApi({ apiBase, csrfToken });
   const uid = `snap-${Math.random().toString(36).slice(2, 8)}`;
 
@@ -140,11 +141,19 @@ export function mountSnapshots(element, { apiBase = '/api', serviceId, csrfToken
     return data.suspended ? readOnly(page) : page;
   }
 
+  /** Set while the panel's database is away: the list is retried, the customer stays signed in. */
+  /** @type {ReturnType<typeof setTimeout> | undefined} */
+  let storeRetry;
+
   async function refresh() {
     card.setAttribute('aria-busy', 'true');
     try {
       data = await api.snapshots(serviceId);
       if (destroyed) return;
+      if (storeRetry !== undefined) {
+        storeRetry = undefined;
+        clearError();
+      }
       if (data.activeTask && !task) follow(data.activeTask);
       // A background refresh that changes nothing visible must not rebuild
       // the rows: that would throw away keyboard focus.
@@ -154,6 +163,10 @@ export function mountSnapshots(element, { apiBase = '/api', serviceId, csrfToken
     } catch (err) {
       if (destroyed) return;
       showError(err, 'The snapshots could not be loaded.');
+      if (/** @type {any} */ (err)?.code === 'STORE_UNAVAILABLE') {
+        clearTimeout(storeRetry);
+        storeRetry = setTimeout(refresh, storeRetryMs);
+      }
     } finally {
       card.setAttribute('aria-busy', 'false');
     }
@@ -473,6 +486,7 @@ export function mountSnapshots(element, { apiBase = '/api', serviceId, csrfToken
       destroyed = true;
       clearInterval(timer);
       clearInterval(refresher);
+      clearTimeout(storeRetry);
       document.removeEventListener('visibilitychange', onVisible);
       replaceChildren(element);
     },

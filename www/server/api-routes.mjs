@@ -23,6 +23,7 @@ const split = (pattern) => pattern.split('/');
  *   sessions: ReturnType<typeof import('./sessions.mjs').createSessionStore>,
  *   actions: ReturnType<typeof import('./snapshot-actions.mjs').createSnapshotActions>,
  *   tasks: ReturnType<typeof import('./task-registry.mjs').createTaskRegistry>,
+ *   store: import('../store/index.mjs').Store,
  *   loginLimiter: ReturnType<typeof import('./rate-limiter.mjs').createRateLimiter>,
  *   loginIpLimiter: ReturnType<typeof import('./rate-limiter.mjs').createRateLimiter>,
  *   actionLimiter: ReturnType<typeof import('./rate-limiter.mjs').createRateLimiter>,
@@ -31,7 +32,7 @@ const split = (pattern) => pattern.split('/');
  * @returns {(req: import('node:http').IncomingMessage, res: import('node:http').ServerResponse, segments: string[]) => Promise<void>}
  */
 export function createApi(deps) {
-  const { core, directory, sessions, actions, tasks, loginLimiter, loginIpLimiter, actionLimiter, now, bodyLimit } = deps;
+  const { core, directory, sessions, actions, tasks, store, loginLimiter, loginIpLimiter, actionLimiter, now, bodyLimit } = deps;
 
   /** @param {Session} session */
   const userOf = async (session) => {
@@ -93,15 +94,40 @@ export function createApi(deps) {
   }
 
   /** @param {Ctx} ctx */
-  function countAction(ctx) {
-    const key = /** @type {Session} */ (ctx.session).username;
-    const wait = actionLimiter.retryAfter(key);
+  async function countAction(ctx) {
+    const wait = await actionLimiter.take(/** @type {Session} */ (ctx.session).username);
     if (wait > 0) {
       ctx.res.setHeader('Retry-After', String(wait));
       throw new ApiError('RATE_LIMITED', `too many snapshot actions; try again in ${wait} s`, { retryAfterSeconds: wait });
     }
-    actionLimiter.hit(key);
   }
+
+  /**
+   * An action handler whose refusals go to the audit log with their code
+   * (accepted actions and their outcomes are recorded with the task). When
+   * the store itself failed there is nowhere to write it.
+   * @param {'create'|'rollback'|'remove'} action
+   * @param {Handler} handler
+   * @returns {Handler}
+   */
+  const audited = (action, handler) => async (ctx) => {
+    try {
+      await handler(ctx);
+    } catch (err) {
+      const e = /** @type {{code?: unknown, message?: unknown}} */ (err);
+      if (e?.code !== 'STORE_UNAVAILABLE') {
+        const service = await directory.service(/** @type {Session} */ (ctx.session).username, ctx.params.id).catch(() => undefined);
+        let snapshot = null;
+        try { snapshot = ctx.params.name === undefined ? null : decodeURIComponent(ctx.params.name).slice(0, 100); } catch { /* recorded without it */ }
+        await store.audit({
+          actorKind: 'customer', actorId: /** @type {Session} */ (ctx.session).username, serviceId: ctx.params.id.slice(0, 100),
+          vmid: service?.vmid ?? null, action, snapshot, outcome: 'refused',
+          code: typeof e?.code === 'string' ? e.code : 'INTERNAL', message: typeof e?.message === 'string' ? e.message.slice(0, 500) : null,
+        }, now()).catch(() => {});
+      }
+      throw err;
+    }
+  };
 
   /**
    * @param {Ctx} ctx
@@ -126,7 +152,7 @@ export function createApi(deps) {
           const key = `${ip}\n${username.toLowerCase()}`;
           // Per IP+username stops guessing one password; per IP alone stops
           // trying one password against many usernames.
-          const wait = Math.max(loginLimiter.retryAfter(key), loginIpLimiter.retryAfter(ip));
+          const wait = Math.max(await loginLimiter.retryAfter(key), await loginIpLimiter.retryAfter(ip));
           if (wait > 0) {
             ctx.res.setHeader('Retry-After', String(wait));
             throw new ApiError('RATE_LIMITED', `too many failed sign-in attempts; try again in ${wait} s`, { retryAfterSeconds: wait });
@@ -134,13 +160,13 @@ export function createApi(deps) {
           const customer = await directory.customer(username);
           const ok = await verifyPassword(password, customer?.passwordHash);
           if (!ok || !customer) {
-            loginLimiter.hit(key);
-            loginIpLimiter.hit(ip);
+            await loginLimiter.hit(key);
+            await loginIpLimiter.hit(ip);
             throw new ApiError('INVALID_CREDENTIALS', 'wrong username or password');
           }
-          loginLimiter.reset(key);
-          sessions.destroy(readCookie(ctx.req.headers.cookie, 'sid'));
-          const session = sessions.create(customer.username);
+          await loginLimiter.reset(key);
+          await sessions.destroy(readCookie(ctx.req.headers.cookie, 'sid'));
+          const session = await sessions.create(customer.username);
           sendJson(ctx.res, 200, { user: await userOf(session), csrfToken: session.csrfToken }, {
             // No Max-Age: the cookie ends with the browser session; the server ends it earlier when idle.
             'Set-Cookie': sessionCookie(session.id, { secure: deps.isSecure(ctx.req), path: deps.cookiePath }),
@@ -154,7 +180,7 @@ export function createApi(deps) {
       methods: {
         async POST(ctx) {
           await readJsonBody(ctx.req, { limit: bodyLimit });
-          sessions.destroy(/** @type {Session} */ (ctx.session).id);
+          await sessions.destroy(/** @type {Session} */ (ctx.session).id);
           sendJson(ctx.res, 204, undefined, {
             'Set-Cookie': sessionCookie('', { secure: deps.isSecure(ctx.req), maxAgeSeconds: 0, path: deps.cookiePath }),
           });
@@ -196,43 +222,43 @@ export function createApi(deps) {
             vmStatus,
             snapshots,
             serverTime: now(),
-            activeTask: actions.activeTask(/** @type {Session} */ (ctx.session).username, service),
+            activeTask: await actions.activeTask(/** @type {Session} */ (ctx.session).username, service),
           });
         },
-        async POST(ctx) {
-          countAction(ctx);
+        POST: audited('create', async (ctx) => {
+          await countAction(ctx);
           const raw = await readJsonBody(ctx.req, { limit: bodyLimit });
           const service = await ownActiveService(ctx);
           const { description, includeRam } = parseBody(createBody, raw);
           await startAction(ctx, { kind: 'create', input: { description, includeRam } }, service);
-        },
+        }),
       },
     },
     {
       pattern: split('services/:id/snapshots/:name'),
       auth: true,
       methods: {
-        async DELETE(ctx) {
-          countAction(ctx);
+        DELETE: audited('remove', async (ctx) => {
+          await countAction(ctx);
           const raw = await readJsonBody(ctx.req, { limit: bodyLimit });
           const service = await ownActiveService(ctx);
           parseBody(removeBody, raw);
           await startAction(ctx, { kind: 'remove', name: await checkedName(ctx, service) }, service);
-        },
+        }),
       },
     },
     {
       pattern: split('services/:id/snapshots/:name/rollback'),
       auth: true,
       methods: {
-        async POST(ctx) {
-          countAction(ctx);
+        POST: audited('rollback', async (ctx) => {
+          await countAction(ctx);
           const raw = await readJsonBody(ctx.req, { limit: bodyLimit });
           const service = await ownActiveService(ctx);
           const { start } = parseBody(rollbackBody, raw);
           const name = await checkedName(ctx, service);
           await startAction(ctx, { kind: 'rollback', name, input: { start } }, service);
-        },
+        }),
       },
     },
     {
@@ -241,9 +267,9 @@ export function createApi(deps) {
       methods: {
         async GET(ctx) {
           const service = await ownService(ctx);
-          const task = tasks.find(ctx.params.taskId, /** @type {Session} */ (ctx.session).username, service.id);
-          if (!task) throw new ApiError('NOT_FOUND', 'no such task');
-          await actions.refresh(task);
+          const found = await tasks.find(ctx.params.taskId, /** @type {Session} */ (ctx.session).username, service.id);
+          if (!found) throw new ApiError('NOT_FOUND', 'no such task');
+          const task = await actions.refresh(found);
           sendJson(ctx.res, 200, { task: publicTask(task) });
         },
       },
@@ -298,7 +324,7 @@ export function createApi(deps) {
     /** @type {Ctx} */
     const ctx = { req, res, params: found.params, session: null };
     if (found.route.auth) {
-      ctx.session = sessions.get(readCookie(req.headers.cookie, 'sid'));
+      ctx.session = await sessions.get(readCookie(req.headers.cookie, 'sid'));
       if (!ctx.session) throw new ApiError('UNAUTHENTICATED', 'sign in first');
       if (unsafe && !csrfMatches(ctx.session, req.headers['x-csrf-token'])) {
         throw new ApiError('CSRF_FAILED', 'missing or wrong X-CSRF-Token header');

@@ -102,6 +102,8 @@ export function errorResponse(err) {
     return { status: 500, body: { error: { code: 'INTERNAL', message: 'internal server error' } } };
   }
   if (code.startsWith('PVE_')) return { status, body: { error: pveError(code, /** @type {any} */ (e)) } };
+  // The store's own message names the database (file, host): for the log only.
+  if (e.name === 'StoreError') return { status, body: { error: { code, message: "the panel's database cannot be reached; nothing was sent to Proxmox" } } };
   /** @type {{code: string, message: string, details?: unknown}} */
   const error = { code, message: typeof e.message === 'string' ? e.message : code };
   if (e.details !== undefined && e.details !== null) error.details = e.details;

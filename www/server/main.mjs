@@ -1,8 +1,13 @@
 #!/usr/bin/env node
-// Entry point of the panel: `node www/server/main.mjs [--config FILE] [--port 8080] [--host 127.0.0.1]`.
+// Entry point of the panel: `node www/server/main.mjs [--config FILE] [--data-dir DIR] [--port 8080] [--host 127.0.0.1]`.
 // Without PVE_URL it runs against the in-process simulator (demo seed, random
-// token secret) so a newcomer can sign in right away; with PVE_URL (and
-// PVE_TOKEN_SECRET or pve.tokenSecretFile) it talks to the real cluster.
+// token secret, a fresh temporary data directory) so a newcomer can sign in
+// right away; with PVE_URL (and PVE_TOKEN_SECRET or pve.tokenSecretFile) it
+// talks to the real cluster. The store: env DATABASE_URL (PostgreSQL), else
+// the SQLite file in --data-dir (default /var/lib/pve-snapshots).
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { readFile } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
@@ -11,19 +16,25 @@ import { loadConfig } from '../config.mjs';
 import { createPveClient } from '../pve/client.mjs';
 import { startPanelServer } from './panel-server.mjs';
 import { parseListen, startMetricsServer } from './metrics.mjs';
+import { openStore, storeOptionsFrom, describeStore, maskUrl } from '../store/index.mjs';
+import { redactSecret, urlPassword } from '../store/errors.mjs';
 
 const DEMO_CONFIG = fileURLToPath(new URL('./demo-config.json', import.meta.url));
 const DEMO_LOGINS = [['alice', 'alice-demo'], ['bob', 'bob-demo']];
-const USAGE = 'usage: node www/server/main.mjs [--config FILE] [--port 8080] [--host 127.0.0.1] [--trust-proxy]\n'
+const USAGE = 'usage: node www/server/main.mjs [--config FILE] [--data-dir DIR] [--port 8080] [--host 127.0.0.1] [--trust-proxy]\n'
   + '                                     [--tls-cert FILE --tls-key FILE] [--base-path /snapshots]\n'
   + '                                     [--frame-ancestors "\'self\' https://billing.example.net"]\n'
   + '                                     [--metrics-listen 127.0.0.1:9464]   (Prometheus GET /metrics there)\n'
   + '  without PVE_URL: demo mode against the built-in Proxmox simulator\n'
-  + '  with PVE_URL and PVE_TOKEN_SECRET (or pve.tokenSecretFile): the real cluster, --config required\n';
+  + '  with PVE_URL and PVE_TOKEN_SECRET (or pve.tokenSecretFile): the real cluster, --config required\n'
+  + '  store: env DATABASE_URL (PostgreSQL), else DIR/pve-snapshots.db (SQLite; default DIR /var/lib/pve-snapshots,\n'
+  + '         in demo mode a fresh temporary directory)\n';
+// SIGTERM: how long running Proxmox tasks are still followed before exiting.
+const DRAIN_MS = 10_000;
 
 /**
  * @param {string[]} argv
- * @returns {{config?: string, port: number, host: string, trustProxy: boolean, tlsCert?: string, tlsKey?: string,
+ * @returns {{config?: string, dataDir?: string, port: number, host: string, trustProxy: boolean, tlsCert?: string, tlsKey?: string,
  *   basePath: string, frameAncestors: string, metricsListen: {host: string, port: number} | null}}
  */
 function parseCommandLine(argv) {
@@ -31,6 +42,7 @@ function parseCommandLine(argv) {
     args: argv,
     options: {
       config: { type: 'string' },
+      'data-dir': { type: 'string' },
       port: { type: 'string', default: '8080' },
       host: { type: 'string', default: '127.0.0.1' },
       'trust-proxy': { type: 'boolean', default: false },
@@ -59,7 +71,7 @@ function parseCommandLine(argv) {
   }
   return {
     metricsListen,
-    config: values.config, port, host: /** @type {string} */ (values.host), trustProxy: Boolean(values['trust-proxy']),
+    config: values.config, dataDir: values['data-dir'], port, host: /** @type {string} */ (values.host), trustProxy: Boolean(values['trust-proxy']),
     tlsCert: values['tls-cert'], tlsKey: values['tls-key'],
     basePath: /** @type {string} */ (values['base-path']), frameAncestors: /** @type {string} */ (values['frame-ancestors']),
   };
@@ -92,12 +104,18 @@ async function main() {
   });
   cleanups.push(() => pve.close());
   const tls = args.tlsCert && args.tlsKey ? { cert: await readFile(args.tlsCert), key: await readFile(args.tlsKey) } : undefined;
+  const storeOptions = storeOptionsFrom({
+    dataDir: args.dataDir ?? (demo && !process.env.DATABASE_URL ? await mkdtemp(join(tmpdir(), 'pve-snapshots-demo-')) : undefined),
+  });
+  const store = await openStore({ ...storeOptions, log: logLine });
+  cleanups.push(() => store.close());
   const panel = await startPanelServer({
     config, pve, port: args.port, host: args.host, trustProxy: args.trustProxy, tls, basePath: args.basePath,
-    frameAncestors: args.frameAncestors,
+    frameAncestors: args.frameAncestors, store, log: logLine,
     taskTimeoutMs: config.job?.taskTimeoutMs ?? 600_000,
   });
-  cleanups.unshift(() => panel.close());
+  let draining = false;
+  cleanups.unshift(() => (draining ? panel.drain(DRAIN_MS) : panel.close()));
 
   const lines = [`pve-snapshots panel: ${panel.url}${args.basePath}/`];
   if (args.metricsListen) {
@@ -115,21 +133,36 @@ async function main() {
   } else {
     lines.push(`  Proxmox VE: ${config.pve.url} as ${config.pve.tokenId}`);
   }
+  lines.push(`  store: ${describeStore(storeOptions)}`);
   process.stdout.write(`${lines.join('\n')}\n`);
 
   let stopping = false;
-  const stop = async () => {
+  /** @param {boolean} drain */
+  const stop = async (drain) => {
     if (stopping) return;
     stopping = true;
+    draining = drain;
     for (const fn of cleanups) await fn();
     process.exit(0);
   };
-  process.on('SIGINT', stop);
-  process.on('SIGTERM', stop);
+  process.on('SIGINT', () => stop(false));
+  process.on('SIGTERM', () => stop(true));
+}
+
+const dbSecret = process.env.DATABASE_URL ? urlPassword(process.env.DATABASE_URL) : null;
+
+/**
+ * The server's log line; nothing it prints may carry the database password.
+ * @param {string} event @param {object} fields
+ */
+function logLine(event, fields) {
+  const text = `${new Date().toISOString()} panel ${event} ${JSON.stringify(fields)}`;
+  process.stderr.write(`${redactSecret(text, dbSecret)}\n`);
 }
 
 main().catch((err) => {
-  process.stderr.write(`pve-snapshots panel: ${err?.code ? `${err.code}: ` : ''}${err?.message ?? err}\n`);
+  const text = `pve-snapshots panel: ${err?.code ? `${err.code}: ` : ''}${err?.message ?? err}`;
+  process.stderr.write(`${redactSecret(process.env.DATABASE_URL ? text.split(process.env.DATABASE_URL).join(maskUrl(process.env.DATABASE_URL)) : text, dbSecret)}\n`);
   if (err?.code === 'INVALID_INPUT' || err?.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') process.stderr.write(USAGE);
   process.exit(err?.code === 'CONFIG_INVALID' || err?.code === 'INVALID_INPUT' ? 2 : 1);
 });

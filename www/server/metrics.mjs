@@ -10,12 +10,16 @@ import { CONTENT_TYPE, createHistogram, renderMetrics } from '../prometheus-text
 export const ACTIONS = Object.freeze(['create', 'rollback', 'remove', 'expire', 'provision', 'suspend', 'unsuspend', 'terminate', 'sign-in']);
 export const OUTCOMES = Object.freeze(['accepted', 'refused', 'ok', 'failed', 'still-running']);
 
+// A store operation is one query or one short transaction: milliseconds on
+// SQLite, a network round trip or a few on PostgreSQL.
+const STORE_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 5];
+
 // Proxmox answers reads in milliseconds and writes (task starts) in well
 // under a second; the client's own timeout is 15 s by default.
 const PVE_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
 
 /**
- * @param {{activeSessions: () => number, now?: () => number}} options
+ * @param {{activeSessions: () => Promise<number>, now?: () => number}} options
  */
 export function createServerMetrics({ activeSessions, now = () => performance.now() }) {
   /** @type {Map<string, number>} */
@@ -25,6 +29,14 @@ export function createServerMetrics({ activeSessions, now = () => performance.no
     help: 'How long Proxmox VE requests took (retries included), by method and HTTP status class; "error" when no answer came.',
     buckets: PVE_BUCKETS, labelNames: ['method', 'status_class'],
   });
+
+  const storeDuration = createHistogram({
+    name: 'pve_snapshots_store_operation_duration_seconds',
+    help: 'How long the store\'s operations took, by operation and outcome (ok, error).',
+    buckets: STORE_BUCKETS, labelNames: ['operation', 'outcome'],
+  });
+  /** @type {Map<string, number>} */
+  const leases = new Map([['acquired', 0], ['taken-over', 0], ['busy', 0]]);
 
   return {
     /**
@@ -62,8 +74,45 @@ export function createServerMetrics({ activeSessions, now = () => performance.no
       return /** @type {P} */ (timed);
     },
 
-    /** The exposition. */
-    render() {
+    /**
+     * The same store, with every operation timed and lease acquisitions counted.
+     * @template {object} S
+     * @param {S} store
+     * @returns {S}
+     */
+    instrumentStore(store) {
+      const timed = Object.create(store);
+      for (const [name, fn] of Object.entries(store)) {
+        if (typeof fn !== 'function' || name === 'close') continue;
+        timed[name] = async (/** @type {unknown[]} */ ...args) => {
+          const start = now();
+          try {
+            const result = await fn(...args);
+            storeDuration.observe({ operation: name, outcome: 'ok' }, (now() - start) / 1000);
+            if (name === 'acquireLease') {
+              const r = /** @type {{acquired?: boolean, takenOverFrom?: string|null}} */ (result);
+              const key = !r?.acquired ? 'busy' : r.takenOverFrom ? 'taken-over' : 'acquired';
+              leases.set(key, (leases.get(key) ?? 0) + 1);
+            }
+            return result;
+          } catch (err) {
+            storeDuration.observe({ operation: name, outcome: 'error' }, (now() - start) / 1000);
+            throw err;
+          }
+        };
+      }
+      return /** @type {S} */ (timed);
+    },
+
+    /** The exposition; the session count is asked of the store now. */
+    async render() {
+      /** @type {number|null} */
+      let sessions = null;
+      try {
+        sessions = await activeSessions();
+      } catch {
+        // The store is away: say so rather than fail the scrape.
+      }
       return renderMetrics([
         {
           name: 'pve_snapshots_actions_total', type: 'counter',
@@ -74,7 +123,17 @@ export function createServerMetrics({ activeSessions, now = () => performance.no
           }),
         },
         pveDuration.family(),
-        { name: 'pve_snapshots_active_sessions', type: 'gauge', help: 'Signed-in customer sessions that have not ended.', samples: [{ value: activeSessions() }] },
+        {
+          name: 'pve_snapshots_active_sessions', type: 'gauge', help: 'Signed-in customer sessions that have not ended.',
+          samples: sessions === null ? [] : [{ value: sessions }],
+        },
+        { name: 'pve_snapshots_store_up', type: 'gauge', help: '1 when the store answered this scrape\'s query, else 0.', samples: [{ value: sessions === null ? 0 : 1 }] },
+        storeDuration.family(),
+        {
+          name: 'pve_snapshots_lease_acquisitions_total', type: 'counter',
+          help: 'Attempts to take a VM\'s action lease: acquired, taken-over (the holder stopped renewing it) or busy (another action holds it; refused, nothing waits).',
+          samples: [...leases].map(([result, value]) => ({ labels: { result }, value })),
+        },
       ]);
     },
   };
@@ -101,7 +160,7 @@ export function parseListen(text) {
  * @returns {Promise<{url: string, close(): Promise<void>}>}
  */
 export async function startMetricsServer({ metrics, host, port }) {
-  const server = http.createServer((req, res) => {
+  const server = http.createServer(async (req, res) => {
     res.setHeader('X-Content-Type-Options', 'nosniff');
     res.setHeader('Cache-Control', 'no-store');
     const path = (req.url ?? '').split('?')[0];
@@ -113,7 +172,7 @@ export async function startMetricsServer({ metrics, host, port }) {
       res.writeHead(405, { Allow: 'GET, HEAD', 'Content-Type': 'text/plain; charset=utf-8' }).end('method not allowed\n');
       return;
     }
-    const body = metrics.render();
+    const body = await metrics.render();
     res.writeHead(200, { 'Content-Type': CONTENT_TYPE, 'Content-Length': Buffer.byteLength(body) });
     res.end(req.method === 'HEAD' ? undefined : body);
   });

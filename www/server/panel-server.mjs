@@ -1,6 +1,7 @@
 // The panel's HTTP server: static page + wasm package, and the JSON API.
 // `startPanelServer` is what main.mjs runs and what the tests start.
 import http from 'node:http';
+import { randomBytes } from 'node:crypto';
 import https from 'node:https';
 import * as core from '../core.mjs';
 import { ApiError, contentSecurityPolicy, errorResponse, sendJson, setSecurityHeaders } from './http-io.mjs';
@@ -12,6 +13,7 @@ import { createSnapshotActions } from './snapshot-actions.mjs';
 import { createCustomerDirectory } from './customer-directory.mjs';
 import { createStaticFiles } from './static-files.mjs';
 import { createApi } from './api-routes.mjs';
+import { openStore } from '../store/index.mjs';
 import { createDirectory } from './directory.mjs';
 import { createHostRegistry } from './host-registry.mjs';
 import { createHostApi } from './host-api.mjs';
@@ -30,8 +32,13 @@ import { createServerMetrics, countLogged, customerApiOutcome } from './metrics.
  *   tls?: {key: string | Buffer, cert: string | Buffer}, trustProxy?: boolean,
  *   limits?: Limits, bodyLimit?: number, taskTimeoutMs?: number, taskIntervalMs?: number,
  *   sessionIdleMs?: number, panelDir?: string, pkgDir?: string, basePath?: string, frameAncestors?: string,
+ *   store?: import('../store/index.mjs').Store, leaseTtlMs?: number, instanceId?: string,
  *   log?: (event: string, fields: object) => void
  * }} PanelServerOptions
+ *   `store`: where sessions, counters, leases, tasks and the audit log live
+ *   (default: a private in-memory SQLite store, gone with the server; the
+ *   caller that passes a store closes it). `leaseTtlMs`: how long after its
+ *   last renewal another instance may take over a VM's lease (10–60 s).
  */
 
 const BASE_PATH = /^(\/[A-Za-z0-9._~-]+)+$/;
@@ -65,18 +72,27 @@ function defaultLog(event, fields) {
   process.stderr.write(`${new Date().toISOString()} panel ${event} ${JSON.stringify(fields)}\n`);
 }
 
+// The old rows the store keeps: ended tasks, expired sessions, old counts.
+const CHORE_MS = 60_000;
+const RATE_RETAIN_MS = 3_600_000;
+
 /**
  * Starts the panel server. Resolves once it listens.
  * @param {PanelServerOptions} options
- * @returns {Promise<{url: string, server: import('node:http').Server,
- *   metrics: ReturnType<typeof createServerMetrics>, close(): Promise<void>}>}  `metrics` is served by main.mjs on --metrics-listen
+ * @returns {Promise<{url: string, server: import('node:http').Server, instanceId: string,
+ *   metrics: ReturnType<typeof createServerMetrics>, drain(graceMs?: number): Promise<void>, close(): Promise<void>}>}
+ *   `metrics` is served by main.mjs on --metrics-listen
  */
 export async function startPanelServer(options) {
   const {
     config, pve: untimedPve, port = 0, host = '127.0.0.1', now = Date.now, tls, trustProxy = false, limits = {},
     bodyLimit = 16 * 1024, taskTimeoutMs = 10 * 60_000, taskIntervalMs = 500, sessionIdleMs = 30 * 60_000,
     log: writeLog = defaultLog, basePath = '', frameAncestors = "'self'",
+    leaseTtlMs = 30_000, instanceId = `i-${randomBytes(9).toString('base64url')}`,
   } = options;
+  if (!(leaseTtlMs >= 10_000 && leaseTtlMs <= 60_000)) {
+    throw Object.assign(new Error('leaseTtlMs must be from 10000 to 60000'), { code: 'INVALID_INPUT' });
+  }
   checkBasePath(basePath);
   checkFrameAncestors(frameAncestors);
   const csp = contentSecurityPolicy(frameAncestors);
@@ -86,17 +102,26 @@ export async function startPanelServer(options) {
     : null;
   const directory = createDirectory(createCustomerDirectory(config), registry);
   const secret = config.pve?.tokenSecret;
-  const sessions = createSessionStore({ now, idleMs: sessionIdleMs });
-  const metrics = createServerMetrics({ activeSessions: () => sessions.size });
-  const pve = metrics.instrumentPve(untimedPve);
+  const ownStore = options.store ? null : await openStore({ memory: true });
   /** @type {(event: string, fields: object) => void} */
   const log = (event, fields) => {
     countLogged(metrics, event, /** @type {Record<string, unknown>} */ (fields));
     writeLog(event, fields);
   };
-  const tasks = createTaskRegistry({ now });
+  const metrics = createServerMetrics({ activeSessions: () => sessions.count() });
+  const pve = metrics.instrumentPve(untimedPve);
+  const store = metrics.instrumentStore(options.store ?? /** @type {import('../store/index.mjs').Store} */ (ownStore));
+  const sessions = createSessionStore({ store, now, idleMs: sessionIdleMs });
+  const tasks = createTaskRegistry({ store, now });
   const resolver = createNodeResolver({ pve, core, now });
-  const actions = createSnapshotActions({ pve, core, resolver, tasks, now, taskTimeoutMs, taskIntervalMs, log });
+  const actions = createSnapshotActions({
+    pve, core, resolver, store, tasks, owner: instanceId, now, taskTimeoutMs, taskIntervalMs, leaseTtlMs, log,
+  });
+  const chores = setInterval(() => {
+    Promise.all([sessions.prune(), tasks.prune(), store.pruneRateHits(now() - RATE_RETAIN_MS)])
+      .catch((err) => log('store-chores-failed', { code: err?.code, message: err?.message }));
+  }, CHORE_MS);
+  chores.unref();
   const statics = createStaticFiles({ panelDir: options.panelDir, pkgDir: options.pkgDir });
 
   /** @param {import('node:http').IncomingMessage} req */
@@ -108,16 +133,16 @@ export async function startPanelServer(options) {
   };
 
   const api = createApi({
-    core, directory, sessions, actions, tasks, now, bodyLimit, isSecure, clientIp, cookiePath,
-    loginLimiter: createRateLimiter({ limit: limits.loginFailures ?? 5, windowMs: limits.loginWindowMs ?? 15 * 60_000, now }),
-    loginIpLimiter: createRateLimiter({ limit: limits.loginFailuresPerIp ?? 50, windowMs: limits.loginWindowMs ?? 15 * 60_000, now }),
-    actionLimiter: createRateLimiter({ limit: limits.actions ?? 10, windowMs: limits.actionWindowMs ?? 60_000, now }),
+    core, directory, sessions, actions, tasks, store, now, bodyLimit, isSecure, clientIp, cookiePath,
+    loginLimiter: createRateLimiter({ store, name: 'login', limit: limits.loginFailures ?? 5, windowMs: limits.loginWindowMs ?? 15 * 60_000, now }),
+    loginIpLimiter: createRateLimiter({ store, name: 'login-ip', limit: limits.loginFailuresPerIp ?? 50, windowMs: limits.loginWindowMs ?? 15 * 60_000, now }),
+    actionLimiter: createRateLimiter({ store, name: 'action', limit: limits.actions ?? 10, windowMs: limits.actionWindowMs ?? 60_000, now }),
   });
 
   const hostApi = config.hostApi && registry ? createHostApi({
     core, registry, hostApi: config.hostApi, actions, pve, sessions, now, bodyLimit, trustProxy, tls: Boolean(tls),
     isSecure, clientIp, log, cookiePath,
-    wrongKeyLimiter: createRateLimiter({ limit: limits.hostWrongKeys ?? 20, windowMs: limits.hostWrongKeyWindowMs ?? 15 * 60_000, now }),
+    wrongKeyLimiter: createRateLimiter({ store, name: 'host-key', limit: limits.hostWrongKeys ?? 20, windowMs: limits.hostWrongKeyWindowMs ?? 15 * 60_000, now }),
   }) : null;
 
   // Last line of defence: no error text we pass on may carry the token secret.
@@ -135,6 +160,7 @@ export async function startPanelServer(options) {
     const where = { method: req.method, path: (req.url ?? '').split('?')[0] };
     const e = /** @type {any} */ (err);
     if (status === 500) log('internal-error', { ...where, error: redact(String(e?.stack ?? e)) });
+    else if (status === 503) log('store-unavailable', { ...where, error: redact(String(e?.message)) });
     // The operator needs the full client message (node, path) the customer does not get.
     else if (status === 502 || status === 504) log('pve-error', { ...where, code: e?.code, error: redact(String(e?.message)) });
     if (status === 413) {
@@ -218,19 +244,33 @@ export async function startPanelServer(options) {
   const shownHost = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   const url = `${tls ? 'https' : 'http'}://${shownHost}:${address.port}`;
 
+  /** @type {Promise<void> | null} */
   let closing = null;
+  /** @param {number | null} graceMs null: hand over running tasks at once */
+  const shutdown = (graceMs) => {
+    closing ??= (async () => {
+      clearInterval(chores);
+      const closed = new Promise((resolve) => server.close(() => resolve(undefined)));
+      server.closeIdleConnections();
+      if (graceMs === null) await actions.close();
+      else await actions.drain(graceMs);
+      server.closeAllConnections();
+      await closed;
+      if (ownStore) await ownStore.close();
+    })();
+    return closing;
+  };
   return {
     url,
     server,
     metrics,
-    close() {
-      closing ??= (async () => {
-        const closed = new Promise((resolve) => server.close(() => resolve(undefined)));
-        server.closeAllConnections();
-        await actions.close();
-        await closed;
-      })();
-      return closing;
-    },
+    instanceId,
+    /**
+     * SIGTERM: take no new actions, follow running tasks for up to `graceMs`
+     * (outcomes recorded), hand over the rest, stop.
+     * @param {number} [graceMs]
+     */
+    drain: (graceMs = 10_000) => shutdown(graceMs),
+    close: () => shutdown(null),
   };
 }

@@ -1,48 +1,40 @@
-// Sliding-window counters keyed by customer or by IP+username. The clock is
-// injected so tests can move it instead of waiting.
+// Sliding-window counters keyed by customer or by IP+username, kept in the
+// store so that every instance counts together and a restart forgets
+// nothing. The clock is injected so tests can move it instead of waiting.
 
 /**
- * @param {{limit: number, windowMs: number, now: () => number}} options
+ * @param {{store: import('../store/index.mjs').Store, name: string, limit: number, windowMs: number, now: () => number}} options
+ *   `name` keeps this limiter's keys apart from the others' in the shared table
  */
-export function createRateLimiter({ limit, windowMs, now }) {
-  /** @type {Map<string, number[]>} */
-  const hits = new Map();
-  let calls = 0;
-
+export function createRateLimiter({ store, name, limit, windowMs, now }) {
   /** @param {string} key */
-  function recent(key) {
-    const cutoff = now() - windowMs;
-    const list = (hits.get(key) ?? []).filter((t) => t > cutoff);
-    if (list.length) hits.set(key, list);
-    else hits.delete(key);
-    return list;
-  }
-
-  function sweep() {
-    for (const key of [...hits.keys()]) recent(key);
-  }
-
+  const k = (key) => `${name}\n${key}`;
   return {
+    windowMs,
     /**
      * Seconds until the key may try again, or 0 when it may now.
      * @param {string} key
-     * @returns {number}
+     * @returns {Promise<number>}
      */
     retryAfter(key) {
-      const list = recent(key);
-      if (list.length < limit) return 0;
-      return Math.max(1, Math.ceil((list[list.length - limit] + windowMs - now()) / 1000));
+      return store.rateRetryAfter(k(key), { now: now(), windowMs, limit });
     },
     /** @param {string} key */
     hit(key) {
-      if (++calls % 1000 === 0) sweep();
-      const list = recent(key);
-      list.push(now());
-      hits.set(key, list);
+      return store.rateHit(k(key), now());
+    },
+    /**
+     * Counts an attempt unless the limit is reached (one transaction):
+     * 0 when counted, else the seconds to wait.
+     * @param {string} key
+     * @returns {Promise<number>}
+     */
+    take(key) {
+      return store.rateTake(k(key), { now: now(), windowMs, limit });
     },
     /** @param {string} key */
     reset(key) {
-      hits.delete(key);
+      return store.rateReset(k(key));
     },
   };
 }

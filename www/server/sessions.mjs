@@ -1,66 +1,60 @@
-// In-memory login sessions. A restart signs everyone out, which is
-// acceptable for a panel whose sessions are short anyway.
-import { randomBytes, timingSafeEqual } from 'node:crypto';
+// Login sessions, kept in the store so they survive a restart and work on
+// every instance. The store holds a hash of the session id only; the CSRF
+// token is derived from the id, so a copy of the database signs nobody in
+// and forges no request.
+import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 
 /**
- * @typedef {{id: string, username: string, csrfToken: string, createdAt: number, seenAt: number}} Session
+ * @typedef {{id: string, username: string, csrfToken: string, createdAt: number}} Session
  */
+
+/** @param {string} id */
+export const sessionIdHash = (id) => createHash('sha256').update(id).digest('base64url');
+/** @param {string} id */
+const csrfFor = (id) => createHmac('sha256', id).update('pve-snapshots csrf').digest('base64url');
+
+// A session id is 32 random bytes in base64url; anything else is not looked up.
+const SESSION_ID_RE = /^[A-Za-z0-9_-]{43}$/;
 
 /**
- * @param {{now: () => number, idleMs?: number, absoluteMs?: number}} options
+ * @param {{store: import('../store/index.mjs').Store, now: () => number, idleMs?: number, absoluteMs?: number}} options
  */
-export function createSessionStore({ now, idleMs = 30 * 60_000, absoluteMs = 12 * 3_600_000 }) {
-  /** @type {Map<string, Session>} */
-  const sessions = new Map();
-
-  /** @param {Session} s */
-  const expired = (s) => now() - s.seenAt > idleMs || now() - s.createdAt > absoluteMs;
-
-  function prune() {
-    for (const [id, s] of sessions) if (expired(s)) sessions.delete(id);
-  }
-
+export function createSessionStore({ store, now, idleMs = 30 * 60_000, absoluteMs = 12 * 3_600_000 }) {
   return {
+    idleMs,
+    absoluteMs,
     /**
      * A fresh id and CSRF token on every call: login never reuses an id
      * the browser already had (no session fixation).
      * @param {string} username
-     * @returns {Session}
+     * @returns {Promise<Session>}
      */
-    create(username) {
-      prune();
+    async create(username) {
       const t = now();
-      const session = {
-        id: randomBytes(32).toString('base64url'),
-        username,
-        csrfToken: randomBytes(32).toString('base64url'),
-        createdAt: t,
-        seenAt: t,
-      };
-      sessions.set(session.id, session);
-      return session;
+      const id = randomBytes(32).toString('base64url');
+      await store.createSession({ idHash: sessionIdHash(id), username, now: t });
+      return { id, username, csrfToken: csrfFor(id), createdAt: t };
     },
     /**
      * @param {string | undefined} id
-     * @returns {Session | null}
+     * @returns {Promise<Session | null>}
      */
-    get(id) {
-      if (typeof id !== 'string') return null;
-      const s = sessions.get(id);
-      if (!s) return null;
-      if (expired(s)) {
-        sessions.delete(id);
-        return null;
-      }
-      s.seenAt = now();
-      return s;
+    async get(id) {
+      if (typeof id !== 'string' || !SESSION_ID_RE.test(id)) return null;
+      const s = await store.findSession(sessionIdHash(id), { now: now(), idleMs, absoluteMs });
+      return s ? { id, username: s.username, csrfToken: csrfFor(id), createdAt: s.createdAt } : null;
     },
     /** @param {string | undefined} id */
-    destroy(id) {
-      if (typeof id === 'string') sessions.delete(id);
+    async destroy(id) {
+      if (typeof id === 'string' && SESSION_ID_RE.test(id)) await store.deleteSession(sessionIdHash(id));
     },
-    get size() {
-      return sessions.size;
+    /** Sessions that have not ended (for the metrics). */
+    async count() {
+      return store.countSessions({ now: now(), idleMs, absoluteMs });
+    },
+    /** Removes expired sessions (a periodic chore). */
+    async prune() {
+      return store.pruneSessions({ now: now(), idleMs, absoluteMs });
     },
   };
 }

@@ -1,9 +1,11 @@
 // Reading a service's snapshot data from Proxmox and starting actions on it.
-// Every action re-reads status and list and asks the core again right before
-// sending, under a per-VM mutex held until the Proxmox task has ended, so
-// neither a crafted request nor a double click gets past a rule.
+// Every action takes the VM's lease in the store (shared by all instances),
+// re-reads status and list and asks the core again right before sending, and
+// the lease is held until the Proxmox task has ended, so neither a crafted
+// request nor a double click on two instances gets past a rule. Tasks are
+// followed to their end by whichever instance holds them; a task whose
+// follower stopped (killed, restarted) is adopted by another.
 import { ApiError } from './http-io.mjs';
-import { createKeyedMutex } from './vm-mutex.mjs';
 import { isWrongNode } from './node-resolver.mjs';
 
 /**
@@ -18,20 +20,25 @@ import { isWrongNode } from './node-resolver.mjs';
 /** @param {Record<string, unknown>} o */
 const defined = (o) => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined));
 
+/** @param {Service} s */
+export const vmKeyOf = (s) => `${s.type}/${s.vmid}`;
+
+const busy = () => new ApiError('SNAPSHOT_BUSY', 'another snapshot operation is running on this VM; wait until it has finished');
+
 /**
  * @param {{pve: any, core: any, resolver: ReturnType<typeof import('./node-resolver.mjs').createNodeResolver>,
- *   tasks: ReturnType<typeof import('./task-registry.mjs').createTaskRegistry>, now: () => number,
- *   taskTimeoutMs: number, taskIntervalMs: number, log: (event: string, fields: object) => void}} deps
+ *   store: import('../store/index.mjs').Store, tasks: ReturnType<typeof import('./task-registry.mjs').createTaskRegistry>,
+ *   owner: string, now: () => number, taskTimeoutMs: number, taskIntervalMs: number, leaseTtlMs: number,
+ *   log: (event: string, fields: object) => void}} deps
  */
-export function createSnapshotActions({ pve, core, resolver, tasks, now, taskTimeoutMs, taskIntervalMs, log }) {
-  /** @type {ReturnType<typeof createKeyedMutex<{task: Task | null}>>} */
-  const mutex = createKeyedMutex();
-  /** @type {Set<Promise<void>>} */
-  const following = new Set();
+export function createSnapshotActions({ pve, core, resolver, store, tasks, owner, now, taskTimeoutMs, taskIntervalMs, leaseTtlMs, log }) {
+  /** @type {Map<string, Promise<void>>} task id → its follower */
+  const following = new Map();
+  /** Leases whose release failed (store away): retried by the heartbeat, never renewed meanwhile. */
+  /** @type {Set<string>} */
+  const unreleased = new Set();
   const stop = new AbortController();
-
-  /** @param {Service} s */
-  const vmKey = (s) => `${s.type}/${s.vmid}`;
+  let draining = false;
 
   /**
    * Runs `fn` against the guest's current node; when Proxmox says the guest
@@ -90,31 +97,80 @@ export function createSnapshotActions({ pve, core, resolver, tasks, now, taskTim
   }
 
   /**
+   * Records a task's end (once across instances) with its audit entry.
    * @param {Task} task
-   * @param {() => void} release
+   * @param {{state: 'ok'|'failed', message?: string|null, warnings?: unknown}} outcome
    */
-  function follow(task, release) {
+  async function settle(task, outcome) {
+    const ended = await store.finishTask(task.id, outcome, {
+      now: now(),
+      audit: {
+        actorKind: 'customer', actorId: task.customer, serviceId: task.serviceId, vmid: task.vmid, node: task.node,
+        action: task.kind, snapshot: task.name || null, outcome: outcome.state, message: outcome.message ?? null,
+      },
+    });
+    if (ended) log('task-ended', { task: task.id, kind: task.kind, state: outcome.state });
+  }
+
+  /** @param {Task} task */
+  function follow(task) {
+    if (following.has(task.id)) return;
     const done = pve.waitForTask(task.upid, { timeoutMs: taskTimeoutMs, intervalMs: taskIntervalMs, signal: stop.signal })
-      .then((/** @type {{state: 'running'|'ok'|'failed', timedOut?: boolean, message?: string, warnings?: unknown}} */ r) => {
+      .then(async (/** @type {{state: 'running'|'ok'|'failed', timedOut?: boolean, message?: string, warnings?: unknown}} */ r) => {
         if (r.state === 'running') {
           // A client-side timeout means "still running": the task endpoint
-          // asks Proxmox again when the page polls.
-          task.followed = false;
-          tasks.settle(task.id, { state: 'running' });
+          // asks Proxmox again when the page polls; the VM's next action
+          // re-reads Proxmox's lock before it sends anything.
+          await store.unfollowTask(task.id, owner, '');
+          await store.dropLease(task.vmKey, owner);
+          log('task-wait-timed-out', { task: task.id, kind: task.kind });
         } else {
-          tasks.settle(task.id, r);
+          await settle(task, { state: r.state, message: r.message ?? null, warnings: r.warnings });
         }
-        log('task-ended', { task: task.id, kind: task.kind, state: r.state });
       })
       .catch((/** @type {any} */ err) => {
-        task.followed = false;
+        // Left to the heartbeat: it follows again what this instance holds.
         if (!stop.signal.aborted) log('task-follow-failed', { task: task.id, code: err?.code, message: err?.message });
       })
       .finally(() => {
-        release();
-        following.delete(done);
+        following.delete(task.id);
       });
-    following.add(done);
+    following.set(task.id, done);
+  }
+
+  /**
+   * The heartbeat: retries lease releases, renews what this instance holds,
+   * follows again what it holds but lost track of, adopts orphaned tasks.
+   */
+  async function heartbeat() {
+    try {
+      for (const vmKey of [...unreleased]) {
+        await store.releaseLease(vmKey, owner);
+        unreleased.delete(vmKey);
+      }
+      await store.renew(owner, now());
+      if (draining) return;
+      for (const t of await store.adoptTasks({ owner, now: now(), ttlMs: leaseTtlMs })) {
+        log('task-adopted', { task: t.id, kind: t.kind, from: t.follower });
+        follow(t);
+      }
+      for (const t of await store.followedBy(owner)) if (!following.has(t.id)) follow(t);
+    } catch (err) {
+      log('store-heartbeat-failed', { code: /** @type {any} */ (err)?.code, message: /** @type {any} */ (err)?.message });
+    }
+  }
+  const RENEW_MS = Math.min(5000, Math.floor(leaseTtlMs / 4));
+  let beating = heartbeat();
+  const timer = setInterval(() => { beating = beating.then(heartbeat); }, RENEW_MS);
+  timer.unref();
+
+  /** @param {string} vmKey */
+  async function release(vmKey) {
+    try {
+      await store.releaseLease(vmKey, owner);
+    } catch {
+      unreleased.add(vmKey);
+    }
   }
 
   return {
@@ -127,38 +183,63 @@ export function createSnapshotActions({ pve, core, resolver, tasks, now, taskTim
     },
 
     /**
+     * Takes the VM's lease, re-reads, re-plans and sends; the lease goes with
+     * the task until it ends.
      * @param {{customer: string, service: Service, policy: object, action: Action}} request
      * @returns {Promise<Task>}
      */
     async start({ customer, service, policy, action }) {
-      const holder = { task: /** @type {Task | null} */ (null) };
-      const release = mutex.tryAcquire(vmKey(service), holder);
-      if (!release) {
-        throw new ApiError('SNAPSHOT_BUSY', 'another snapshot operation is running on this VM; wait until it has finished');
-      }
+      if (draining) throw new ApiError('STORE_UNAVAILABLE', 'the panel is shutting down; nothing was sent to Proxmox');
+      const vmKey = vmKeyOf(service);
+      const lease = await store.acquireLease(vmKey, { owner, now: now(), ttlMs: leaseTtlMs });
+      if (!lease.acquired) throw busy();
+      if (lease.takenOverFrom) log('lease-taken-over', { vm: vmKey, from: lease.takenOverFrom });
+      /** @type {{description: any, upid: unknown, target: Target}} */
+      let sent;
       try {
-        const { description, upid } = await withTarget(service, async (target) => {
+        sent = await withTarget(service, async (target) => {
           const d = plan(action, target, policy, await readState(target));
-          const sent = await pve.request({ method: d.method, path: d.path, params: d.params });
-          return { description: d, upid: sent };
+          // A long pause (reading, GC) may have cost the lease: never send without it.
+          if (!(await store.confirmLease(vmKey, { owner, now: now() }))) throw busy();
+          const upid = await pve.request({ method: d.method, path: d.path, params: d.params });
+          return { description: d, upid, target };
         });
-        if (typeof upid !== 'string' || !upid.startsWith('UPID:')) {
+        if (typeof sent.upid !== 'string' || !sent.upid.startsWith('UPID:')) {
           throw new ApiError('PVE_INVALID_RESPONSE', 'Proxmox VE did not return a task id');
         }
-        const task = tasks.add({ customer, serviceId: service.id, kind: action.kind, name: String(description.name ?? ''), upid });
-        holder.task = task;
-        follow(task, release);
-        return task;
       } catch (err) {
-        release();
+        await release(vmKey);
         throw err;
       }
+      const t = now();
+      /** @type {Task} */
+      const task = {
+        id: tasks.newId(), customer, serviceId: service.id, vmKey, vmid: service.vmid, node: sent.target.node,
+        kind: action.kind, name: String(sent.description.name ?? ''), upid: sent.upid, state: 'running',
+        message: null, warnings: [], follower: owner, startedAt: t, endedAt: null,
+      };
+      try {
+        await store.addTask(task, {
+          owner, now: t,
+          audit: { actorKind: 'customer', actorId: customer, serviceId: service.id, vmid: service.vmid, node: task.node,
+            action: action.kind, snapshot: task.name || null, outcome: 'accepted' },
+        });
+      } catch (err) {
+        // Proxmox runs it; only the record failed. Keep the lease (renewed)
+        // until the task ends, then let it go.
+        log('task-not-recorded', { vm: vmKey, kind: action.kind, code: /** @type {any} */ (err)?.code });
+        pve.waitForTask(task.upid, { timeoutMs: taskTimeoutMs, intervalMs: taskIntervalMs, signal: stop.signal })
+          .catch(() => {}).finally(() => { unreleased.add(vmKey); store.dropLease(vmKey, owner).then(() => unreleased.delete(vmKey), () => {}); });
+        throw new ApiError('INTERNAL', 'the action was sent but could not be recorded');
+      }
+      follow(task);
+      return task;
     },
 
     /**
      * Removes every managed snapshot of the service's VM (oldest first),
      * each re-planned with the core on fresh data and waited for, under the
-     * VM's mutex so no customer action runs in between. Foreign snapshots
+     * VM's lease so no customer action (on any instance) runs in between. Foreign snapshots
      * are never touched, only listed. A VM the cluster no longer has has
      * nothing to remove.
      * @param {Service} service
@@ -166,8 +247,9 @@ export function createSnapshotActions({ pve, core, resolver, tasks, now, taskTim
      * @returns {Promise<{removed: string[], kept: string[], failed: Array<{name: string, message: string}>}>}
      */
     async purge(service, policy) {
-      const release = mutex.tryAcquire(vmKey(service), { task: null });
-      if (!release) {
+      const vmKey = vmKeyOf(service);
+      const lease = await store.acquireLease(vmKey, { owner, now: now(), ttlMs: leaseTtlMs });
+      if (!lease.acquired) {
         throw new ApiError('SNAPSHOT_BUSY', 'a snapshot operation is running on this VM; try again when it has finished');
       }
       /** @type {string[]} */
@@ -191,6 +273,7 @@ export function createSnapshotActions({ pve, core, resolver, tasks, now, taskTim
             const upid = await withTarget(service, async (target) => {
               const { vmStatus, snapshots } = await readState(target);
               const d = core.planRemove(target, policy, vmStatus, snapshots, name);
+              if (!(await store.confirmLease(vmKey, { owner, now: now() }))) throw busy();
               return pve.request({ method: d.method, path: d.path, params: d.params });
             });
             if (typeof upid !== 'string' || !upid.startsWith('UPID:')) throw new ApiError('PVE_INVALID_RESPONSE', 'Proxmox VE did not return a task id');
@@ -205,7 +288,7 @@ export function createSnapshotActions({ pve, core, resolver, tasks, now, taskTim
         }
         return { removed, kept, failed };
       } finally {
-        release();
+        await release(vmKey);
       }
     },
 
@@ -213,33 +296,58 @@ export function createSnapshotActions({ pve, core, resolver, tasks, now, taskTim
      * The running action on this service's VM, if this customer started it.
      * @param {string} customer
      * @param {Service} service
-     * @returns {{id: string, kind: string, name: string} | null}
+     * @returns {Promise<{id: string, kind: string, name: string} | null>}
      */
-    activeTask(customer, service) {
-      const t = mutex.holder(vmKey(service))?.task;
+    async activeTask(customer, service) {
+      const t = await store.activeTask(vmKeyOf(service));
       return t && t.customer === customer && t.serviceId === service.id ? { id: t.id, kind: t.kind, name: t.name } : null;
     },
 
     /**
-     * Asks Proxmox once more about a task nobody is following any more.
+     * A running task this instance is not following: ask Proxmox once more
+     * (another instance may be following it, or nobody is).
      * @param {Task} task
+     * @returns {Promise<Task>}
      */
     async refresh(task) {
-      if (task.state !== 'running' || task.followed) return;
+      if (task.state !== 'running' || following.has(task.id)) return task;
       const data = await pve.request(core.taskStatusRequest(task.upid));
       const outcome = core.taskOutcome(data);
-      tasks.settle(task.id, outcome);
+      if (outcome.state === 'running') return task;
+      await settle(task, outcome);
+      return (await store.task(task.id)) ?? task;
     },
 
-    /** Stops following tasks; resolves when the followers have let go (bounded). */
-    async close() {
-      stop.abort();
+    /**
+     * Stops taking actions and follows running tasks for up to `graceMs`
+     * (their outcomes recorded); what still runs then is handed over, so the
+     * next instance to start (or another one) follows it.
+     * @param {number} graceMs
+     */
+    async drain(graceMs) {
+      draining = true;
       let timer;
       await Promise.race([
-        Promise.allSettled([...following]),
-        new Promise((resolve) => { timer = setTimeout(resolve, 2000); }),
+        Promise.allSettled([...following.values()]),
+        new Promise((resolve) => { timer = setTimeout(resolve, graceMs); }),
       ]);
       clearTimeout(timer);
+      await this.close();
+    },
+
+    /** Stops following tasks and hands them over; resolves when the followers have let go (bounded). */
+    async close() {
+      draining = true;
+      clearInterval(timer);
+      const left = [...following.keys()];
+      stop.abort();
+      let t2;
+      await Promise.race([
+        Promise.allSettled([...following.values(), beating]),
+        new Promise((resolve) => { t2 = setTimeout(resolve, 2000); }),
+      ]);
+      clearTimeout(t2);
+      for (const id of left) await store.unfollowTask(id, owner, null).catch(() => {});
     },
   };
 }

@@ -98,6 +98,11 @@ test('/metrics on its own listener: actions by outcome, Proxmox request duration
   assert.ok(gets >= 3, `GETs timed: ${gets}`);
   assert.equal(posts, 1, 'the one create');
   assert.equal(m.get('pve_snapshots_proxmox_request_duration_seconds_bucket{method="POST",status_class="2xx",le="+Inf"}'), 1);
+  assert.equal(m.get('pve_snapshots_store_up'), 1);
+  assert.equal(m.get('pve_snapshots_lease_acquisitions_total{result="acquired"}'), 1, 'the create took the VM\'s lease');
+  assert.equal(m.get('pve_snapshots_lease_acquisitions_total{result="busy"}'), 0);
+  assert.ok((m.get('pve_snapshots_store_operation_duration_seconds_count{operation="findSession",outcome="ok"}') ?? 0) >= 3, 'sessions looked up in the store');
+  assert.equal(m.get('pve_snapshots_store_operation_duration_seconds_count{operation="acquireLease",outcome="ok"}'), 1);
 
   // Not on the panel's port, with or without a session; nothing but GET /metrics on its own.
   assert.equal((await alice.send('GET', '/metrics')).status, 404);

@@ -1,0 +1,298 @@
+// The store's functions: everything the server and the job keep between
+// requests, runs and restarts. One SQL text serves both engines (`?`
+// placeholders, INSERT … ON CONFLICT, RETURNING); every change that touches
+// more than one row or reads before it writes is one transaction.
+
+/**
+ * @typedef {import('./engine.mjs').Engine} Engine
+ * @typedef {'create'|'rollback'|'remove'} TaskKind
+ * @typedef {'running'|'ok'|'failed'} TaskState
+ * @typedef {{id: string, customer: string, serviceId: string, vmKey: string, vmid: number, node: string,
+ *   kind: TaskKind, name: string, upid: string, state: TaskState, message: string|null, warnings: unknown,
+ *   follower: string|null, startedAt: number, endedAt: number|null}} TaskRow
+ * @typedef {{actorKind: 'customer'|'host'|'job'|'operator', actorId: string, serviceId?: string|null,
+ *   vmid?: number|null, node?: string|null, action: string, snapshot?: string|null, outcome: string,
+ *   code?: string|null, message?: string|null, taskId?: string|null}} AuditEntry
+ * @typedef {AuditEntry & {id: number, at: number}} AuditRow
+ */
+
+/** @param {any} r @returns {TaskRow} */
+function taskRow(r) {
+  let warnings = [];
+  try { warnings = JSON.parse(r.warnings); } catch { /* stored by us; never fails */ }
+  return {
+    id: r.id, customer: r.customer, serviceId: r.service_id, vmKey: r.vm_key, vmid: Number(r.vmid), node: r.node,
+    kind: r.kind, name: r.name, upid: r.upid, state: r.state, message: r.message ?? null, warnings,
+    follower: r.follower ?? null, startedAt: Number(r.started_at), endedAt: r.ended_at === null ? null : Number(r.ended_at),
+  };
+}
+
+/** @param {any} r @returns {AuditRow} */
+function auditRow(r) {
+  return {
+    id: Number(r.id), at: Number(r.at), actorKind: r.actor_kind, actorId: r.actor_id, serviceId: r.service_id,
+    vmid: r.vmid === null ? null : Number(r.vmid), node: r.node, action: r.action, snapshot: r.snapshot,
+    outcome: r.outcome, code: r.code, message: r.message, taskId: r.task_id,
+  };
+}
+
+const AUDIT_INSERT = `INSERT INTO audit_log (at, actor_kind, actor_id, service_id, vmid, node, action, snapshot, outcome, code, message, task_id)
+  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
+/** @param {number} at @param {AuditEntry} e */
+const auditParams = (at, e) => [at, e.actorKind, e.actorId, e.serviceId ?? null, e.vmid ?? null, e.node ?? null, e.action,
+  e.snapshot ?? null, e.outcome, e.code ?? null, e.message ?? null, e.taskId ?? null];
+
+/**
+ * @param {Engine} engine
+ */
+export function createStore(engine) {
+  return {
+    /** 'sqlite' or 'postgres' */
+    kind: engine.kind,
+    /** Names the store in messages (never the password). */
+    label: engine.label,
+    ping: () => engine.ping(),
+    close: () => engine.close(),
+    /** @internal the engine, for the job's lock and the tests */
+    engine,
+
+    // ---- sessions: only a hash of the session id is kept -------------------
+
+    /** @param {{idHash: string, username: string, now: number}} s */
+    async createSession({ idHash, username, now }) {
+      await engine.run('INSERT INTO sessions (id_hash, username, created_at, seen_at) VALUES (?, ?, ?, ?)', [idHash, username, now, now]);
+    },
+    /**
+     * The live session with this id hash, or null (an expired one is removed).
+     * `seen_at` is written at most every `touchMs`, so a page polling does not
+     * make every read a write.
+     * @param {string} idHash
+     * @param {{now: number, idleMs: number, absoluteMs: number, touchMs?: number}} o
+     * @returns {Promise<{username: string, createdAt: number} | null>}
+     */
+    async findSession(idHash, { now, idleMs, absoluteMs, touchMs = 5000 }) {
+      const r = await engine.get('SELECT username, created_at, seen_at FROM sessions WHERE id_hash = ?', [idHash]);
+      if (!r) return null;
+      const createdAt = Number(r.created_at);
+      const seenAt = Number(r.seen_at);
+      if (now - seenAt > idleMs || now - createdAt > absoluteMs) {
+        await engine.run('DELETE FROM sessions WHERE id_hash = ?', [idHash]);
+        return null;
+      }
+      if (now - seenAt >= touchMs) await engine.run('UPDATE sessions SET seen_at = ? WHERE id_hash = ? AND seen_at < ?', [now, idHash, now]);
+      return { username: r.username, createdAt };
+    },
+    /** @param {string} idHash */
+    async deleteSession(idHash) {
+      await engine.run('DELETE FROM sessions WHERE id_hash = ?', [idHash]);
+    },
+    /** @param {{now: number, idleMs: number, absoluteMs: number}} o */
+    async pruneSessions({ now, idleMs, absoluteMs }) {
+      return (await engine.run('DELETE FROM sessions WHERE seen_at < ? OR created_at < ?', [now - idleMs, now - absoluteMs])).changes;
+    },
+
+    /** Sessions neither idle nor past their absolute lifetime. @param {{now: number, idleMs: number, absoluteMs: number}} o */
+    async countSessions({ now, idleMs, absoluteMs }) {
+      const r = await engine.get('SELECT COUNT(*) AS n FROM sessions WHERE seen_at >= ? AND created_at >= ?', [now - idleMs, now - absoluteMs]);
+      return Number(r?.n ?? 0);
+    },
+
+    // ---- rate limits: one row per counted attempt --------------------------
+
+    /**
+     * Seconds until `key` may try again (0: it may now), counting hits in the window.
+     * @param {string} key
+     * @param {{now: number, windowMs: number, limit: number}} o
+     */
+    async rateRetryAfter(key, { now, windowMs, limit }) {
+      const rows = await engine.all('SELECT at FROM rate_hits WHERE key = ? AND at > ? ORDER BY at DESC LIMIT ?', [key, now - windowMs, limit]);
+      if (rows.length < limit) return 0;
+      return Math.max(1, Math.ceil((Number(rows[limit - 1].at) + windowMs - now) / 1000));
+    },
+    /** @param {string} key @param {number} now */
+    async rateHit(key, now) {
+      await engine.run('INSERT INTO rate_hits (key, at) VALUES (?, ?)', [key, now]);
+    },
+    /**
+     * Counts one attempt unless the limit is reached, in one transaction (so
+     * instances sharing the database count together): 0 when counted, else
+     * the seconds to wait.
+     * @param {string} key
+     * @param {{now: number, windowMs: number, limit: number}} o
+     */
+    async rateTake(key, { now, windowMs, limit }) {
+      return engine.tx(async (q) => {
+        await engine.lockKey(q, `rate\n${key}`);
+        const rows = await q.all('SELECT at FROM rate_hits WHERE key = ? AND at > ? ORDER BY at DESC LIMIT ?', [key, now - windowMs, limit]);
+        if (rows.length >= limit) return Math.max(1, Math.ceil((Number(rows[limit - 1].at) + windowMs - now) / 1000));
+        await q.run('INSERT INTO rate_hits (key, at) VALUES (?, ?)', [key, now]);
+        return 0;
+      });
+    },
+    /** @param {string} key */
+    async rateReset(key) {
+      await engine.run('DELETE FROM rate_hits WHERE key = ?', [key]);
+    },
+    /** @param {number} before */
+    async pruneRateHits(before) {
+      return (await engine.run('DELETE FROM rate_hits WHERE at < ?', [before])).changes;
+    },
+
+    // ---- per-VM action leases -----------------------------------------------
+
+    /**
+     * Takes the VM's lease for `owner`: free, or held by an owner that has not
+     * renewed it for `ttlMs`. `takenOverFrom` names that owner.
+     * @param {string} vmKey
+     * @param {{owner: string, now: number, ttlMs: number}} o
+     * @returns {Promise<{acquired: boolean, takenOverFrom: string | null}>}
+     */
+    async acquireLease(vmKey, { owner, now, ttlMs }) {
+      const r = await engine.run(`INSERT INTO leases (vm_key, owner, prev_owner, task_id, acquired_at, renewed_at) VALUES (?, ?, NULL, NULL, ?, ?)
+        ON CONFLICT (vm_key) DO UPDATE SET owner = excluded.owner, prev_owner = leases.owner, task_id = NULL,
+          acquired_at = excluded.acquired_at, renewed_at = excluded.renewed_at
+        WHERE leases.renewed_at <= ?
+        RETURNING prev_owner`, [vmKey, owner, now, now, now - ttlMs]);
+      if (!r.rows.length) return { acquired: false, takenOverFrom: null };
+      return { acquired: true, takenOverFrom: r.rows[0].prev_owner ?? null };
+    },
+    /**
+     * Renews the lease if `owner` still holds it; false when it was lost.
+     * @param {string} vmKey @param {{owner: string, now: number}} o
+     */
+    async confirmLease(vmKey, { owner, now }) {
+      return (await engine.run('UPDATE leases SET renewed_at = ? WHERE vm_key = ? AND owner = ?', [now, vmKey, owner])).changes > 0;
+    },
+    /** @param {string} vmKey @param {string} owner */
+    async releaseLease(vmKey, owner) {
+      await engine.run('DELETE FROM leases WHERE vm_key = ? AND owner = ? AND task_id IS NULL', [vmKey, owner]);
+    },
+    /**
+     * Releases a lease whatever its task (the task could not be followed).
+     * @param {string} vmKey @param {string} owner
+     */
+    async dropLease(vmKey, owner) {
+      await engine.run('DELETE FROM leases WHERE vm_key = ? AND owner = ?', [vmKey, owner]);
+    },
+    /** @param {string} vmKey */
+    async lease(vmKey) {
+      const r = await engine.get('SELECT owner, task_id, renewed_at FROM leases WHERE vm_key = ?', [vmKey]);
+      return r ? { owner: String(r.owner), taskId: r.task_id ?? null, renewedAt: Number(r.renewed_at) } : null;
+    },
+    /**
+     * The owner's heartbeat: its leases and the tasks it follows.
+     * @param {string} owner @param {number} now
+     */
+    async renew(owner, now) {
+      await engine.run('UPDATE leases SET renewed_at = ? WHERE owner = ?', [now, owner]);
+      await engine.run("UPDATE tasks SET follow_beat = ? WHERE follower = ? AND state = 'running'", [now, owner]);
+    },
+
+    // ---- the task registry ---------------------------------------------------
+
+    /**
+     * Records a task Proxmox accepted, ties it to the VM's lease and audits
+     * the accepted action, in one transaction.
+     * @param {Omit<TaskRow, 'state'|'message'|'warnings'|'endedAt'|'follower'>} t
+     * @param {{owner: string, now: number, audit: AuditEntry}} o
+     */
+    async addTask(t, { owner, now, audit }) {
+      await engine.tx(async (q) => {
+        await q.run(`INSERT INTO tasks (id, customer, service_id, vm_key, vmid, node, kind, name, upid, state, message, warnings, follower, follow_beat, started_at, ended_at)
+          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'running', NULL, '[]', ?, ?, ?, NULL)`,
+        [t.id, t.customer, t.serviceId, t.vmKey, t.vmid, t.node, t.kind, t.name, t.upid, owner, now, t.startedAt]);
+        await q.run('UPDATE leases SET task_id = ?, renewed_at = ? WHERE vm_key = ? AND owner = ?', [t.id, now, t.vmKey, owner]);
+        await q.run(AUDIT_INSERT, auditParams(now, { ...audit, taskId: t.id }));
+      });
+    },
+    /** @param {string} id */
+    async task(id) {
+      const r = await engine.get('SELECT * FROM tasks WHERE id = ?', [id]);
+      return r ? taskRow(r) : null;
+    },
+    /**
+     * The task holding this VM's lease, if any.
+     * @param {string} vmKey
+     */
+    async activeTask(vmKey) {
+      const r = await engine.get("SELECT t.* FROM leases l JOIN tasks t ON t.id = l.task_id WHERE l.vm_key = ? AND t.state = 'running'", [vmKey]);
+      return r ? taskRow(r) : null;
+    },
+    /**
+     * Records a task's end once: only the first caller (of any instance)
+     * changes the row, releases the VM's lease and writes the audit entry.
+     * @param {string} id
+     * @param {{state: 'ok'|'failed', message?: string|null, warnings?: unknown}} outcome
+     * @param {{now: number, audit: AuditEntry}} o
+     * @returns {Promise<boolean>} whether this call ended it
+     */
+    async finishTask(id, outcome, { now, audit }) {
+      return engine.tx(async (q) => {
+        const r = await q.run("UPDATE tasks SET state = ?, message = ?, warnings = ?, ended_at = ?, follower = NULL WHERE id = ? AND state = 'running' RETURNING vm_key",
+          [outcome.state, outcome.message ?? null, JSON.stringify(outcome.warnings ?? []), now, id]);
+        if (!r.rows.length) return false;
+        await q.run('DELETE FROM leases WHERE vm_key = ? AND task_id = ?', [r.rows[0].vm_key, id]);
+        await q.run(AUDIT_INSERT, auditParams(now, { ...audit, taskId: id }));
+        return true;
+      });
+    },
+    /**
+     * Running tasks nobody follows (handed over at shutdown, or their
+     * follower stopped renewing), now followed by `owner`.
+     * @param {{owner: string, now: number, ttlMs: number}} o
+     * @returns {Promise<TaskRow[]>}
+     */
+    async adoptTasks({ owner, now, ttlMs }) {
+      const r = await engine.run(`UPDATE tasks SET follower = ?, follow_beat = ?
+        WHERE state = 'running' AND (follower IS NULL OR (follower <> '' AND follower <> ? AND follow_beat <= ?))
+        RETURNING *`, [owner, now, owner, now - ttlMs]);
+      return r.rows.map(taskRow);
+    },
+    /**
+     * Running tasks `owner` is recorded as following.
+     * @param {string} owner
+     * @returns {Promise<TaskRow[]>}
+     */
+    async followedBy(owner) {
+      return (await engine.all("SELECT * FROM tasks WHERE follower = ? AND state = 'running'", [owner])).map(taskRow);
+    },
+    /**
+     * Stops following: '' (given up after the wait timed out; the task
+     * endpoint still asks Proxmox) or null (handed over to whoever starts next).
+     * @param {string} id @param {string} owner @param {'' | null} to
+     */
+    async unfollowTask(id, owner, to) {
+      await engine.run("UPDATE tasks SET follower = ? WHERE id = ? AND follower = ? AND state = 'running'", [to, id, owner]);
+    },
+    /** @param {number} before */
+    async pruneTasks(before) {
+      return (await engine.run("DELETE FROM tasks WHERE state <> 'running' AND ended_at < ?", [before])).changes;
+    },
+
+    // ---- the audit log (append-only) ----------------------------------------
+
+    /** @param {AuditEntry} entry @param {number} now */
+    async audit(entry, now) {
+      await engine.run(AUDIT_INSERT, auditParams(now, entry));
+    },
+    /**
+     * Oldest first.
+     * @param {{serviceId?: string, actorId?: string, since?: number, limit?: number}} [filter]
+     * @returns {Promise<AuditRow[]>}
+     */
+    async auditLog({ serviceId, actorId, since, limit = 10_000 } = {}) {
+      /** @type {string[]} */
+      const where = [];
+      /** @type {unknown[]} */
+      const params = [];
+      if (serviceId !== undefined) { where.push('service_id = ?'); params.push(serviceId); }
+      if (actorId !== undefined) { where.push('actor_id = ?'); params.push(actorId); }
+      if (since !== undefined) { where.push('at >= ?'); params.push(since); }
+      params.push(limit);
+      const rows = await engine.all(`SELECT * FROM audit_log ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id LIMIT ?`, params);
+      return rows.map(auditRow);
+    },
+  };
+}
+
+/** @typedef {ReturnType<typeof createStore>} Store */
