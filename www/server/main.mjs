@@ -15,6 +15,7 @@ import { fileURLToPath } from 'node:url';
 import { loadConfig } from '../config.mjs';
 import { createPveClient } from '../pve/client.mjs';
 import { startPanelServer } from './panel-server.mjs';
+import { parseListen, startMetricsServer } from './metrics.mjs';
 import { openStore, storeOptionsFrom, describeStore, maskUrl } from '../store/index.mjs';
 import { redactSecret, urlPassword } from '../store/errors.mjs';
 
@@ -23,6 +24,7 @@ const DEMO_LOGINS = [['alice', 'alice-demo'], ['bob', 'bob-demo']];
 const USAGE = 'usage: node www/server/main.mjs [--config FILE] [--data-dir DIR] [--port 8080] [--host 127.0.0.1] [--trust-proxy]\n'
   + '                                     [--tls-cert FILE --tls-key FILE] [--base-path /snapshots]\n'
   + '                                     [--frame-ancestors "\'self\' https://billing.example.net"]\n'
+  + '                                     [--metrics-listen 127.0.0.1:9464]   (Prometheus GET /metrics there)\n'
   + '  without PVE_URL: demo mode against the built-in Proxmox simulator\n'
   + '  with PVE_URL and PVE_TOKEN_SECRET (or pve.tokenSecretFile): the real cluster, --config required\n'
   + '  store: env DATABASE_URL (PostgreSQL), else DIR/pve-snapshots.db (SQLite; default DIR /var/lib/pve-snapshots,\n'
@@ -33,7 +35,7 @@ const DRAIN_MS = 10_000;
 /**
  * @param {string[]} argv
  * @returns {{config?: string, dataDir?: string, port: number, host: string, trustProxy: boolean, tlsCert?: string, tlsKey?: string,
- *   basePath: string, frameAncestors: string}}
+ *   basePath: string, frameAncestors: string, metricsListen: {host: string, port: number} | null}}
  */
 function parseCommandLine(argv) {
   const { values } = parseArgs({
@@ -48,6 +50,7 @@ function parseCommandLine(argv) {
       'tls-key': { type: 'string' },
       'base-path': { type: 'string', default: '' },
       'frame-ancestors': { type: 'string', default: "'self'" },
+      'metrics-listen': { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
     strict: true,
@@ -61,7 +64,13 @@ function parseCommandLine(argv) {
   if (Boolean(values['tls-cert']) !== Boolean(values['tls-key'])) {
     throw Object.assign(new Error('--tls-cert and --tls-key go together'), { code: 'INVALID_INPUT' });
   }
+  const metricsListen = values['metrics-listen'] === undefined ? null : parseListen(values['metrics-listen']);
+  // The panel's address is public; the metrics are for the monitoring network only.
+  if (metricsListen && port !== 0 && metricsListen.port === port) {
+    throw Object.assign(new Error(`--metrics-listen: must not be the panel's port (${port}); metrics get a listener of their own`), { code: 'INVALID_INPUT' });
+  }
   return {
+    metricsListen,
     config: values.config, dataDir: values['data-dir'], port, host: /** @type {string} */ (values.host), trustProxy: Boolean(values['trust-proxy']),
     tlsCert: values['tls-cert'], tlsKey: values['tls-key'],
     basePath: /** @type {string} */ (values['base-path']), frameAncestors: /** @type {string} */ (values['frame-ancestors']),
@@ -109,6 +118,11 @@ async function main() {
   cleanups.unshift(() => (draining ? panel.drain(DRAIN_MS) : panel.close()));
 
   const lines = [`pve-snapshots panel: ${panel.url}${args.basePath}/`];
+  if (args.metricsListen) {
+    const metricsServer = await startMetricsServer({ metrics: panel.metrics, ...args.metricsListen });
+    cleanups.unshift(() => metricsServer.close());
+    lines.push(`  metrics: ${metricsServer.url} (Prometheus text format)`);
+  }
   if (config.hostApi) {
     lines.push(`  host API: ${panel.url}${args.basePath}/host/v1 (${config.hostApi.keys.length} key(s): ${config.hostApi.keys.map((k) => k.name).join(', ')}); `
       + `sign-on links from ${config.hostApi.publicUrl}`);

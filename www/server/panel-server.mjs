@@ -17,6 +17,7 @@ import { openStore } from '../store/index.mjs';
 import { createDirectory } from './directory.mjs';
 import { createHostRegistry } from './host-registry.mjs';
 import { createHostApi } from './host-api.mjs';
+import { createServerMetrics, countLogged, customerApiOutcome } from './metrics.mjs';
 
 /**
  * @typedef {{loginFailures?: number, loginFailuresPerIp?: number, loginWindowMs?: number, actions?: number,
@@ -79,13 +80,14 @@ const RATE_RETAIN_MS = 3_600_000;
  * Starts the panel server. Resolves once it listens.
  * @param {PanelServerOptions} options
  * @returns {Promise<{url: string, server: import('node:http').Server, instanceId: string,
- *   drain(graceMs?: number): Promise<void>, close(): Promise<void>}>}
+ *   metrics: ReturnType<typeof createServerMetrics>, drain(graceMs?: number): Promise<void>, close(): Promise<void>}>}
+ *   `metrics` is served by main.mjs on --metrics-listen
  */
 export async function startPanelServer(options) {
   const {
-    config, pve, port = 0, host = '127.0.0.1', now = Date.now, tls, trustProxy = false, limits = {},
+    config, pve: untimedPve, port = 0, host = '127.0.0.1', now = Date.now, tls, trustProxy = false, limits = {},
     bodyLimit = 16 * 1024, taskTimeoutMs = 10 * 60_000, taskIntervalMs = 500, sessionIdleMs = 30 * 60_000,
-    log = defaultLog, basePath = '', frameAncestors = "'self'",
+    log: writeLog = defaultLog, basePath = '', frameAncestors = "'self'",
     leaseTtlMs = 30_000, instanceId = `i-${randomBytes(9).toString('base64url')}`,
   } = options;
   if (!(leaseTtlMs >= 10_000 && leaseTtlMs <= 60_000)) {
@@ -101,7 +103,14 @@ export async function startPanelServer(options) {
   const directory = createDirectory(createCustomerDirectory(config), registry);
   const secret = config.pve?.tokenSecret;
   const ownStore = options.store ? null : await openStore({ memory: true });
-  const store = options.store ?? /** @type {import('../store/index.mjs').Store} */ (ownStore);
+  /** @type {(event: string, fields: object) => void} */
+  const log = (event, fields) => {
+    countLogged(metrics, event, /** @type {Record<string, unknown>} */ (fields));
+    writeLog(event, fields);
+  };
+  const metrics = createServerMetrics({ activeSessions: () => sessions.count() });
+  const pve = metrics.instrumentPve(untimedPve);
+  const store = metrics.instrumentStore(options.store ?? /** @type {import('../store/index.mjs').Store} */ (ownStore));
   const sessions = createSessionStore({ store, now, idleMs: sessionIdleMs });
   const tasks = createTaskRegistry({ store, now });
   const resolver = createNodeResolver({ pve, core, now });
@@ -196,6 +205,10 @@ export async function startPanelServer(options) {
       }
       if (segments[0] === 'api') {
         res.setHeader('Cache-Control', 'no-store');
+        res.once('finish', () => {
+          const counted = customerApiOutcome(req.method, segments.slice(1), res.statusCode);
+          if (counted) metrics.action(counted.action, counted.outcome);
+        });
         await api(req, res, segments.slice(1));
         return;
       }
@@ -250,6 +263,7 @@ export async function startPanelServer(options) {
   return {
     url,
     server,
+    metrics,
     instanceId,
     /**
      * SIGTERM: take no new actions, follow running tasks for up to `graceMs`

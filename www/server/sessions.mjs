@@ -48,6 +48,10 @@ export function createSessionStore({ store, now, idleMs = 30 * 60_000, absoluteM
     async destroy(id) {
       if (typeof id === 'string' && SESSION_ID_RE.test(id)) await store.deleteSession(sessionIdHash(id));
     },
+    /** Sessions that have not ended (for the metrics). */
+    async count() {
+      return store.countSessions({ now: now(), idleMs, absoluteMs });
+    },
     /** Removes expired sessions (a periodic chore). */
     async prune() {
       return store.pruneSessions({ now: now(), idleMs, absoluteMs });

@@ -99,6 +99,12 @@ export function createStore(engine) {
       return (await engine.run('DELETE FROM sessions WHERE seen_at < ? OR created_at < ?', [now - idleMs, now - absoluteMs])).changes;
     },
 
+    /** Sessions neither idle nor past their absolute lifetime. @param {{now: number, idleMs: number, absoluteMs: number}} o */
+    async countSessions({ now, idleMs, absoluteMs }) {
+      const r = await engine.get('SELECT COUNT(*) AS n FROM sessions WHERE seen_at >= ? AND created_at >= ?', [now - idleMs, now - absoluteMs]);
+      return Number(r?.n ?? 0);
+    },
+
     // ---- rate limits: one row per counted attempt --------------------------
 
     /**
