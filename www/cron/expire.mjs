@@ -6,6 +6,7 @@ import { loadConfig } from '../config.mjs';
 import { createReporter } from './report.mjs';
 
 const EXIT_CONFIG = 2;
+const EXIT_UNREACHABLE = 4;
 
 const HELP = `Usage: pve-snapshots-expire --config FILE [options]
 
@@ -21,6 +22,9 @@ Options:
   --concurrency N    VMs handled at once overall (default: job.concurrency, 8)
   --per-node N       VMs handled at once per node (default: job.perNode, 2)
   --state-dir DIR    lock file and last-run.json (default: job.stateDir)
+  --data-dir DIR     the store: SQLite file DIR/pve-snapshots.db (default: the
+                     state directory); env DATABASE_URL selects PostgreSQL.
+                     Runs, their events and the audit log go there.
   --json             print a JSON summary on stdout (progress goes to stderr)
   --metrics-file PATH  after the run, write its figures for node_exporter's
                      textfile collector to PATH (a *.prom file; not for --dry-run)
@@ -34,7 +38,8 @@ section, the notice secret comes from env NOTIFY_SECRET or notify.secretFile.
 
 Exit codes: 0 all good; 1 some VM or delete failed, or a delete is still
 running; 2 config or command-line error (nothing was sent to Proxmox);
-3 another run is active; 4 Proxmox could not be reached (nothing was done).
+3 another run is active; 4 Proxmox could not be reached, or the store
+(nothing was done).
 See www/cron/README.md.`;
 
 /** @param {string} message */
@@ -70,7 +75,7 @@ async function main() {
       allowPositionals: false,
       options: {
         config: { type: 'string' }, 'dry-run': { type: 'boolean' }, service: { type: 'string' }, node: { type: 'string' },
-        concurrency: { type: 'string' }, 'per-node': { type: 'string' }, 'state-dir': { type: 'string' }, 'metrics-file': { type: 'string' },
+        concurrency: { type: 'string' }, 'per-node': { type: 'string' }, 'state-dir': { type: 'string' }, 'data-dir': { type: 'string' }, 'metrics-file': { type: 'string' },
         json: { type: 'boolean' }, now: { type: 'string' }, help: { type: 'boolean', short: 'h' },
       },
     }).values;
@@ -127,10 +132,25 @@ async function main() {
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
 
+  // A dry run writes nothing anywhere, so it needs no store either.
+  let store = null;
+  if (!args['dry-run']) {
+    const { openStore, storeOptionsFrom } = await import('../store/index.mjs');
+    try {
+      store = await openStore(storeOptionsFrom({ dataDir: args['data-dir'] ?? args['state-dir'] ?? config.job.stateDir }));
+    } catch (err) {
+      const e = /** @type {{code?: string, message: string}} */ (err);
+      process.stderr.write(`pve-snapshots-expire: ${e.code ?? 'STORE_UNAVAILABLE'}: ${e.message}; nothing was done\n`);
+      if (args.json) process.stdout.write(`${JSON.stringify({ exitCode: EXIT_UNREACHABLE, ok: false, error: { code: e.code ?? 'STORE_UNAVAILABLE', message: e.message } }, null, 2)}\n`);
+      process.exitCode = EXIT_UNREACHABLE;
+      return;
+    }
+  }
   const summary = await runExpiry({
-    config, dryRun: Boolean(args['dry-run']), service: args.service ?? null, node: args.node ?? null,
+    config, dryRun: Boolean(args['dry-run']), service: args.service ?? null, node: args.node ?? null, store,
     concurrency, perNode, stateDir: args['state-dir'], metricsFile: args['metrics-file'] ?? null, now, signal: controller.signal, onEvent: reporter.event,
   });
+  await store?.close();
   reporter.finish(summary);
   process.off('SIGINT', onSignal);
   process.off('SIGTERM', onSignal);
