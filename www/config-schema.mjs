@@ -22,6 +22,8 @@ export const JOB_DEFAULTS = Object.freeze({
   // trusted to say what has expired (see cron/README.md, "Which clock").
   maxClockSkewMs: 3_600_000,
   stateDir: '/var/lib/pve-snapshots',
+  // The job removes audit entries older than this.
+  auditRetentionDays: 400,
 });
 
 const PRODUCT_ID_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
@@ -184,6 +186,7 @@ const jobSchema = section({
   maxRunMs: integerIn(1000, 7 * 86_400_000, JOB_DEFAULTS.maxRunMs),
   maxClockSkewMs: integerIn(1000, 3650 * 86_400_000, JOB_DEFAULTS.maxClockSkewMs),
   stateDir: nonBlank('must be a directory path').default(JOB_DEFAULTS.stateDir),
+  auditRetentionDays: integerIn(1, 36_500, JOB_DEFAULTS.auditRetentionDays),
 }, 'must be an object');
 
 const hostKeySchema = section({

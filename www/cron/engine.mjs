@@ -5,6 +5,7 @@
 // Safety first: any doubt (unknown outcome, changed data, a lock) means
 // "leave it for the next run", never "delete anyway".
 import { hostname } from 'node:os';
+import { randomBytes } from 'node:crypto';
 import * as core from '../core.mjs';
 import { createPveClient } from '../pve/client.mjs';
 import { acquireRunLock, LockBusyError } from './run-lock.mjs';
@@ -103,6 +104,7 @@ function isNodeName(name) {
  * @property {VmResult[]} vms
  * @property {{code: string, message: string, details?: object}|null} error  why the run as a whole stopped
  * @property {{path: string, tookOver: object|null}|null} lock
+ * @property {string|null} [runId]  this run's id in the store's job runs (not for --dry-run)
  * @property {import('./notify.mjs').NoticeReport|null} notices  null when notify is not configured (or a dry run)
  *
  * @typedef {object} RunOptions
@@ -119,6 +121,8 @@ function isNodeName(name) {
  * @property {PveClient} [pve]          a ready client (tests); default: created from config.pve
  * @property {AbortSignal} [signal]     stop starting deletes, stop waiting, release the lock
  * @property {Emit} [onEvent]           progress (see cron/README.md)
+ * @property {import('../store/index.mjs').Store|null} [store]  records the run, its events and the
+ *   audit entries, prunes the audit log; on PostgreSQL its advisory lock keeps job hosts apart
  *
  * @typedef {object} RunContext  what one run's VMs share
  * @property {Config} config
@@ -136,6 +140,9 @@ function isNodeName(name) {
  * @property {RunSummary} summary
  * @property {ReturnType<typeof createNotifier>|null} notifier
  */
+
+/** Entry types that go to the audit log (with a snapshot name), and their outcome there. */
+const AUDITED = new Map([['deleted', 'ok'], ['failed', 'failed'], ['skipped', 'refused'], ['stuck', 'refused'], ['still-running', 'running'], ['missing', 'refused']]);
 
 /**
  * Runs the expiry job once. Never throws for operational problems: the
@@ -155,8 +162,13 @@ export async function runExpiry(options) {
     counts: { services: 0, vms: 0, deleted: 0, wouldDelete: 0, skipped: 0, stuck: 0, failed: 0, stillRunning: 0, missing: 0 },
     stuck: [], failures: [], stillRunning: [], vms: [], error: null, lock: null, notices: null,
   };
+  /** @type {Emit | null} set once the run is recorded in the store */
+  let recordEvent = null;
   /** @type {Emit} */
-  const emit = (event) => { try { onEvent(event); } catch { /* a broken reporter must not stop deletes midway */ } };
+  const emit = (event) => {
+    recordEvent?.(event);
+    try { onEvent(event); } catch { /* a broken reporter must not stop deletes midway */ }
+  };
   /** @param {number} exitCode @param {RunSummary['error']} [error] */
   const finish = (exitCode, error = null) => {
     const finishedAt = Date.now();
@@ -212,6 +224,24 @@ export async function runExpiry(options) {
     return finish(EXIT.CONFIG, { code: 'CONFIG_INVALID', message: `pve: ${/** @type {Thrown} */ (err)?.message ?? err}` });
   }
 
+  const store = dryRun ? null : options.store ?? null;
+  /** @type {{release(): Promise<void>} | null} */
+  let dbLock = null;
+  if (store) {
+    // On PostgreSQL two job hosts share one database: its lock keeps them
+    // apart (the lock file only sees this host).
+    try {
+      const taken = await store.jobLock();
+      if (taken.held) {
+        if (ownClient) pve.close?.();
+        return finish(EXIT.RUNNING, { code: 'ALREADY_RUNNING', message: `another run holds the job lock in ${store.label}` });
+      }
+      dbLock = taken.lock;
+    } catch (err) {
+      if (ownClient) pve.close?.();
+      return finish(EXIT.UNREACHABLE, { code: 'STORE_UNAVAILABLE', message: `${/** @type {Thrown} */ (err)?.message ?? err}; nothing was done` });
+    }
+  }
   let lock = null;
   if (!dryRun) {
     try {
@@ -220,6 +250,7 @@ export async function runExpiry(options) {
       lock = await acquireRunLock(stateDir, { staleAfterMs: job.maxRunMs + job.taskTimeoutMs + 5 * 60_000 });
     } catch (err) {
       if (ownClient) pve.close?.();
+      await dbLock?.release();
       if (err instanceof LockBusyError) return finish(EXIT.RUNNING, { code: err.code, message: err.message, details: err.details });
       const e = /** @type {NodeJS.ErrnoException} */ (err);
       return finish(EXIT.CONFIG, { code: 'STATE_DIR', message: `cannot use the state directory ${stateDir}: ${e.code ?? e.message}` });
@@ -242,7 +273,35 @@ export async function runExpiry(options) {
     pve: { request: read }, fixedNow: options.now ?? null, maxSkewMs: job.maxClockSkewMs ?? Infinity,
     warn: (message) => emit({ type: 'warning', message }),
   });
+  /** @type {Promise<void>} */
+  let recording = Promise.resolve();
+  let unrecorded = 0;
+  const runId = store ? `j-${randomBytes(12).toString('base64url')}` : null;
   try {
+    if (store && runId) {
+      try {
+        await store.startJobRun({ id: runId, startedAt: started, host: summary.host, pid: process.pid, scope });
+      } catch (err) {
+        return finish(EXIT.UNREACHABLE, { code: 'STORE_UNAVAILABLE', message: `${/** @type {Thrown} */ (err)?.message ?? err}; nothing was done` });
+      }
+      summary.runId = runId;
+      const owners = new Map(config.services.map((s) => [s.id, s.customer]));
+      recordEvent = (event) => {
+        const outcome = AUDITED.get(event.type);
+        if (outcome === undefined) return;
+        const e = /** @type {Entry & {type: EntryType}} */ (event);
+        const audit = e.name === null ? null : /** @type {const} */ ({
+          actorKind: 'job', actorId: runId, customer: owners.get(e.service) ?? null, serviceId: e.service, vmid: e.vmid,
+          node: e.node, action: 'remove', snapshot: e.name, outcome, code: e.code, message: e.message, taskId: null,
+        });
+        const at = Date.now();
+        const row = { ...e, customer: owners.get(e.service) ?? null };
+        recording = recording.then(() => store.jobEvent(runId, row, { at, audit }).catch((err) => {
+          unrecorded += 1;
+          if (unrecorded === 1) emit({ type: 'warning', message: `cannot record the run's events in the store: ${err.message}` });
+        }));
+      };
+    }
     const deadline = started + job.maxRunMs;
     const notifier = notify
       ? createNotifier({ settings: notify, openLedger: () => openJsonLedger(stateDir), emit: (message) => emit({ type: 'warning', message }) })
@@ -259,6 +318,25 @@ export async function runExpiry(options) {
     return finish(EXIT.FAILED, { code: 'INTERNAL', message: `the run stopped on an unexpected error: ${/** @type {Thrown} */ (err)?.stack ?? err}` });
   } finally {
     if (ownClient) pve.close?.();
+    if (store && summary.runId) {
+      await recording;
+      recordEvent = null;
+      // An incomplete record is a failed run: the audit must not miss a deletion silently.
+      if (unrecorded > 0 && summary.exitCode === EXIT.OK) {
+        finish(EXIT.FAILED, { code: 'STORE_UNAVAILABLE', message: `${unrecorded} event(s) of this run could not be recorded in the store` });
+      }
+      try {
+        const pruned = await store.pruneAudit(Date.now() - job.auditRetentionDays * 86_400_000);
+        if (pruned > 0) emit({ type: 'warning', message: `removed ${pruned} audit entries older than ${job.auditRetentionDays} days` });
+        await store.finishJobRun(summary.runId, {
+          endedAt: Date.now(), exitCode: summary.exitCode,
+          summary: { ok: summary.ok, counts: summary.counts, error: summary.error, durationMs: summary.durationMs },
+        });
+      } catch (err) {
+        emit({ type: 'warning', message: `cannot record the end of the run in the store: ${/** @type {Thrown} */ (err)?.message ?? err}` });
+      }
+    }
+    await dbLock?.release();
     if (lock) {
       if (!dryRun) {
         // Monitoring must see this run even if it failed: write before letting go.

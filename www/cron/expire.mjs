@@ -5,9 +5,9 @@ import { parseArgs } from 'node:util';
 import { loadConfig } from '../config.mjs';
 import { createReporter } from './report.mjs';
 import { addHostServices } from './host-services.mjs';
-import { storeOptionsFrom } from '../store/index.mjs';
 
 const EXIT_CONFIG = 2;
+const EXIT_UNREACHABLE = 4;
 
 const HELP = `Usage: pve-snapshots-expire --config FILE [options]
 
@@ -23,8 +23,10 @@ Options:
   --concurrency N    VMs handled at once overall (default: job.concurrency, 8)
   --per-node N       VMs handled at once per node (default: job.perNode, 2)
   --state-dir DIR    lock file and last-run.json (default: job.stateDir)
-  --data-dir DIR     the panel's store, for a billing panel's services (with
-                     hostApi; default /var/lib/pve-snapshots; env DATABASE_URL wins)
+  --data-dir DIR     the store: SQLite file DIR/pve-snapshots.db (default: the
+                     state directory); env DATABASE_URL selects PostgreSQL.
+                     Runs, their events and the audit log go there; with hostApi
+                     the billing panel's services are read from it too.
   --json             print a JSON summary on stdout (progress goes to stderr)
   --metrics-file PATH  after the run, write its figures for node_exporter's
                      textfile collector to PATH (a *.prom file; not for --dry-run)
@@ -38,7 +40,8 @@ section, the notice secret comes from env NOTIFY_SECRET or notify.secretFile.
 
 Exit codes: 0 all good; 1 some VM or delete failed, or a delete is still
 running; 2 config or command-line error (nothing was sent to Proxmox);
-3 another run is active; 4 Proxmox could not be reached (nothing was done).
+3 another run is active; 4 Proxmox could not be reached, or the store
+(nothing was done).
 See www/cron/README.md.`;
 
 /** @param {string} message */
@@ -74,8 +77,7 @@ async function main() {
       allowPositionals: false,
       options: {
         config: { type: 'string' }, 'dry-run': { type: 'boolean' }, service: { type: 'string' }, node: { type: 'string' },
-        concurrency: { type: 'string' }, 'per-node': { type: 'string' }, 'state-dir': { type: 'string' }, 'metrics-file': { type: 'string' },
-        'data-dir': { type: 'string' },
+        concurrency: { type: 'string' }, 'per-node': { type: 'string' }, 'state-dir': { type: 'string' }, 'data-dir': { type: 'string' }, 'metrics-file': { type: 'string' },
         json: { type: 'boolean' }, now: { type: 'string' }, help: { type: 'boolean', short: 'h' },
       },
     }).values;
@@ -113,9 +115,10 @@ async function main() {
     return stopEarly(e.code ?? 'CONFIG_INVALID', `config error: ${e.message}`, e.details);
   }
   if (config.hostApi) {
-    // Behind a billing panel its services are in the store, not the file.
+    // Behind a billing panel its services are in the panel's store, not the file.
+    const { storeOptionsFrom } = await import('../store/index.mjs');
     try {
-      await addHostServices(config, storeOptionsFrom({ dataDir: args['data-dir'] }));
+      await addHostServices(config, storeOptionsFrom({ dataDir: args['data-dir'] ?? args['state-dir'] ?? config.job.stateDir }));
     } catch (err) {
       return stopEarly('STORE_UNAVAILABLE', `cannot read the billing panel's services from the store: ${/** @type {Error} */ (err).message}`);
     }
@@ -140,10 +143,25 @@ async function main() {
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
 
+  // A dry run writes nothing anywhere, so it needs no store either.
+  let store = null;
+  if (!args['dry-run']) {
+    const { openStore, storeOptionsFrom } = await import('../store/index.mjs');
+    try {
+      store = await openStore(storeOptionsFrom({ dataDir: args['data-dir'] ?? args['state-dir'] ?? config.job.stateDir }));
+    } catch (err) {
+      const e = /** @type {{code?: string, message: string}} */ (err);
+      process.stderr.write(`pve-snapshots-expire: ${e.code ?? 'STORE_UNAVAILABLE'}: ${e.message}; nothing was done\n`);
+      if (args.json) process.stdout.write(`${JSON.stringify({ exitCode: EXIT_UNREACHABLE, ok: false, error: { code: e.code ?? 'STORE_UNAVAILABLE', message: e.message } }, null, 2)}\n`);
+      process.exitCode = EXIT_UNREACHABLE;
+      return;
+    }
+  }
   const summary = await runExpiry({
-    config, dryRun: Boolean(args['dry-run']), service: args.service ?? null, node: args.node ?? null,
+    config, dryRun: Boolean(args['dry-run']), service: args.service ?? null, node: args.node ?? null, store,
     concurrency, perNode, stateDir: args['state-dir'], metricsFile: args['metrics-file'] ?? null, now, signal: controller.signal, onEvent: reporter.event,
   });
+  await store?.close();
   reporter.finish(summary);
   process.off('SIGINT', onSignal);
   process.off('SIGTERM', onSignal);

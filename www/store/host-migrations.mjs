@@ -5,7 +5,7 @@
 
 /** @type {import('./migrations.mjs').Migration} */
 export const HOST_MIGRATION = {
-  version: 2,
+  version: 3,
   name: 'host API: products, customers, services, sign-on links',
   sqlite: `
     CREATE TABLE host_products (

@@ -136,6 +136,72 @@ export const MIGRATIONS = [
       CREATE INDEX audit_actor ON audit_log (actor_id, at);
     `,
   },
+  {
+    version: 2,
+    name: 'job runs and their events; the customer on audit entries',
+    sqlite: `
+      CREATE TABLE job_runs (
+        id TEXT PRIMARY KEY,
+        started_at INTEGER NOT NULL,
+        ended_at INTEGER,
+        host TEXT NOT NULL,
+        pid INTEGER NOT NULL,
+        scope TEXT NOT NULL,
+        exit_code INTEGER,
+        summary TEXT
+      );
+      CREATE INDEX job_runs_started ON job_runs (started_at);
+      CREATE TABLE job_events (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        run_id TEXT NOT NULL REFERENCES job_runs (id) ON DELETE CASCADE,
+        at INTEGER NOT NULL,
+        type TEXT NOT NULL,
+        customer TEXT,
+        service_id TEXT,
+        vmid INTEGER,
+        node TEXT,
+        snapshot TEXT,
+        code TEXT,
+        message TEXT,
+        upid TEXT
+      );
+      CREATE INDEX job_events_run ON job_events (run_id, id);
+      ALTER TABLE audit_log ADD COLUMN customer TEXT;
+      UPDATE audit_log SET customer = actor_id WHERE actor_kind = 'customer';
+      CREATE INDEX audit_customer ON audit_log (customer, at);
+    `,
+    postgres: `
+      CREATE TABLE job_runs (
+        id TEXT PRIMARY KEY,
+        started_at BIGINT NOT NULL,
+        ended_at BIGINT,
+        host TEXT NOT NULL,
+        pid INTEGER NOT NULL,
+        scope TEXT NOT NULL,
+        exit_code INTEGER,
+        summary TEXT
+      );
+      CREATE INDEX job_runs_started ON job_runs (started_at);
+      CREATE TABLE job_events (
+        id BIGSERIAL PRIMARY KEY,
+        run_id TEXT NOT NULL REFERENCES job_runs (id) ON DELETE CASCADE,
+        at BIGINT NOT NULL,
+        type TEXT NOT NULL,
+        customer TEXT,
+        service_id TEXT,
+        vmid INTEGER,
+        node TEXT,
+        snapshot TEXT,
+        code TEXT,
+        message TEXT,
+        upid TEXT
+      );
+      CREATE INDEX job_events_run ON job_events (run_id, id);
+      ALTER TABLE audit_log ADD COLUMN customer TEXT;
+      UPDATE audit_log SET customer = actor_id WHERE actor_kind = 'customer';
+      CREATE INDEX audit_customer ON audit_log (customer, at);
+    `,
+  },
   HOST_MIGRATION,
 ];
 

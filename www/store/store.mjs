@@ -10,11 +10,19 @@
  * @typedef {{id: string, customer: string, serviceId: string, vmKey: string, vmid: number, node: string,
  *   kind: TaskKind, name: string, upid: string, state: TaskState, message: string|null, warnings: unknown,
  *   follower: string|null, startedAt: number, endedAt: number|null}} TaskRow
- * @typedef {{actorKind: 'customer'|'host'|'job'|'operator', actorId: string, serviceId?: string|null,
+ * @typedef {{actorKind: 'customer'|'host'|'job'|'operator', actorId: string, customer?: string|null, serviceId?: string|null,
  *   vmid?: number|null, node?: string|null, action: string, snapshot?: string|null, outcome: string,
  *   code?: string|null, message?: string|null, taskId?: string|null}} AuditEntry
  * @typedef {AuditEntry & {id: number, at: number}} AuditRow
+ * @typedef {{type: string, customer?: string|null, service?: string|null, vmid?: number|null, node?: string|null, name?: string|null,
+ *   code?: string|null, message?: string|null, upid?: string|null}} JobEvent  one entry of a run (see cron/README.md)
+ * @typedef {{id: string, startedAt: number, endedAt: number|null, host: string, pid: number,
+ *   scope: {service: string|null, node: string|null}, exitCode: number|null, summary: unknown,
+ *   events: Array<JobEvent & {at: number}>}} JobRun
  */
+
+// The PostgreSQL advisory lock number of the expiry job (see postgres-engine.mjs).
+const JOB_LOCK = 2;
 
 /** @param {any} r @returns {TaskRow} */
 function taskRow(r) {
@@ -30,16 +38,16 @@ function taskRow(r) {
 /** @param {any} r @returns {AuditRow} */
 function auditRow(r) {
   return {
-    id: Number(r.id), at: Number(r.at), actorKind: r.actor_kind, actorId: r.actor_id, serviceId: r.service_id,
+    id: Number(r.id), at: Number(r.at), actorKind: r.actor_kind, actorId: r.actor_id, customer: r.customer ?? null, serviceId: r.service_id,
     vmid: r.vmid === null ? null : Number(r.vmid), node: r.node, action: r.action, snapshot: r.snapshot,
     outcome: r.outcome, code: r.code, message: r.message, taskId: r.task_id,
   };
 }
 
-const AUDIT_INSERT = `INSERT INTO audit_log (at, actor_kind, actor_id, service_id, vmid, node, action, snapshot, outcome, code, message, task_id)
-  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
+const AUDIT_INSERT = `INSERT INTO audit_log (at, actor_kind, actor_id, customer, service_id, vmid, node, action, snapshot, outcome, code, message, task_id)
+  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
 /** @param {number} at @param {AuditEntry} e */
-const auditParams = (at, e) => [at, e.actorKind, e.actorId, e.serviceId ?? null, e.vmid ?? null, e.node ?? null, e.action,
+const auditParams = (at, e) => [at, e.actorKind, e.actorId, e.customer ?? (e.actorKind === 'customer' ? e.actorId : null), e.serviceId ?? null, e.vmid ?? null, e.node ?? null, e.action,
   e.snapshot ?? null, e.outcome, e.code ?? null, e.message ?? null, e.taskId ?? null];
 
 /**
@@ -277,20 +285,96 @@ export function createStore(engine) {
     },
     /**
      * Oldest first.
-     * @param {{serviceId?: string, actorId?: string, since?: number, limit?: number}} [filter]
+     * @param {{serviceId?: string, actorId?: string, customer?: string, since?: number, limit?: number}} [filter]
      * @returns {Promise<AuditRow[]>}
      */
-    async auditLog({ serviceId, actorId, since, limit = 10_000 } = {}) {
+    async auditLog({ serviceId, actorId, customer, since, limit = 10_000 } = {}) {
       /** @type {string[]} */
       const where = [];
       /** @type {unknown[]} */
       const params = [];
       if (serviceId !== undefined) { where.push('service_id = ?'); params.push(serviceId); }
       if (actorId !== undefined) { where.push('actor_id = ?'); params.push(actorId); }
+      if (customer !== undefined) { where.push('customer = ?'); params.push(customer); }
       if (since !== undefined) { where.push('at >= ?'); params.push(since); }
       params.push(limit);
       const rows = await engine.all(`SELECT * FROM audit_log ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id LIMIT ?`, params);
       return rows.map(auditRow);
+    },
+    /**
+     * Removes audit entries older than `before` (the retention the job applies).
+     * @param {number} before
+     */
+    async pruneAudit(before) {
+      return (await engine.run('DELETE FROM audit_log WHERE at < ?', [before])).changes;
+    },
+
+    // ---- expiry job runs ------------------------------------------------------
+
+    /**
+     * The job's overlap guard in the database (PostgreSQL: a session advisory
+     * lock, held until `release()`); null when another run holds it, or when
+     * the engine has none (SQLite: the job's lock file guards it).
+     */
+    async jobLock() {
+      if (!engine.tryLock) return { held: false, lock: null };
+      const lock = await engine.tryLock(JOB_LOCK);
+      return { held: lock === null, lock };
+    },
+    /** @param {{id: string, startedAt: number, host: string, pid: number, scope: {service: string|null, node: string|null}}} run */
+    async startJobRun(run) {
+      await engine.run('INSERT INTO job_runs (id, started_at, ended_at, host, pid, scope, exit_code, summary) VALUES (?, ?, NULL, ?, ?, ?, NULL, NULL)',
+        [run.id, run.startedAt, run.host, run.pid, JSON.stringify(run.scope)]);
+    },
+    /**
+     * One event of a run and, when it is a deletion or a refusal, its audit
+     * entry, together.
+     * @param {string} runId @param {JobEvent} e @param {{at: number, audit: AuditEntry | null}} o
+     */
+    async jobEvent(runId, e, { at, audit }) {
+      await engine.tx(async (q) => {
+        await q.run(`INSERT INTO job_events (run_id, at, type, customer, service_id, vmid, node, snapshot, code, message, upid)
+          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, [runId, at, e.type, e.customer ?? null, e.service ?? null, e.vmid ?? null, e.node ?? null, e.name ?? null,
+          e.code ?? null, e.message ?? null, e.upid ?? null]);
+        if (audit) await q.run(AUDIT_INSERT, auditParams(at, audit));
+      });
+    },
+    /** @param {string} id @param {{endedAt: number, exitCode: number, summary: unknown}} end */
+    async finishJobRun(id, { endedAt, exitCode, summary }) {
+      await engine.run('UPDATE job_runs SET ended_at = ?, exit_code = ?, summary = ? WHERE id = ?', [endedAt, exitCode, JSON.stringify(summary), id]);
+    },
+    /**
+     * Runs, newest last, with their events; with a service or customer
+     * filter, only the runs that acted on it, with only those events.
+     * @param {{since?: number, serviceId?: string, customer?: string, limit?: number}} [filter]
+     * @returns {Promise<JobRun[]>}
+     */
+    async jobRuns({ since, serviceId, customer, limit = 1000 } = {}) {
+      const runs = await engine.all(`SELECT * FROM (SELECT * FROM job_runs ${since === undefined ? '' : 'WHERE started_at >= ?'} ORDER BY started_at DESC LIMIT ?) r ORDER BY started_at`,
+        since === undefined ? [limit] : [since, limit]);
+      /** @type {JobRun[]} */
+      const out = [];
+      for (const r of runs) {
+        const where = ['run_id = ?'];
+        const params = [r.id];
+        if (serviceId !== undefined) { where.push('service_id = ?'); params.push(serviceId); }
+        if (customer !== undefined) { where.push('customer = ?'); params.push(customer); }
+        const events = await engine.all(`SELECT * FROM job_events WHERE ${where.join(' AND ')} ORDER BY id`, params);
+        if ((serviceId !== undefined || customer !== undefined) && !events.length) continue;
+        let summary = null;
+        try { summary = r.summary === null ? null : JSON.parse(r.summary); } catch { /* written by us */ }
+        let scope = { service: null, node: null };
+        try { scope = JSON.parse(r.scope); } catch { /* written by us */ }
+        out.push({
+          id: r.id, startedAt: Number(r.started_at), endedAt: r.ended_at === null ? null : Number(r.ended_at), host: r.host, pid: Number(r.pid),
+          scope, exitCode: r.exit_code === null ? null : Number(r.exit_code), summary,
+          events: events.map((e) => ({
+            at: Number(e.at), type: e.type, customer: e.customer ?? null, service: e.service_id, vmid: e.vmid === null ? null : Number(e.vmid), node: e.node,
+            name: e.snapshot, code: e.code, message: e.message, upid: e.upid,
+          })),
+        });
+      }
+      return out;
     },
   };
 }

@@ -2,12 +2,14 @@
 // directory and a throwaway PostgreSQL cluster. Same calls, same answers.
 import { test, before, after, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openStore, SCHEMA_VERSION, DB_FILE } from '../store/index.mjs';
-import { maskUrl } from '../store/errors.mjs';
 import { MIGRATIONS } from '../store/migrations.mjs';
+import { openSqliteEngine } from '../store/sqlite-engine.mjs';
+import { openPostgresEngine } from '../store/postgres-engine.mjs';
+import { maskUrl } from '../store/errors.mjs';
 import { startPgCluster, freePort } from './helpers/pg-cluster.mjs';
 
 /** @typedef {import('../store/index.mjs').Store} Store */
@@ -76,6 +78,25 @@ for (const engine of ENGINES) {
         for (const s of stores) await s.ping();
       } finally {
         for (const s of stores) await s.close();
+      }
+    });
+
+    test('an older database is migrated step by step and keeps its rows', async () => {
+      const options = await engine.options();
+      const old = options.databaseUrl
+        ? openPostgresEngine({ url: options.databaseUrl })
+        : openSqliteEngine({ file: (mkdirSync(/** @type {string} */ (options.dataDir), { recursive: true }), join(/** @type {string} */ (options.dataDir), DB_FILE)) });
+      assert.deepEqual((await old.migrate(1)).applied, [1]);
+      await old.run("INSERT INTO audit_log (at, actor_kind, actor_id, service_id, action, outcome) VALUES (?, 'customer', 'alice', 'web-1', 'create', 'accepted')", [T0]);
+      await old.close();
+      const store = await openStore(options);
+      try {
+        const [row] = await store.auditLog();
+        assert.equal(row.actorId, 'alice');
+        assert.equal(row.customer, 'alice', 'filled in by the migration');
+        assert.equal(await store.engine.version(), SCHEMA_VERSION);
+      } finally {
+        await store.close();
       }
     });
 
