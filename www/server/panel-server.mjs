@@ -15,7 +15,7 @@ import { createStaticFiles } from './static-files.mjs';
 import { createApi } from './api-routes.mjs';
 import { openStore } from '../store/index.mjs';
 import { createDirectory } from './directory.mjs';
-import { createHostRegistry } from './host-registry.mjs';
+import { createStoreRegistry } from '../store/host-registry-store.mjs';
 import { createHostApi } from './host-api.mjs';
 import { createServerMetrics, countLogged, customerApiOutcome } from './metrics.mjs';
 
@@ -97,10 +97,6 @@ export async function startPanelServer(options) {
   checkFrameAncestors(frameAncestors);
   const csp = contentSecurityPolicy(frameAncestors);
   const cookiePath = basePath || '/';
-  const registry = config.hostApi
-    ? options.registry ?? createHostRegistry({ reservedVmids: config.services.map((s) => Number(s.vmid)) })
-    : null;
-  const directory = createDirectory(createCustomerDirectory(config), registry);
   const secret = config.pve?.tokenSecret;
   const ownStore = options.store ? null : await openStore({ memory: true });
   /** @type {(event: string, fields: object) => void} */
@@ -111,6 +107,11 @@ export async function startPanelServer(options) {
   const metrics = createServerMetrics({ activeSessions: () => sessions.count() });
   const pve = metrics.instrumentPve(untimedPve);
   const store = metrics.instrumentStore(options.store ?? /** @type {import('../store/index.mjs').Store} */ (ownStore));
+  // What the host pushes lives in the store: it survives restarts and every instance sees it.
+  const registry = config.hostApi
+    ? options.registry ?? createStoreRegistry(store, { reservedVmids: config.services.map((s) => Number(s.vmid)), now })
+    : null;
+  const directory = createDirectory(createCustomerDirectory(config), registry);
   const sessions = createSessionStore({ store, now, idleMs: sessionIdleMs });
   const tasks = createTaskRegistry({ store, now });
   const resolver = createNodeResolver({ pve, core, now });
