@@ -6,6 +6,7 @@
 // "leave it for the next run", never "delete anyway".
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
+import { withHostServices } from '../store/host-registry-store.mjs';
 import * as core from '../core.mjs';
 import { createPveClient } from '../pve/client.mjs';
 import { acquireRunLock, LockBusyError } from './run-lock.mjs';
@@ -151,7 +152,8 @@ const AUDITED = new Map([['deleted', 'ok'], ['failed', 'failed'], ['skipped', 'r
  * @returns {Promise<RunSummary>}
  */
 export async function runExpiry(options) {
-  const { config, dryRun = false, signal, onEvent = () => {} } = options;
+  const { dryRun = false, signal, onEvent = () => {} } = options;
+  let config = options.config;
   const started = Date.now();
   const job = config.job;
   const scope = { service: options.service ?? null, node: options.node ?? null };
@@ -183,6 +185,14 @@ export async function runExpiry(options) {
     return summary;
   };
 
+  if (options.store && !dryRun) {
+    // The services the host panel provisioned expire like the file's.
+    try {
+      config = await withHostServices(config, options.store);
+    } catch (err) {
+      return finish(EXIT.UNREACHABLE, { code: 'STORE_UNAVAILABLE', message: `${/** @type {Thrown} */ (err)?.message ?? err}; nothing was done` });
+    }
+  }
   // Command-line scope problems are config errors: caught before any lock or request.
   const services = config.services.filter((s) => scope.service === null || s.id === scope.service);
   if (scope.service !== null && services.length === 0) {

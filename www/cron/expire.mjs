@@ -4,7 +4,6 @@
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../config.mjs';
 import { createReporter } from './report.mjs';
-import { addHostServices } from './host-services.mjs';
 
 const EXIT_CONFIG = 2;
 const EXIT_UNREACHABLE = 4;
@@ -25,8 +24,7 @@ Options:
   --state-dir DIR    lock file and last-run.json (default: job.stateDir)
   --data-dir DIR     the store: SQLite file DIR/pve-snapshots.db (default: the
                      state directory); env DATABASE_URL selects PostgreSQL.
-                     Runs, their events and the audit log go there; with hostApi
-                     the billing panel's services are read from it too.
+                     Runs, their events and the audit log go there.
   --json             print a JSON summary on stdout (progress goes to stderr)
   --metrics-file PATH  after the run, write its figures for node_exporter's
                      textfile collector to PATH (a *.prom file; not for --dry-run)
@@ -113,15 +111,6 @@ async function main() {
     // A ConfigError, or whatever else reading the file threw.
     const e = /** @type {{code?: string, message: string, details?: object}} */ (err);
     return stopEarly(e.code ?? 'CONFIG_INVALID', `config error: ${e.message}`, e.details);
-  }
-  if (config.hostApi) {
-    // Behind a billing panel its services are in the panel's store, not the file.
-    const { storeOptionsFrom } = await import('../store/index.mjs');
-    try {
-      await addHostServices(config, storeOptionsFrom({ dataDir: args['data-dir'] ?? args['state-dir'] ?? config.job.stateDir }));
-    } catch (err) {
-      return stopEarly('STORE_UNAVAILABLE', `cannot read the billing panel's services from the store: ${/** @type {Error} */ (err).message}`);
-    }
   }
   let runExpiry;
   try {

@@ -169,7 +169,7 @@ export function createHostApi(deps) {
             if (e?.code !== 'INVALID_POLICY') throw err;
             throw new ApiError('INVALID_POLICY', String(e.message), e.details ?? undefined);
           }
-          await registry.putProduct(id, policy, now());
+          await registry.putProduct(id, policy);
           sendJson(ctx.res, 200, { id, policy });
         },
       },

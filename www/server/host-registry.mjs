@@ -1,8 +1,8 @@
 // What the host panel (WHMCS, …) pushed through the host API: products,
 // customers, services with their suspension, single-use sign-on links (kept
-// as hashes) and the log of host calls. This one holds them in memory (for
-// tests that want no database); the server uses the store's
-// (www/store/host-store.mjs), which has the same methods.
+// as hashes) and the log of host calls. Held in this process's memory until
+// the durable store takes these tables over; the methods are async so the
+// callers do not change when it does.
 
 /**
  * @typedef {{maxSnapshots: number, lifetimeDays: number, includeRam: boolean, namePrefix: string,
@@ -40,11 +40,9 @@ export function createHostRegistry({ reservedVmids = [], maxCalls = 10_000 } = {
     /**
      * @param {string} id
      * @param {Policy} policy
-     * @param {number} now
      * @returns {Promise<{created: boolean}>}
      */
-    async putProduct(id, policy, now) {
-      void now;
+    async putProduct(id, policy) {
       const created = !products.has(id);
       products.set(id, { ...policy });
       return { created };
@@ -147,6 +145,11 @@ export function createHostRegistry({ reservedVmids = [], maxCalls = 10_000 } = {
     async recordCall(call) {
       calls.push(call);
       if (calls.length > maxCalls) calls.splice(0, calls.length - maxCalls);
+    },
+
+    /** @returns {Promise<HostCall[]>} */
+    async calls() {
+      return calls.map((c) => ({ ...c }));
     },
   };
 }

@@ -15,7 +15,7 @@ import { createStaticFiles } from './static-files.mjs';
 import { createApi } from './api-routes.mjs';
 import { openStore } from '../store/index.mjs';
 import { createDirectory } from './directory.mjs';
-import { createStoreHostRegistry } from '../store/host-store.mjs';
+import { createStoreRegistry } from '../store/host-registry-store.mjs';
 import { createHostApi } from './host-api.mjs';
 import { createServerMetrics, countLogged, customerApiOutcome } from './metrics.mjs';
 
@@ -107,9 +107,9 @@ export async function startPanelServer(options) {
   const metrics = createServerMetrics({ activeSessions: () => sessions.count() });
   const pve = metrics.instrumentPve(untimedPve);
   const store = metrics.instrumentStore(options.store ?? /** @type {import('../store/index.mjs').Store} */ (ownStore));
-  // What the host pushed lives in the store beside sessions and tasks.
+  // What the host pushes lives in the store: it survives restarts and every instance sees it.
   const registry = config.hostApi
-    ? options.registry ?? createStoreHostRegistry({ store, reservedVmids: config.services.map((s) => Number(s.vmid)) })
+    ? options.registry ?? createStoreRegistry(store, { reservedVmids: config.services.map((s) => Number(s.vmid)), now })
     : null;
   const directory = createDirectory(createCustomerDirectory(config), registry);
   const sessions = createSessionStore({ store, now, idleMs: sessionIdleMs });

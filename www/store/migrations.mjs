@@ -4,8 +4,6 @@
 // SQL is shared where both engines accept it; `sqlite` / `postgres` hold the
 // text where they differ (identity columns, integer widths).
 
-import { HOST_MIGRATION } from './host-migrations.mjs';
-
 /**
  * @typedef {{version: number, name: string, sql?: string, sqlite?: string, postgres?: string}} Migration
  */
@@ -202,7 +200,102 @@ export const MIGRATIONS = [
       CREATE INDEX audit_customer ON audit_log (customer, at);
     `,
   },
-  HOST_MIGRATION,
+  {
+    version: 3,
+    name: 'products, customers and services the host pushes; sign-on links; host calls',
+    sqlite: `
+      CREATE TABLE products (
+        id TEXT PRIMARY KEY,
+        policy TEXT NOT NULL,
+        updated_at INTEGER NOT NULL
+      );
+      CREATE TABLE customers (
+        id TEXT PRIMARY KEY,
+        name TEXT,
+        email TEXT,
+        updated_at INTEGER NOT NULL
+      );
+      CREATE TABLE services (
+        id TEXT PRIMARY KEY,
+        customer_id TEXT NOT NULL,
+        vmid INTEGER NOT NULL UNIQUE,
+        type TEXT NOT NULL,
+        product TEXT NOT NULL,
+        label TEXT,
+        suspended INTEGER NOT NULL DEFAULT 0,
+        suspend_reason TEXT,
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL
+      );
+      CREATE INDEX services_customer ON services (customer_id);
+      CREATE TABLE sso_links (
+        hash TEXT PRIMARY KEY,
+        customer_id TEXT NOT NULL,
+        service_id TEXT,
+        expires_at INTEGER NOT NULL
+      );
+      CREATE TABLE host_calls (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        at INTEGER NOT NULL,
+        key_name TEXT,
+        ip TEXT NOT NULL,
+        method TEXT NOT NULL,
+        path TEXT NOT NULL,
+        action TEXT NOT NULL,
+        status INTEGER NOT NULL,
+        outcome TEXT NOT NULL,
+        code TEXT,
+        service_id TEXT
+      );
+      CREATE INDEX host_calls_at ON host_calls (at);
+    `,
+    postgres: `
+      CREATE TABLE products (
+        id TEXT PRIMARY KEY,
+        policy TEXT NOT NULL,
+        updated_at BIGINT NOT NULL
+      );
+      CREATE TABLE customers (
+        id TEXT PRIMARY KEY,
+        name TEXT,
+        email TEXT,
+        updated_at BIGINT NOT NULL
+      );
+      CREATE TABLE services (
+        id TEXT PRIMARY KEY,
+        customer_id TEXT NOT NULL,
+        vmid INTEGER NOT NULL UNIQUE,
+        type TEXT NOT NULL,
+        product TEXT NOT NULL,
+        label TEXT,
+        suspended INTEGER NOT NULL DEFAULT 0,
+        suspend_reason TEXT,
+        created_at BIGINT NOT NULL,
+        updated_at BIGINT NOT NULL
+      );
+      CREATE INDEX services_customer ON services (customer_id);
+      CREATE TABLE sso_links (
+        hash TEXT PRIMARY KEY,
+        customer_id TEXT NOT NULL,
+        service_id TEXT,
+        expires_at BIGINT NOT NULL
+      );
+      CREATE TABLE host_calls (
+        id BIGSERIAL PRIMARY KEY,
+        at BIGINT NOT NULL,
+        key_name TEXT,
+        ip TEXT NOT NULL,
+        method TEXT NOT NULL,
+        path TEXT NOT NULL,
+        action TEXT NOT NULL,
+        status INTEGER NOT NULL,
+        outcome TEXT NOT NULL,
+        code TEXT,
+        service_id TEXT
+      );
+      CREATE INDEX host_calls_at ON host_calls (at);
+    `,
+  },
 ];
 
 /** The schema version this code writes and reads. */

@@ -10,6 +10,7 @@ import { randomBytes } from 'node:crypto';
 import { loadConfig } from '../config.mjs';
 import { runExpiry, EXIT } from '../cron/engine.mjs';
 import { openStore, DB_FILE } from '../store/index.mjs';
+import { createStoreRegistry } from '../store/host-registry-store.mjs';
 import { DAY_S, DAY_MS, startSim, tempDir, writeConfig, service, names, managed, runJob, SECRET } from './cron-harness.mjs';
 import { startPgCluster, freePort } from './helpers/pg-cluster.mjs';
 
@@ -31,6 +32,8 @@ async function setup() {
         snapshots: [{ name: managed(1), ageSeconds: 5 * DAY_S }, { name: managed(2), ageSeconds: 4 * DAY_S }, { name: 'keep', ageSeconds: 9 * DAY_S }] },
       { vmid: 502, type: 'qemu', node: 'pve1', name: 'y', status: 'running', storage: 'lvmthin', lock: 'backup',
         snapshots: [{ name: managed(3), ageSeconds: 5 * DAY_S }] },
+      { vmid: 503, type: 'qemu', node: 'pve1', name: 'z', status: 'running', storage: 'lvmthin',
+        snapshots: [{ name: managed(4), ageSeconds: 2 * DAY_S }, { name: managed(5), ageSeconds: DAY_S / 2 }] },
     ],
   });
   const tmp = await tempDir('cron-store-');
@@ -128,4 +131,19 @@ test('the command: an unreachable DATABASE_URL is exit 4, nothing done, no passw
   assert.equal(r.json.error.code, 'STORE_UNAVAILABLE');
   assert.ok(!r.stdout.includes(password) && !r.stderr.includes(password));
   assert.equal(sim.requests.length, 0);
+});
+
+test('the host\'s services in the store expire like the file\'s (their own products, audit for the host customer)', async () => {
+  const { sim, config, dir } = await setup();
+  const store = await openStore({ dataDir: join(dir, 'host-data') });
+  cleanups.push(() => store.close());
+  const registry = createStoreRegistry(store);
+  // Same name as the file's product "s", a different policy: it must not be mixed up.
+  await registry.putProduct('s', { maxSnapshots: 5, lifetimeDays: 1, includeRam: false, namePrefix: 'snap', rollbackLatestOnly: false });
+  await registry.putService({ id: 'h-503', customer: { id: 'c9', name: null, email: null }, vmid: 503, type: 'qemu', product: 's', label: null }, Date.now());
+  const summary = await runExpiry({ config, store });
+  assert.equal(summary.exitCode, EXIT.OK, JSON.stringify(summary.error));
+  assert.deepEqual(names(sim, 503), [managed(5)], 'the 2-day-old one is expired under the host product (1 day), not the file\'s (3 days)');
+  const rows = (await store.auditLog({ customer: 'host:c9' })).map((e) => [e.serviceId, e.snapshot, e.outcome]);
+  assert.deepEqual(rows, [['h-503', managed(4), 'ok']]);
 });
