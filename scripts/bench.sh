@@ -5,7 +5,7 @@
 # not run. See BENCHMARKS.md for what each one measures.
 #
 # Usage: scripts/bench.sh [--quick] [BENCH...]
-#   BENCH: size startup page fleet job countdown instructions (default: all)
+#   BENCH: size startup page fleet job countdown server instructions (default: all)
 #   --quick: fewer repetitions and no callgrind (a smoke run, ~2 min)
 # The size breakdown needs twiggy (`cargo install twiggy`); without it the
 # sizes are still measured.
@@ -18,13 +18,13 @@ benches=()
 for arg in "$@"; do
   case "$arg" in
     --quick) quick=1 ;;
-    size|startup|page|fleet|job|countdown|instructions) benches+=("$arg") ;;
+    size|startup|page|fleet|job|countdown|server|instructions) benches+=("$arg") ;;
     -h|--help) sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "bench: unknown argument '$arg' (see --help)" >&2; exit 2 ;;
   esac
 done
 if [ ${#benches[@]} -eq 0 ]; then
-  benches=(size startup page fleet job countdown)
+  benches=(size startup page fleet job countdown server)
   [ $quick = 1 ] || benches+=(instructions)
 fi
 
@@ -37,9 +37,9 @@ if [ ! -f pkg/pve_snapshots.js ] || [ -n "$(find src Cargo.toml Cargo.lock -newe
 fi
 
 if [ $quick = 1 ]; then
-  declare -A args=([size]="" [startup]="--runs 10" [page]="--samples 10" [fleet]="--runs 5" [job]="--runs 1" [countdown]="--ticks 30" [instructions]="")
+  declare -A args=([size]="" [startup]="--runs 10" [page]="--samples 10" [fleet]="--runs 5" [job]="--runs 1" [countdown]="--ticks 30" [server]="--seconds 3" [instructions]="")
 else
-  declare -A args=([size]="" [startup]="--runs 30" [page]="--samples 30" [fleet]="--runs 15" [job]="--runs 3" [countdown]="--ticks 120" [instructions]="")
+  declare -A args=([size]="" [startup]="--runs 30" [page]="--samples 30" [fleet]="--runs 15" [job]="--runs 3" [countdown]="--ticks 120" [server]="--seconds 10" [instructions]="")
 fi
 
 mkdir -p target/bench
