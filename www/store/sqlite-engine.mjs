@@ -60,6 +60,37 @@ export function openSqliteEngine({ file }) {
 }
 
 /**
+ * Opens the file in WAL mode and reads its schema. Two processes starting on
+ * a new file race for the switch to WAL, and SQLite answers SQLITE_BUSY there
+ * at once instead of calling the busy handler (waiting could deadlock), so
+ * the whole open is retried within the same busy timeout.
+ * @param {string} file
+ * @returns {import('better-sqlite3').Database}
+ */
+function openDatabase(file) {
+  const deadline = Date.now() + BUSY_TIMEOUT_MS;
+  for (;;) {
+    /** @type {import('better-sqlite3').Database | undefined} */
+    let db;
+    try {
+      db = new Database(file, { timeout: BUSY_TIMEOUT_MS });
+      if (file !== ':memory:') db.pragma('journal_mode = WAL');
+      db.pragma('synchronous = NORMAL');
+      // Reading the schema touches the file's header and pages: a file that
+      // is not a database fails here, not on the first customer's request.
+      db.prepare('SELECT count(*) AS n FROM sqlite_schema').get();
+      return db;
+    } catch (err) {
+      db?.close();
+      const code = /** @type {{ code?: unknown }} */ (err).code;
+      if (typeof code !== 'string' || !code.startsWith('SQLITE_BUSY') || Date.now() >= deadline) throw err;
+      // Start-up only: a synchronous pause keeps the open synchronous.
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 25 + Math.random() * 50);
+    }
+  }
+}
+
+/**
  * @param {string} file
  * @param {() => void} onClose
  * @returns {Engine}
@@ -69,12 +100,7 @@ function openConnection(file, onClose) {
   /** @type {import('better-sqlite3').Database} */
   let db;
   try {
-    db = new Database(file, { timeout: BUSY_TIMEOUT_MS });
-    if (file !== ':memory:') db.pragma('journal_mode = WAL');
-    db.pragma('synchronous = NORMAL');
-    // Reading the schema touches the file's header and pages: a file that is
-    // not a database fails here, not on the first customer's request.
-    db.prepare('SELECT count(*) AS n FROM sqlite_schema').get();
+    db = openDatabase(file);
   } catch (err) {
     throw storeError(`cannot open ${what}`, err);
   }
