@@ -74,17 +74,26 @@ function isPlainObject(v) {
 }
 
 /**
+ * A URL field's text parsed, or null with the problem reported on the field.
+ * @param {string} text @param {z.core.$RefinementCtx<string>} ctx
+ * @returns {URL | null}
+ */
+function parsedUrl(text, ctx) {
+  try {
+    return new URL(text);
+  } catch {
+    ctx.addIssue({ code: 'custom', message: `not a URL: ${JSON.stringify(text)}` });
+    return null;
+  }
+}
+
+/**
  * The Proxmox base URL, normalised to its origin.
  * @param {string} text @param {z.core.$RefinementCtx<string>} ctx
  */
 function baseUrl(text, ctx) {
-  let url;
-  try {
-    url = new URL(text);
-  } catch {
-    ctx.addIssue({ code: 'custom', message: `not a URL: ${JSON.stringify(text)}` });
-    return z.NEVER;
-  }
+  const url = parsedUrl(text, ctx);
+  if (!url) return z.NEVER;
   if (url.protocol !== 'https:' && url.protocol !== 'http:') {
     ctx.addIssue({ code: 'custom', message: `must start with https:// (or http:// for a local simulator), got ${url.protocol}` });
   } else if (url.username || url.password) {
@@ -198,13 +207,8 @@ const hostKeySchema = section({
 
 /** @param {string} text @param {z.core.$RefinementCtx<string>} ctx */
 function publicUrl(text, ctx) {
-  let url;
-  try {
-    url = new URL(text);
-  } catch {
-    ctx.addIssue({ code: 'custom', message: `not a URL: ${JSON.stringify(text)}` });
-    return z.NEVER;
-  }
+  const url = parsedUrl(text, ctx);
+  if (!url) return z.NEVER;
   if (url.protocol !== 'https:' && !(url.protocol === 'http:' && isLoopbackHost(url.hostname))) {
     ctx.addIssue({ code: 'custom', message: 'must start with https:// (http:// only for this machine): sign-on links carry a secret' });
   } else if (url.username || url.password || url.search || url.hash) {
@@ -248,13 +252,8 @@ export const NOTIFY_DEFAULTS = Object.freeze({
  * @param {string} text @param {z.core.$RefinementCtx<string>} ctx
  */
 function noticeUrl(text, ctx) {
-  let url;
-  try {
-    url = new URL(text);
-  } catch {
-    ctx.addIssue({ code: 'custom', message: `not a URL: ${JSON.stringify(text)}` });
-    return z.NEVER;
-  }
+  const url = parsedUrl(text, ctx);
+  if (!url) return z.NEVER;
   if (url.protocol !== 'https:' && url.protocol !== 'http:') {
     ctx.addIssue({ code: 'custom', message: `must start with https://, got ${url.protocol}` });
   } else if (url.protocol === 'http:' && !isLoopbackHost(url.hostname)) {

@@ -1,5 +1,5 @@
 // Contract: the simulator answers like Proxmox VE does according to
-// ../shared/pve-api/FACTS.md, scenario by scenario from issue 3.
+// ../shared/pve-api/FACTS.md, one scenario per documented behaviour.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startSimulator } from '../simulator/index.mjs';
