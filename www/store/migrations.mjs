@@ -296,6 +296,13 @@ export const MIGRATIONS = [
       CREATE INDEX host_calls_at ON host_calls (at);
     `,
   },
+  {
+    version: 4,
+    name: 'the snapshot description a customer gave, on audit entries',
+    sql: `
+      ALTER TABLE audit_log ADD COLUMN description TEXT;
+    `,
+  },
 ];
 
 /** The schema version this code writes and reads. */
