@@ -298,6 +298,13 @@ export const MIGRATIONS = [
   },
   {
     version: 4,
+    name: 'the snapshot description a customer gave, on audit entries',
+    sql: `
+      ALTER TABLE audit_log ADD COLUMN description TEXT;
+    `,
+  },
+  {
+    version: 5,
     name: "a job run's success and error code beside its summary",
     sqlite: `
       ALTER TABLE job_runs ADD COLUMN success INTEGER;
