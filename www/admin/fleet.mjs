@@ -177,7 +177,10 @@ function mountDetail(container, ctx, id) {
       }
       if (!alive) return;
       const text = state.state === 'ok' ? `Removed ${row.name} on behalf of ${service.customerName}.` : `Removing ${row.name} failed: ${state.message ?? 'Proxmox VE reported an error'}`;
-      replaceChildren(message, h('p', { class: state.state === 'ok' ? 'ok-message' : 'alert', role: state.state === 'ok' ? 'status' : 'alert' }, text));
+      // The button is gone with the row: focus goes to the result, which is also announced.
+      const shown = h('p', { class: state.state === 'ok' ? 'ok-message' : 'alert', tabindex: '-1' }, text);
+      replaceChildren(message, shown);
+      shown.focus();
       ctx.announce(text);
     } catch (err) {
       if (!alive || ctx.sessionEnded(err)) return;

@@ -113,6 +113,8 @@ test('an operator finds a stuck delete, opens the service, and removes a snapsho
   await assertAccessible('the confirmation');
   await dialog.getByRole('button', { name: 'Remove snapshot' }).click();
   await page.locator('.ok-message').filter({ hasText: 'Removed snap20261124T090000 on behalf of Alice (demo).' }).waitFor();
+  assert.equal(await page.evaluate(() => document.activeElement?.className), 'ok-message', 'focus on the result');
+  await page.getByRole('status').filter({ hasText: 'Removed snap20261124T090000 on behalf of Alice (demo).' }).waitFor({ state: 'attached' });
   await page.locator('[aria-busy="false"] table[data-role="snapshots"]').waitFor();
   assert.equal(await page.locator('tr[data-snapshot="snap20261124T090000"]').count(), 0);
   const history = page.locator('table[data-role="history"] tbody tr');
