@@ -140,7 +140,7 @@ export const FLEET_ROUTES = [
       async GET(ctx) {
         const { app } = ctx;
         const { service, view } = await findService(app, ctx.params.id);
-        const history = (await app.store.auditLog({ serviceId: service.id })).slice(-DETAIL_HISTORY).reverse();
+        const history = await app.store.auditSearch({ serviceId: service.id, from: 0, to: Number.MAX_SAFE_INTEGER, limit: DETAIL_HISTORY });
         /** @type {object} */
         let vm;
         try {
