@@ -50,6 +50,9 @@ test('an operator removes a customer\'s managed snapshot: same plan, audited as 
   const task = await waitTask('svc-101', r.json.task.id);
   assert.equal(task.state, 'ok');
   assert.ok(!snapshotNames(101).includes(managed.name));
+  const exposition = await stack.panel.metrics.render();
+  assert.match(exposition, /pve_snapshots_actions_total\{action="remove",outcome="accepted"\} 1\n/);
+  assert.match(exposition, /pve_snapshots_actions_total\{action="remove",outcome="ok"\} 1\n/);
 
   const after = await op.send('GET', '/services/svc-101');
   const mine = after.json.history.filter((/** @type {any} */ e) => e.snapshot === managed.name);
@@ -80,6 +83,8 @@ test('refusals keep the core\'s codes, are audited as the operator, and send not
   }
   assert.equal((await op.send('DELETE', '/services/svc-101/snapshots/before-migration', { json: { force: true } })).status, 400);
   assert.equal(stack.writes().length, writes);
+  const exposition = await stack.panel.metrics.render();
+  assert.match(exposition, /pve_snapshots_actions_total\{action="remove",outcome="refused"\} [1-9]/);
   const history = (await op.send('GET', '/services/svc-103')).json.history;
   assert.equal(history[0].actorKind, 'operator');
   assert.equal(history[0].outcome, 'refused');
