@@ -98,3 +98,28 @@ export function sortableTable({ caption, columns, rowClass, empty, sort, role })
     },
   };
 }
+
+/**
+ * Shows in `target` what `read` fetches: busy while it runs, then the nodes
+ * `render` makes of the answer, or the error (or the sign-in, when the
+ * session has ended). Nothing changes once `alive()` says the section was left.
+ * @template T
+ * @param {HTMLElement} target
+ * @param {{sessionEnded: (err: unknown) => boolean}} ctx
+ * @param {() => boolean} alive
+ * @param {() => Promise<T>} read
+ * @param {(out: T) => import('../panel/dom.mjs').Child | import('../panel/dom.mjs').Child[]} render
+ */
+export async function showLoaded(target, ctx, alive, read, render) {
+  target.setAttribute('aria-busy', 'true');
+  try {
+    const out = await read();
+    if (!alive()) return;
+    replaceChildren(target, render(out));
+  } catch (err) {
+    if (!alive() || ctx.sessionEnded(err)) return;
+    replaceChildren(target, errorAlert(err));
+  } finally {
+    target.setAttribute('aria-busy', 'false');
+  }
+}
