@@ -37,16 +37,16 @@ export function errorAlert(err) {
  * function to show other rows (e.g. after filtering), keeping the sort.
  * @template T
  * @param {{caption: string, columns: Column<T>[], rowClass?: (row: T) => string | null, empty: string,
- *   sort?: {key: string, dir: 'ascending' | 'descending'}}} options
+ *   sort?: {key: string, dir: 'ascending' | 'descending'}, role?: string}} options  role: the table's data-role
  * @returns {{element: HTMLElement, show(rows: T[]): void}}
  */
-export function sortableTable({ caption, columns, rowClass, empty, sort }) {
+export function sortableTable({ caption, columns, rowClass, empty, sort, role }) {
   /** @type {T[]} */
   let current = [];
   let state = sort ?? null;
   const thead = h('thead');
   const tbody = h('tbody');
-  const table = h('table', { class: 'data-table' }, h('caption', { class: 'visually-hidden' }, caption), thead, tbody);
+  const table = h('table', { class: 'data-table', 'data-role': role ?? null }, h('caption', { class: 'visually-hidden' }, caption), thead, tbody);
 
   function header() {
     replaceChildren(thead, h('tr', {}, columns.map((c) => {
