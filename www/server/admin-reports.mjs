@@ -6,7 +6,7 @@
 import { z } from 'zod';
 import { ApiError, sendJson } from './http-io.mjs';
 import { parseBody } from './body-schema.mjs';
-import { ACTIONS, OUTCOMES } from './metrics.mjs';
+import { ACTIONS, ACTORS, OUTCOMES } from './metrics.mjs';
 import { CSV_BOM, CSV_CONTENT_TYPE, csvRecord } from './csv.mjs';
 import { SKEW_WARNING_MS } from '../cron/proxmox-clock.mjs';
 import { JOB_DEFAULTS } from '../config-schema.mjs';
@@ -29,8 +29,6 @@ export const REPORT_LIMITS = Object.freeze({
   exportBatch: 1000,
 });
 
-export const ACTOR_KINDS = Object.freeze(['customer', 'host', 'job', 'operator']);
-
 // ---- query strings ------------------------------------------------------------
 
 /** @param {number} max */
@@ -49,12 +47,23 @@ const time = z.string({ error: 'must be given once' })
   .regex(ISO_TIME, { error: 'must be a date (2026-12-01) or a date and time with its zone (2026-12-01T08:00:00Z)' })
   .transform((value, ctx) => {
     const ms = Date.parse(value);
-    if (!Number.isFinite(ms) || ms < TIME_MIN || ms > TIME_MAX) {
+    if (!Number.isFinite(ms) || ms < TIME_MIN || ms > TIME_MAX || !onCalendar(value)) {
       ctx.addIssue({ code: 'custom', message: 'must be a real time between the years 2000 and 9999' });
       return z.NEVER;
     }
     return ms;
   });
+
+/**
+ * Whether the date and time fields exist as written (Date.parse turns
+ * 2026-02-30 into 2 March and accepts 24:00).
+ * @param {string} value  matching ISO_TIME
+ */
+function onCalendar(value) {
+  const [y, m, d, hh = 0, mm = 0, ss = 0] = (value.match(/\d+/g) ?? []).map(Number);
+  const day = new Date(Date.UTC(y, m - 1, d));
+  return day.getUTCMonth() === m - 1 && day.getUTCDate() === d && hh <= 23 && mm <= 59 && ss <= 59;
+}
 
 const pageSize = z.string({ error: 'must be given once' })
   .regex(/^\d{1,4}$/, { error: `must be a whole number from 1 to ${REPORT_LIMITS.pageSizeMax}` })
@@ -84,7 +93,7 @@ const AUDIT_FILTER_FIELDS = {
   service: word(256).optional(),
   action: oneOf(ACTIONS).optional(),
   outcome: oneOf(OUTCOMES).optional(),
-  actor: oneOf(ACTOR_KINDS).optional(),
+  actor: oneOf(ACTORS).optional(),
   from: time.optional(),
   to: time.optional(),
 };
@@ -330,7 +339,7 @@ function duration(ms) {
 /** What the audit search accepts, for the page's form. */
 export function auditFilters() {
   return {
-    actions: ACTIONS, outcomes: OUTCOMES, actors: ACTOR_KINDS,
+    actions: ACTIONS, outcomes: OUTCOMES, actors: ACTORS,
     limits: { pageSizeMax: REPORT_LIMITS.pageSizeMax, pageSizeDefault: REPORT_LIMITS.pageSizeDefault,
       rangeDaysMax: REPORT_LIMITS.rangeDaysMax, rangeDaysDefault: REPORT_LIMITS.rangeDaysDefault },
   };
