@@ -96,6 +96,7 @@ test('the operator finds a failed job run and the events of its failed delete', 
   await page.getByLabel('Show').selectOption('failed');
   assert.equal(await page.locator('tbody tr[data-event]').count(), 1);
   await assertAccessible(page, 'one job run');
+  await screenshot(page, 'admin-job-run');
   assertNoPageErrors(errors);
   await page.context().close();
 });
