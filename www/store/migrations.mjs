@@ -296,6 +296,17 @@ export const MIGRATIONS = [
       CREATE INDEX host_calls_at ON host_calls (at);
     `,
   },
+  {
+    version: 4,
+    name: 'products, customers and services seeded from the config file, marked apart from the host\'s',
+    sql: `
+      ALTER TABLE products ADD COLUMN source TEXT NOT NULL DEFAULT 'host';
+      ALTER TABLE customers ADD COLUMN source TEXT NOT NULL DEFAULT 'host';
+      ALTER TABLE customers ADD COLUMN password_hash TEXT;
+      ALTER TABLE services ADD COLUMN source TEXT NOT NULL DEFAULT 'host';
+      CREATE INDEX services_source ON services (source, customer_id);
+    `,
+  },
 ];
 
 /** The schema version this code writes and reads. */
