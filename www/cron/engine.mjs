@@ -14,6 +14,7 @@ import { writeLastRun, readLastRun } from './status-file.mjs';
 import { checkMetricsPath, writeMetricsFile, jobMetrics } from './metrics-file.mjs';
 import { createNotifier } from './notify.mjs';
 import { openJsonLedger } from './notice-ledger.mjs';
+import { openStoreLedger } from '../store/notice-store.mjs';
 import { runBounded } from './limiter.mjs';
 import { createProxmoxClock } from './proxmox-clock.mjs';
 
@@ -318,7 +319,12 @@ export async function runExpiry(options) {
     }
     const deadline = started + job.maxRunMs;
     const notifier = notify
-      ? createNotifier({ settings: notify, openLedger: () => openJsonLedger(stateDir), emit: (message) => emit({ type: 'warning', message }) })
+      ? createNotifier({
+        settings: notify,
+        // In the store (an earlier release's notices.json moved in once); a library caller without a store keeps the file.
+        openLedger: () => (store && runId ? openStoreLedger(store, { owner: runId, importFrom: stateDir }) : openJsonLedger(stateDir)),
+        emit: (message) => emit({ type: 'warning', message }),
+      })
       : null;
     const fatal = await expireAll({ config, services, scope, concurrency, perNode, dryRun, pve, read, clock, deadline, signal, emit, summary, notifier });
     summary.clock = clock.info();
