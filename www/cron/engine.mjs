@@ -52,7 +52,8 @@ function isNodeName(name) {
  * @typedef {{type: 'start', vms: number, services: number, dryRun: boolean}
  *   | {type: 'vm-done', service: string, vmid: number, done: number, total: number, outcome: VmResult['outcome']}
  *   | {type: 'warning', message: string}
- *   | ({type: EntryType} & Entry)} RunEvent  progress (see cron/README.md)
+ *   | ({type: EntryType} & Entry & {description?: string})} RunEvent  progress (see cron/README.md); `description`:
+ *   the snapshot's own description when Proxmox's list had one (for the audit log, not printed)
  * @typedef {(event: RunEvent) => void} Emit
  *
  * @typedef {{code?: string, message?: string, stack?: string}|null|undefined} Thrown
@@ -304,10 +305,11 @@ export async function runExpiry(options) {
       recordEvent = (event) => {
         const outcome = AUDITED.get(event.type);
         if (outcome === undefined) return;
-        const e = /** @type {Entry & {type: EntryType}} */ (event);
+        const e = /** @type {Entry & {type: EntryType, description?: string}} */ (event);
         const audit = e.name === null ? null : /** @type {const} */ ({
           actorKind: 'job', actorId: runId, customer: owners.get(e.service) ?? null, serviceId: e.service, vmid: e.vmid,
           node: e.node, action: 'remove', snapshot: e.name, outcome, code: e.code, message: e.message, taskId: null,
+          description: e.description ?? null,
         });
         const at = Date.now();
         const row = { ...e, customer: owners.get(e.service) ?? null };
@@ -486,8 +488,15 @@ async function expireVm(ctx, service, resource) {
    */
   const say = (type, name, code, message, extra) => {
     const entry = entryOf(service, node, name, code, message, extra);
-    emit({ type, ...entry });
+    emit({ type, ...entry, ...described(name) });
     return entry;
+  };
+  /** Snapshot name → its description in Proxmox's list, once the list was read. @type {Map<string, string>} */
+  const descriptions = new Map();
+  /** @param {string|null} name */
+  const described = (name) => {
+    const description = name === null ? undefined : descriptions.get(name);
+    return description === undefined ? {} : { description };
   };
   /** @param {string|null} name @param {unknown} err @param {string} [hint] */
   const fail = (name, err, hint = '') => {
@@ -531,6 +540,10 @@ async function expireVm(ctx, service, resource) {
     first = await plan();
   } catch (err) {
     return fail(null, err);
+  }
+  // (The list passed the core's checks in plan(), so it is an array of entries.)
+  for (const s of /** @type {{name: string, description?: unknown}[]} */ (first.inputs.snapshots)) {
+    if (typeof s.description === 'string' && s.description !== '') descriptions.set(s.name, s.description);
   }
   /** @type {Map<string, import('./notify.mjs').SnapshotRow>} */
   const rows = new Map();
@@ -609,7 +622,7 @@ async function expireVm(ctx, service, resource) {
       result.deleted.push(name);
       const row = rows.get(name);
       if (notifier && row) notifier.removed(service, service.vmid, row);
-      emit({ type: 'deleted', ...entryOf(service, node, name, 'DELETED', outcome.warnings ? `deleted ${name} (${outcome.message ?? 'with warnings'})` : `deleted ${name}`, { upid }) });
+      emit({ type: 'deleted', ...entryOf(service, node, name, 'DELETED', outcome.warnings ? `deleted ${name} (${outcome.message ?? 'with warnings'})` : `deleted ${name}`, { upid }), ...described(name) });
     } else if (outcome.state === 'failed') {
       fail(name, { code: 'TASK_FAILED', message: `Proxmox could not delete ${name}: ${outcome.message ?? 'task failed'}` });
     } else if (outcome.aborted) {

@@ -11,7 +11,9 @@ import { publicTask } from './task-registry.mjs';
  * @typedef {import('./sessions.mjs').Session} Session
  * @typedef {import('./directory.mjs').Service} Service
  * @typedef {{req: import('node:http').IncomingMessage, res: import('node:http').ServerResponse,
- *   params: Record<string, string>, session: Session | null}} Ctx
+ *   params: Record<string, string>, session: Session | null, description?: string|null}} Ctx
+ *   `description`: a create's snapshot description once its body passed the schema (the audit of a
+ *   refusal keeps it; a description refused for itself never gets here)
  * @typedef {(ctx: Ctx) => Promise<void>} Handler
  */
 
@@ -123,6 +125,7 @@ export function createApi(deps) {
           actorKind: 'customer', actorId: /** @type {Session} */ (ctx.session).username, serviceId: ctx.params.id.slice(0, 100),
           vmid: service?.vmid ?? null, action, snapshot, outcome: 'refused',
           code: typeof e?.code === 'string' ? e.code : 'INTERNAL', message: typeof e?.message === 'string' ? e.message.slice(0, 500) : null,
+          description: ctx.description ?? null,
         }, now()).catch(() => {});
       }
       throw err;
@@ -230,6 +233,7 @@ export function createApi(deps) {
           const raw = await readJsonBody(ctx.req, { limit: bodyLimit });
           const service = await ownActiveService(ctx);
           const { description, includeRam } = parseBody(createBody, raw);
+          ctx.description = description || null;
           await startAction(ctx, { kind: 'create', input: { description, includeRam } }, service);
         }),
       },

@@ -20,6 +20,20 @@ import { isWrongNode } from './node-resolver.mjs';
 /** @param {Record<string, unknown>} o */
 const defined = (o) => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined));
 
+/**
+ * The snapshot description the audit records with an accepted action: the
+ * text sent to Proxmox for a create (as the core normalised it), the
+ * snapshot's own description for a rollback or remove.
+ * @param {Action} action @param {{params?: Record<string, unknown>}} planned @param {unknown} snapshots
+ * @returns {string|null}
+ */
+function snapshotText(action, planned, snapshots) {
+  const text = action.kind === 'create'
+    ? planned.params?.description
+    : (Array.isArray(snapshots) ? snapshots : []).find((s) => s?.name === action.name)?.description;
+  return typeof text === 'string' && text !== '' ? text : null;
+}
+
 /** @param {Service} s */
 export const vmKeyOf = (s) => `${s.type}/${s.vmid}`;
 
@@ -194,15 +208,16 @@ export function createSnapshotActions({ pve, core, resolver, store, tasks, owner
       const lease = await store.acquireLease(vmKey, { owner, now: now(), ttlMs: leaseTtlMs });
       if (!lease.acquired) throw busy();
       if (lease.takenOverFrom) log('lease-taken-over', { vm: vmKey, from: lease.takenOverFrom });
-      /** @type {{description: any, upid: unknown, target: Target}} */
+      /** @type {{description: any, upid: unknown, target: Target, text: string|null}} */
       let sent;
       try {
         sent = await withTarget(service, async (target) => {
-          const d = plan(action, target, policy, await readState(target));
+          const state = await readState(target);
+          const d = plan(action, target, policy, state);
           // A long pause (reading, GC) may have cost the lease: never send without it.
           if (!(await store.confirmLease(vmKey, { owner, now: now() }))) throw busy();
           const upid = await pve.request({ method: d.method, path: d.path, params: d.params });
-          return { description: d, upid, target };
+          return { description: d, upid, target, text: snapshotText(action, d, state.snapshots) };
         });
         if (typeof sent.upid !== 'string' || !sent.upid.startsWith('UPID:')) {
           throw new ApiError('PVE_INVALID_RESPONSE', 'Proxmox VE did not return a task id');
@@ -222,7 +237,7 @@ export function createSnapshotActions({ pve, core, resolver, store, tasks, owner
         await store.addTask(task, {
           owner, now: t,
           audit: { actorKind: 'customer', actorId: customer, serviceId: service.id, vmid: service.vmid, node: task.node,
-            action: action.kind, snapshot: task.name || null, outcome: 'accepted' },
+            action: action.kind, snapshot: task.name || null, outcome: 'accepted', description: sent.text },
         });
       } catch (err) {
         // Proxmox runs it; only the record failed. Keep the lease (renewed)

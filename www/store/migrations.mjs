@@ -298,6 +298,13 @@ export const MIGRATIONS = [
   },
   {
     version: 4,
+    name: 'the snapshot description a customer gave, on audit entries',
+    sql: `
+      ALTER TABLE audit_log ADD COLUMN description TEXT;
+    `,
+  },
+  {
+    version: 5,
     name: 'products, customers and services seeded from the config file, marked apart from the host\'s',
     sql: `
       ALTER TABLE products ADD COLUMN source TEXT NOT NULL DEFAULT 'host';
@@ -308,35 +315,9 @@ export const MIGRATIONS = [
     `,
   },
   {
-    version: 5,
+    version: 6,
     name: 'the expiry notices: one row per snapshot and type, the run counter their backoff counts in',
-    sqlite: `
-      CREATE TABLE notices (
-        key TEXT PRIMARY KEY,
-        id TEXT NOT NULL UNIQUE,
-        type TEXT NOT NULL,
-        service_id TEXT NOT NULL,
-        vmid INTEGER NOT NULL,
-        snapshot TEXT NOT NULL,
-        body TEXT NOT NULL,
-        state TEXT NOT NULL,
-        attempts INTEGER NOT NULL,
-        next_run INTEGER NOT NULL,
-        created_at INTEGER NOT NULL,
-        last_attempt_at INTEGER,
-        last_error_code TEXT,
-        last_error_message TEXT,
-        claimed_by TEXT,
-        claimed_until INTEGER
-      );
-      CREATE INDEX notices_due ON notices (state, next_run);
-      CREATE TABLE notice_runs (
-        id INTEGER PRIMARY KEY CHECK (id = 1),
-        run INTEGER NOT NULL
-      );
-      INSERT INTO notice_runs (id, run) VALUES (1, 0);
-    `,
-    postgres: `
+    sql: `
       CREATE TABLE notices (
         key TEXT PRIMARY KEY,
         id TEXT NOT NULL UNIQUE,

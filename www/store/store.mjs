@@ -12,7 +12,8 @@
  *   follower: string|null, startedAt: number, endedAt: number|null}} TaskRow
  * @typedef {{actorKind: 'customer'|'host'|'job'|'operator', actorId: string, customer?: string|null, serviceId?: string|null,
  *   vmid?: number|null, node?: string|null, action: string, snapshot?: string|null, outcome: string,
- *   code?: string|null, message?: string|null, taskId?: string|null}} AuditEntry
+ *   code?: string|null, message?: string|null, taskId?: string|null, description?: string|null}} AuditEntry
+ *   `description`: the snapshot description the customer gave (customer-written text; null when unknown)
  * @typedef {AuditEntry & {id: number, at: number}} AuditRow
  * @typedef {{type: string, customer?: string|null, service?: string|null, vmid?: number|null, node?: string|null, name?: string|null,
  *   code?: string|null, message?: string|null, upid?: string|null}} JobEvent  one entry of a run (see cron/README.md)
@@ -42,15 +43,15 @@ function auditRow(r) {
   return {
     id: Number(r.id), at: Number(r.at), actorKind: r.actor_kind, actorId: r.actor_id, customer: r.customer ?? null, serviceId: r.service_id,
     vmid: r.vmid === null ? null : Number(r.vmid), node: r.node, action: r.action, snapshot: r.snapshot,
-    outcome: r.outcome, code: r.code, message: r.message, taskId: r.task_id,
+    outcome: r.outcome, code: r.code, message: r.message, taskId: r.task_id, description: r.description ?? null,
   };
 }
 
-const AUDIT_INSERT = `INSERT INTO audit_log (at, actor_kind, actor_id, customer, service_id, vmid, node, action, snapshot, outcome, code, message, task_id)
-  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
+const AUDIT_INSERT = `INSERT INTO audit_log (at, actor_kind, actor_id, customer, service_id, vmid, node, action, snapshot, outcome, code, message, task_id, description)
+  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
 /** @param {number} at @param {AuditEntry} e */
 const auditParams = (at, e) => [at, e.actorKind, e.actorId, e.customer ?? (e.actorKind === 'customer' ? e.actorId : null), e.serviceId ?? null, e.vmid ?? null, e.node ?? null, e.action,
-  e.snapshot ?? null, e.outcome, e.code ?? null, e.message ?? null, e.taskId ?? null];
+  e.snapshot ?? null, e.outcome, e.code ?? null, e.message ?? null, e.taskId ?? null, e.description ?? null];
 
 /**
  * @param {Engine} engine

@@ -29,7 +29,8 @@ async function setup() {
     nodes: ['pve1'],
     guests: [
       { vmid: 501, type: 'qemu', node: 'pve1', name: 'x', status: 'running', storage: 'lvmthin',
-        snapshots: [{ name: managed(1), ageSeconds: 5 * DAY_S }, { name: managed(2), ageSeconds: 4 * DAY_S }, { name: 'keep', ageSeconds: 9 * DAY_S }] },
+        snapshots: [{ name: managed(1), ageSeconds: 5 * DAY_S, description: 'before the PHP upgrade' }, { name: managed(2), ageSeconds: 4 * DAY_S },
+          { name: 'keep', ageSeconds: 9 * DAY_S }] },
       { vmid: 502, type: 'qemu', node: 'pve1', name: 'y', status: 'running', storage: 'lvmthin', lock: 'backup',
         snapshots: [{ name: managed(3), ageSeconds: 5 * DAY_S }] },
       { vmid: 503, type: 'qemu', node: 'pve1', name: 'z', status: 'running', storage: 'lvmthin',
@@ -82,6 +83,9 @@ for (const engine of ENGINES) {
         ['c501', managed(1), 'ok'], ['c501', managed(2), 'ok'], ['c502', managed(3), 'refused'],
       ]);
       assert.equal(jobRows.find((e) => e.outcome === 'refused')?.code, 'VM_LOCKED');
+      assert.deepEqual(jobRows.map((e) => [e.snapshot, e.description]).sort(), [
+        [managed(1), 'before the PHP upgrade'], [managed(2), null], [managed(3), null],
+      ], 'the description Proxmox lists, where the snapshot has one');
       assert.deepEqual((await store.auditLog({ customer: 'c501' })).map((e) => e.actorKind), ['customer', 'job', 'job']);
       assert.equal((await store.jobRuns({ serviceId: 'svc-502' }))[0].events.length, 1);
     });

@@ -217,6 +217,17 @@ for (const engine of ENGINES) {
       assert.equal(first.message, 'quota');
       assert.equal(first.vmid, 101);
       assert.equal(first.snapshot, null);
+      assert.equal(first.description, null);
+    }));
+
+    test('audit log: the snapshot description a customer gave is kept as written', async () => withStore(async (store) => {
+      const text = '=before "deploy"; ünïcode 😀\nsecond line\ttab';
+      await store.audit({ ...accepted, snapshot: 'snap1', description: text }, T0);
+      const t = task({ id: 't-described-aaaaaaaaaaaaa' });
+      await store.addTask(t, { owner: 'A', now: T0 + 1, audit: { ...accepted, description: 'with the task' } });
+      const log = await store.auditLog({ serviceId: 'web-1' });
+      assert.deepEqual(log.map((r) => r.description), [text, 'with the task']);
+      assert.equal(log[1].taskId, t.id);
     }));
   });
 }
