@@ -19,6 +19,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { openStore, DB_FILE } from '../store/index.mjs';
 import { startStack, DEMO_CONFIG, TOKEN_ID } from './server-harness.mjs';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { startSimulator } from '../simulator/index.mjs';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -26,37 +27,62 @@ const MAIN = fileURLToPath(new URL('../server/main.mjs', import.meta.url));
 const tmp = mkdtempSync(join(tmpdir(), 'pve-drill-faults-'));
 after(() => rmSync(tmp, { recursive: true, force: true }));
 
-// Another program on the same file: it takes the lock, says so, and lets go
-// when its stdin closes. `exclusive` also keeps readers out (locking_mode).
+// Another program on the same file: it opens it, takes the lock when told
+// ("lock" on stdin), says so, and lets go when its stdin closes.
+// `exclusive` also keeps readers out (locking_mode).
 const HOLDER = `
 const Database = require('better-sqlite3');
 const [file, mode] = process.argv.slice(1);
 const db = new Database(file, { timeout: 0 });
 if (mode === 'exclusive') db.pragma('locking_mode = EXCLUSIVE');
-db.exec('BEGIN EXCLUSIVE');
-db.exec('CREATE TABLE IF NOT EXISTS other_program (x)');
-process.stdout.write('locked\\n');
-process.stdin.on('end', () => { db.exec('ROLLBACK'); db.close(); process.exit(0); });
-process.stdin.resume();
+process.stdin.setEncoding('utf8');
+process.stdin.on('data', (d) => {
+  if (!d.includes('lock') || db.inTransaction) return;
+  db.exec('BEGIN EXCLUSIVE');
+  db.exec('CREATE TABLE IF NOT EXISTS other_program (x)');
+  process.stdout.write('locked\\n');
+});
+process.stdin.on('end', () => { if (db.inTransaction) db.exec('ROLLBACK'); db.close(); process.exit(0); });
+process.stdout.write('ready\\n');
 `;
+
+/**
+ * Another program with the file open, ready to lock it.
+ * @param {string} file @param {'transaction' | 'exclusive'} mode
+ * @returns {Promise<{lock(): Promise<void>, release(): Promise<void>}>}
+ */
+async function lockHolder(file, mode) {
+  const child = spawn(process.execPath, ['-e', HOLDER, file, mode], { cwd: ROOT, stdio: ['pipe', 'pipe', 'inherit'] });
+  const exited = new Promise((resolve) => child.on('exit', resolve));
+  let out = '';
+  /** @param {string} word */
+  const said = (word) => new Promise((resolve, reject) => {
+    const check = () => { if (out.includes(word)) resolve(undefined); };
+    child.stdout.on('data', (d) => { out += d; check(); });
+    child.on('exit', (code) => reject(new Error(`the lock holder exited (${code}) before saying ${word}`)));
+    check();
+  });
+  await said('ready');
+  return {
+    async lock() {
+      child.stdin.write('lock\n');
+      await said('locked');
+    },
+    async release() {
+      child.stdin.end();
+      await exited;
+    },
+  };
+}
 
 /**
  * @param {string} file @param {'transaction' | 'exclusive'} mode
  * @returns {Promise<{release(): Promise<void>}>}
  */
 async function holdLock(file, mode) {
-  const child = spawn(process.execPath, ['-e', HOLDER, file, mode], { cwd: ROOT, stdio: ['pipe', 'pipe', 'inherit'] });
-  const exited = new Promise((resolve) => child.on('exit', resolve));
-  await new Promise((resolve, reject) => {
-    child.stdout.on('data', (d) => { if (String(d).includes('locked')) resolve(undefined); });
-    child.on('exit', (code) => reject(new Error(`the lock holder exited (${code}) before locking`)));
-  });
-  return {
-    async release() {
-      child.stdin.end();
-      await exited;
-    },
-  };
+  const holder = await lockHolder(file, mode);
+  await holder.lock();
+  return holder;
 }
 
 /** @param {unknown} err @param {RegExp} reason */
@@ -200,4 +226,45 @@ test('a full database under the running server: sign-in refused with STORE_UNAVA
   await disk.free();
   const again = await bob.login('bob', 'bob-demo');
   assert.equal(again.status, 200, again.text);
+});
+
+test('the store lost right after Proxmox accepted an action: 503 STORE_UNAVAILABLE saying it was sent, then recorded and followed once the store is back', async (t) => {
+  const dataDir = join(tmp, 'late');
+  const store = await openStore({ dataDir });
+  const stack = await startStack({ serverOptions: { store } });
+  t.after(async () => { await stack.close(); await store.close(); });
+  const alice = await stack.browser('alice');
+  assert.equal((await alice.send('GET', '/api/services/svc-101/snapshots')).status, 200);
+  const holder = await lockHolder(join(dataDir, DB_FILE), 'transaction');
+  t.after(() => holder.release());
+
+  // Slow answers give the test time to lock the file while Proxmox takes the create.
+  stack.sim.faults.set({ latencyMs: 2500 });
+  const creating = alice.send('POST', '/api/services/svc-101/snapshots', { json: { description: 'while the store goes away' } });
+  const isCreate = (/** @type {{method: string, path: string}} */ r) => r.method === 'POST' && /\/qemu\/101\/snapshot$/.test(r.path);
+  while (!stack.sim.requests.some(isCreate)) await sleep(10);
+  await holder.lock();
+  const r = await creating;
+  stack.sim.faults.clear();
+  assert.equal(r.status, 503, r.text);
+  assert.equal(r.json.error.code, 'STORE_UNAVAILABLE');
+  assert.equal(r.json.error.details?.sent, true);
+  assert.match(r.json.error.message, /accepted the action.*records it and follows it/);
+  assert.equal(stack.sim.requests.filter(isCreate).length, 1);
+  await holder.release();
+
+  // Once the store answers, the heartbeat records the task and follows it to its end.
+  /** @type {string[]} */
+  let outcomes = [];
+  for (let i = 0; i < 300 && !outcomes.includes('ok'); i++) {
+    outcomes = (await store.auditLog({ serviceId: 'svc-101' })).filter((e) => e.action === 'create').map((e) => e.outcome);
+    await sleep(100);
+  }
+  assert.deepEqual(outcomes, ['accepted', 'ok']);
+  const made = stack.sim.vm(101).snapshots.filter((/** @type {{description?: string}} */ s) => s.description === 'while the store goes away');
+  assert.equal(made.length, 1);
+  // The lease went with the task: the next action on the VM goes through.
+  const next = await alice.send('POST', '/api/services/svc-101/snapshots', { json: {} });
+  assert.equal(next.status, 202, next.text);
+  assert.equal((await alice.waitTask('svc-101', next.json.task.id)).json.task.state, 'ok');
 });

@@ -4,32 +4,16 @@
 // id (or VMID) both claim stops the seed with CONFIG_INVALID and changes
 // nothing. The server then reads customers, services and products only
 // from the store.
-import { test, before, after, describe } from 'node:test';
+import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { openStore } from '../store/index.mjs';
 import { seedFromConfig } from '../store/catalog.mjs';
 import { createStoreRegistry } from '../store/host-registry-store.mjs';
 import { hashPassword } from '../server/passwords.mjs';
-import { startPgCluster } from './helpers/pg-cluster.mjs';
+import { useStoreEngines } from './helpers/store-engines.mjs';
 import { startStack } from './server-harness.mjs';
 
-/** @type {import('./helpers/pg-cluster.mjs').PgCluster} */
-let cluster;
-const tmp = mkdtempSync(join(tmpdir(), 'pve-catalog-'));
-let dirs = 0;
-before(async () => { cluster = await startPgCluster(); });
-after(async () => {
-  await cluster?.close();
-  rmSync(tmp, { recursive: true, force: true });
-});
-
-const ENGINES = [
-  { name: 'sqlite', where: async () => ({ dataDir: join(tmp, `d${++dirs}`) }) },
-  { name: 'postgres', where: async () => ({ databaseUrl: await cluster.createDatabase() }) },
-];
+const { engines: ENGINES } = useStoreEngines('pve-catalog-');
 
 const POLICY = { maxSnapshots: 3, lifetimeDays: 3, includeRam: false, namePrefix: 'snap', rollbackLatestOnly: false };
 const HASH = await hashPassword('pw');

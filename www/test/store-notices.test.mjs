@@ -2,31 +2,17 @@
 // once per key, claimed by one run before it is sent (two job hosts on one
 // database never both get it), its outcome recorded; the problems listed for
 // operators; an earlier release's notices.json moved in once.
-import { test, before, after, describe } from 'node:test';
+import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, existsSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openStore } from '../store/index.mjs';
 import { openStoreLedger } from '../store/notice-store.mjs';
 import { openJsonLedger, LEDGER_NAME } from '../cron/notice-ledger.mjs';
-import { startPgCluster } from './helpers/pg-cluster.mjs';
+import { useStoreEngines } from './helpers/store-engines.mjs';
 
-/** @type {import('./helpers/pg-cluster.mjs').PgCluster} */
-let cluster;
-const tmp = mkdtempSync(join(tmpdir(), 'pve-notices-'));
-let dirs = 0;
-before(async () => { cluster = await startPgCluster(); });
-after(async () => {
-  await cluster?.close();
-  rmSync(tmp, { recursive: true, force: true });
-});
-
-const ENGINES = [
-  { name: 'sqlite', where: async () => ({ dataDir: join(tmp, `d${++dirs}`) }) },
-  { name: 'postgres', where: async () => ({ databaseUrl: await cluster.createDatabase() }) },
-];
+const { engines: ENGINES, dir: freshDir } = useStoreEngines('pve-notices-');
 
 /** @typedef {import('../cron/notice-ledger.mjs').NoticeRecord} NoticeRecord */
 /** @param {number} n @returns {NoticeRecord} */
@@ -98,7 +84,7 @@ for (const engine of ENGINES) {
     test('an earlier release\'s notices.json is moved in once; a damaged one stops the notices', async (t) => {
       const store = await openStore(await engine.where());
       t.after(() => store.close());
-      const dir = join(tmp, `state-${++dirs}`);
+      const dir = freshDir();
       const file = await openJsonLedger(dir);
       for (let i = 0; i < 7; i++) await file.beginRun();
       await file.add([fresh(1), fresh(2)]);
@@ -115,7 +101,7 @@ for (const engine of ENGINES) {
       await (await openStoreLedger(store, { owner: 'run-2', importFrom: dir })).close();
       assert.equal((await store.engine.all('SELECT key FROM notices')).length, 2);
 
-      const broken = join(tmp, `state-${++dirs}`);
+      const broken = freshDir();
       await mkdir(broken);
       await writeFile(join(broken, LEDGER_NAME), '{"run": 3, "notices": [');
       await assert.rejects(openStoreLedger(store, { owner: 'run-3', importFrom: broken }), (/** @type {any} */ err) => err.code === 'NOTIFY_LEDGER');
