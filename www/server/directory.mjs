@@ -50,6 +50,11 @@ export function createDirectory(local, registry) {
       return s && s.customerId === id ? customerService(s) : undefined;
     },
     /**
+     * Every service of the config (the host's are the registry's).
+     * @returns {Promise<Service[]>}
+     */
+    configServices: () => local.allServices(),
+    /**
      * @param {Service} service
      * @returns {Promise<object>}
      */

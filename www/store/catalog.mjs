@@ -138,6 +138,10 @@ export function createConfigCatalog(store) {
     async services(username) {
       return (await engine.all("SELECT * FROM services WHERE customer_id = ? AND source = 'config' ORDER BY created_at, id", [username])).map(configService);
     },
+    /** Every service of the config, for the operator's view. */
+    async allServices() {
+      return (await engine.all("SELECT * FROM services WHERE source = 'config' ORDER BY created_at, id")).map(configService);
+    },
     /** @param {string} username @param {string} id */
     async service(username, id) {
       const r = await engine.get("SELECT * FROM services WHERE id = ? AND customer_id = ? AND source = 'config'", [id, username]);
