@@ -327,6 +327,14 @@ export const MIGRATIONS = [
   },
   {
     version: 6,
+    name: 'who started a task: the customer, or an operator on their behalf',
+    sql: `
+      ALTER TABLE tasks ADD COLUMN actor_kind TEXT NOT NULL DEFAULT 'customer';
+      ALTER TABLE tasks ADD COLUMN actor_id TEXT;
+    `,
+  },
+  {
+    version: 7,
     name: 'products, customers and services seeded from the config file, marked apart from the host\'s',
     sql: `
       ALTER TABLE products ADD COLUMN source TEXT NOT NULL DEFAULT 'host';
@@ -337,7 +345,7 @@ export const MIGRATIONS = [
     `,
   },
   {
-    version: 7,
+    version: 8,
     name: 'the expiry notices: one row per snapshot and type, the run counter their backoff counts in',
     sql: `
       CREATE TABLE notices (
