@@ -6,11 +6,12 @@ import { PanelApi } from './api.mjs';
 import { h, replaceChildren } from './dom.mjs';
 import { confirmDialog } from './confirm-dialog.mjs';
 import { blockedReason, friendlyMessage, taskMessage } from './wording.mjs';
+import { historyText, historyTime, reasonTable } from './history-wording.mjs';
 
 /**
  * The subset of the wasm core this component uses, typed by the package's
  * own .d.ts (a type-only import: the page loads the package itself).
- * @typedef {Pick<typeof import('/pkg/pve_snapshots.js'), 'snapshotPage' | 'limits'>} SnapshotCore
+ * @typedef {Pick<typeof import('/pkg/pve_snapshots.js'), 'snapshotPage' | 'limits' | 'errorCodes'>} SnapshotCore
  * @typedef {ReturnType<SnapshotCore['snapshotPage']>} PageView
  * @typedef {PageView['rows'][number]} Row
  */
@@ -100,11 +101,26 @@ export function mountSnapshots(element, { apiBase = '/api', serviceId, csrfToken
     'They live on the same storage as your server and are removed automatically when their lifetime ends. ',
     'Keep real backups of anything you cannot afford to lose.');
 
+  const reasons = reasonTable(core.errorCodes());
+  const historyBody = h('tbody');
+  const historyTable = h('table', { class: 'history-table', 'data-role': 'history', hidden: true },
+    h('caption', { class: 'visually-hidden' }, 'The last events of this service, newest first'),
+    h('thead', {}, h('tr', {},
+      h('th', { scope: 'col' }, 'When'),
+      h('th', { scope: 'col' }, 'What happened'),
+      h('th', { scope: 'col' }, 'Snapshot'),
+      h('th', { scope: 'col' }, 'Details'))),
+    historyBody);
+  const historyNote = h('p', { class: 'empty', 'data-role': 'history-note' }, 'Loading…');
+  const historyTitle = h('h3', { id: `${uid}-history` }, 'History');
+  const history = h('section', { class: 'history', 'aria-labelledby': historyTitle.id },
+    historyTitle, h('div', { class: 'table-wrap' }, historyTable, historyNote));
+
   const card = h('section', { class: 'card snapshots', 'aria-labelledby': title.id, 'aria-busy': 'true' },
     h('header', { class: 'card-header' }, h('div', {}, title, serviceLine), quota),
     suspendedNote, form, progress, alertBox, live,
     h('div', { class: 'table-wrap' }, table, empty),
-    note);
+    note, history);
   replaceChildren(element, card);
 
   /** @param {unknown} err */
@@ -145,8 +161,43 @@ export function mountSnapshots(element, { apiBase = '/api', serviceId, csrfToken
   /** @type {ReturnType<typeof setTimeout> | undefined} */
   let storeRetry;
 
+  /** What the history shows, so an unchanged reload leaves the table alone. */
+  let historyShown = '';
+
+  async function loadHistory() {
+    let events;
+    try {
+      ({ events } = await api.history(serviceId));
+    } catch (err) {
+      if (destroyed) return;
+      // The snapshot list says what went wrong; this only says what is missing.
+      historyShown = '';
+      historyTable.hidden = true;
+      historyNote.hidden = false;
+      replaceChildren(historyNote, 'The history could not be loaded.');
+      return;
+    }
+    if (destroyed) return;
+    const shown = JSON.stringify(events);
+    if (shown === historyShown) return;
+    historyShown = shown;
+    replaceChildren(historyBody, events.map((e) => {
+      const text = historyText(e, { reasons });
+      const when = historyTime(e.at);
+      return h('tr', { 'data-actor': e.actor, 'data-action': e.action, 'data-outcome': e.outcome },
+        h('td', { class: 'when' }, h('time', { datetime: when.datetime }, when.text)),
+        h('td', { class: 'what' }, text.what),
+        h('td', { class: 'snap-name' }, e.snapshot ?? '—'),
+        h('td', { class: 'detail' }, text.detail ?? ''));
+    }));
+    historyTable.hidden = events.length === 0;
+    historyNote.hidden = events.length > 0;
+    replaceChildren(historyNote, events.length ? '' : 'Nothing has happened here yet.');
+  }
+
   async function refresh() {
     card.setAttribute('aria-busy', 'true');
+    const historyLoaded = loadHistory();
     try {
       data = await api.snapshots(serviceId);
       if (destroyed) return;
@@ -168,6 +219,7 @@ export function mountSnapshots(element, { apiBase = '/api', serviceId, csrfToken
         storeRetry = setTimeout(refresh, storeRetryMs);
       }
     } finally {
+      await historyLoaded;
       card.setAttribute('aria-busy', 'false');
     }
   }
