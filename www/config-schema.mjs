@@ -24,6 +24,9 @@ export const JOB_DEFAULTS = Object.freeze({
   stateDir: '/var/lib/pve-snapshots',
   // The job removes audit entries older than this.
   auditRetentionDays: 400,
+  // How often cron starts the job (hourly in the README's cron line): the
+  // operator's view alerts when no run has succeeded for twice this.
+  intervalMinutes: 60,
 });
 
 const PRODUCT_ID_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
@@ -196,6 +199,7 @@ const jobSchema = section({
   maxClockSkewMs: integerIn(1000, 3650 * 86_400_000, JOB_DEFAULTS.maxClockSkewMs),
   stateDir: nonBlank('must be a directory path').default(JOB_DEFAULTS.stateDir),
   auditRetentionDays: integerIn(1, 36_500, JOB_DEFAULTS.auditRetentionDays),
+  intervalMinutes: integerIn(1, 7 * 24 * 60, JOB_DEFAULTS.intervalMinutes),
 }, 'must be an object');
 
 const hostKeySchema = section({

@@ -6,8 +6,8 @@
 
 import * as core from '../core.mjs';
 
-/** Differences between the job host and Proxmox above this are worth a warning. */
-const SKEW_WARNING_MS = 5 * 60_000;
+/** Differences between the job host and Proxmox above this are worth a warning (the job's and the operator's alerts). */
+export const SKEW_WARNING_MS = 5 * 60_000;
 
 /**
  * @typedef {object} ClockInfo

@@ -303,6 +303,28 @@ export const MIGRATIONS = [
       ALTER TABLE audit_log ADD COLUMN description TEXT;
     `,
   },
+  {
+    version: 5,
+    name: "a job run's success and error code beside its summary",
+    sqlite: `
+      ALTER TABLE job_runs ADD COLUMN success INTEGER;
+      ALTER TABLE job_runs ADD COLUMN error_code TEXT;
+      UPDATE job_runs SET success = CASE WHEN json_extract(summary, '$.success') = 1 THEN 1 ELSE 0 END,
+        error_code = json_extract(summary, '$.error.code')
+        WHERE summary IS NOT NULL AND json_valid(summary);
+      CREATE INDEX job_runs_success ON job_runs (success, ended_at);
+      CREATE INDEX job_runs_ended ON job_runs (ended_at);
+    `,
+    postgres: `
+      ALTER TABLE job_runs ADD COLUMN success INTEGER;
+      ALTER TABLE job_runs ADD COLUMN error_code TEXT;
+      UPDATE job_runs SET success = CASE WHEN (summary::jsonb ->> 'success') = 'true' THEN 1 ELSE 0 END,
+        error_code = summary::jsonb #>> '{error,code}'
+        WHERE summary IS NOT NULL;
+      CREATE INDEX job_runs_success ON job_runs (success, ended_at);
+      CREATE INDEX job_runs_ended ON job_runs (ended_at);
+    `,
+  },
 ];
 
 /** The schema version this code writes and reads. */

@@ -356,9 +356,16 @@ export function createStore(engine) {
         if (audit) await q.run(AUDIT_INSERT, auditParams(at, audit));
       });
     },
-    /** @param {string} id @param {{endedAt: number, exitCode: number, summary: unknown}} end */
+    /**
+     * Whether the run succeeded and why it stopped are kept beside the
+     * summary, so the operator's list and alerts need not parse it.
+     * @param {string} id @param {{endedAt: number, exitCode: number, summary: unknown}} end
+     */
     async finishJobRun(id, { endedAt, exitCode, summary }) {
-      await engine.run('UPDATE job_runs SET ended_at = ?, exit_code = ?, summary = ? WHERE id = ?', [endedAt, exitCode, JSON.stringify(summary), id]);
+      const s = /** @type {{success?: unknown, error?: {code?: unknown} | null} | null} */ (summary);
+      const errorCode = typeof s?.error?.code === 'string' ? s.error.code : null;
+      await engine.run('UPDATE job_runs SET ended_at = ?, exit_code = ?, summary = ?, success = ?, error_code = ? WHERE id = ?',
+        [endedAt, exitCode, JSON.stringify(summary), s?.success === true ? 1 : 0, errorCode, id]);
     },
     /**
      * Runs, newest last, with their events; with a service or customer
@@ -392,6 +399,124 @@ export function createStore(engine) {
         });
       }
       return out;
+    },
+
+    // ---- the operator's reports -------------------------------------------------
+
+    /**
+     * Audit entries matching every given filter, newest first: `at` in
+     * [from, to), and after the cursor `before` (the last row of the previous
+     * page) when given. Every value is a bound parameter.
+     * @param {AuditQuery} q
+     * @returns {Promise<AuditRow[]>}
+     */
+    async auditSearch({ customer, serviceId, action, outcome, actorKind, from, to, before, limit }) {
+      const where = ['at >= ?', 'at < ?'];
+      /** @type {unknown[]} */
+      const params = [from, to];
+      if (customer !== undefined) { where.push('customer = ?'); params.push(customer); }
+      if (serviceId !== undefined) { where.push('service_id = ?'); params.push(serviceId); }
+      if (action !== undefined) { where.push('action = ?'); params.push(action); }
+      if (outcome !== undefined) { where.push('outcome = ?'); params.push(outcome); }
+      if (actorKind !== undefined) { where.push('actor_kind = ?'); params.push(actorKind); }
+      if (before !== undefined) { where.push('(at < ? OR (at = ? AND id < ?))'); params.push(before.at, before.at, before.id); }
+      params.push(limit);
+      const rows = await engine.all(`SELECT * FROM audit_log WHERE ${where.join(' AND ')} ORDER BY at DESC, id DESC LIMIT ?`, params);
+      return rows.map(auditRow);
+    },
+    /**
+     * Job runs, newest first, without their events but with the events
+     * counted by type; after the cursor `before` (the previous page's last run).
+     * @param {{before?: {startedAt: number, id: string}, limit: number}} q
+     * @returns {Promise<JobRunListing[]>}
+     */
+    async jobRunList({ before, limit }) {
+      const rows = before === undefined
+        ? await engine.all(`SELECT ${RUN_COLUMNS} FROM job_runs ORDER BY started_at DESC, id DESC LIMIT ?`, [limit])
+        : await engine.all(`SELECT ${RUN_COLUMNS} FROM job_runs WHERE started_at < ? OR (started_at = ? AND id < ?) ORDER BY started_at DESC, id DESC LIMIT ?`,
+          [before.startedAt, before.startedAt, before.id, limit]);
+      if (!rows.length) return [];
+      /** @type {Map<string, Record<string, number>>} */
+      const counts = new Map(rows.map((r) => [String(r.id), {}]));
+      const tally = await engine.all(`SELECT run_id, type, COUNT(*) AS n FROM job_events WHERE run_id IN (${rows.map(() => '?').join(', ')}) GROUP BY run_id, type`,
+        rows.map((r) => r.id));
+      for (const t of tally) /** @type {Record<string, number>} */ (counts.get(String(t.run_id)))[t.type] = Number(t.n);
+      return rows.map((r) => runListing(r, /** @type {Record<string, number>} */ (counts.get(String(r.id)))));
+    },
+    /**
+     * One run with its first `limit` events (oldest first), or null.
+     * @param {string} id @param {{limit: number}} o
+     * @returns {Promise<(JobRunListing & {events: JobRun['events'], eventsTotal: number}) | null>}
+     */
+    async jobRunDetail(id, { limit }) {
+      const r = await engine.get(`SELECT ${RUN_COLUMNS} FROM job_runs WHERE id = ?`, [id]);
+      if (!r) return null;
+      const tally = await engine.all('SELECT type, COUNT(*) AS n FROM job_events WHERE run_id = ? GROUP BY type', [id]);
+      /** @type {Record<string, number>} */
+      const counts = {};
+      for (const t of tally) counts[t.type] = Number(t.n);
+      const events = await engine.all('SELECT * FROM job_events WHERE run_id = ? ORDER BY id LIMIT ?', [id, limit]);
+      return {
+        ...runListing(r, counts),
+        eventsTotal: Object.values(counts).reduce((a, b) => a + b, 0),
+        events: events.map((e) => ({
+          at: Number(e.at), type: e.type, customer: e.customer ?? null, service: e.service_id, vmid: e.vmid === null ? null : Number(e.vmid), node: e.node,
+          name: e.snapshot, code: e.code, message: e.message, upid: e.upid,
+        })),
+      };
+    },
+    /**
+     * The newest successful run over the whole fleet (no --service or
+     * --node scope), or null; and the newest finished run of that kind with
+     * its clock readings (per node: Proxmox time minus the job host's).
+     * @returns {Promise<{lastSuccess: {id: string, endedAt: number} | null,
+     *   lastFinished: {id: string, endedAt: number, clock: {source: string, skewMs: Record<string, number>} | null} | null}>}
+     */
+    async jobHealth() {
+      /** @param {any} r */
+      const fleetWide = (r) => {
+        try { const s = JSON.parse(r.scope); return s.service === null && s.node === null; } catch { return false; }
+      };
+      let lastSuccess = null;
+      for (const r of await engine.all('SELECT id, ended_at, scope FROM job_runs WHERE success = 1 ORDER BY ended_at DESC LIMIT 200')) {
+        if (fleetWide(r)) { lastSuccess = { id: String(r.id), endedAt: Number(r.ended_at) }; break; }
+      }
+      let lastFinished = null;
+      for (const r of await engine.all('SELECT id, ended_at, scope FROM job_runs WHERE ended_at IS NOT NULL ORDER BY ended_at DESC LIMIT 200')) {
+        if (!fleetWide(r)) continue;
+        const full = await engine.get('SELECT summary FROM job_runs WHERE id = ?', [r.id]);
+        let clock = null;
+        try { clock = JSON.parse(full.summary)?.clock ?? null; } catch { /* written by us */ }
+        lastFinished = { id: String(r.id), endedAt: Number(r.ended_at), clock };
+        break;
+      }
+      return { lastSuccess, lastFinished };
+    },
+  };
+}
+
+/**
+ * @typedef {{customer?: string, serviceId?: string, action?: string, outcome?: string, actorKind?: string,
+ *   from: number, to: number, before?: {at: number, id: number}, limit: number}} AuditQuery
+ * @typedef {{id: string, startedAt: number, endedAt: number|null, host: string, pid: number,
+ *   scope: {service: string|null, node: string|null}, exitCode: number|null, success: boolean|null, errorCode: string|null,
+ *   counts: {deleted: number, skipped: number, stuck: number, failed: number, stillRunning: number, missing: number}}} JobRunListing
+ *   `success` is null while the run has not ended (or was killed before it could say)
+ */
+
+const RUN_COLUMNS = 'id, started_at, ended_at, host, pid, scope, exit_code, success, error_code';
+
+/** @param {any} r @param {Record<string, number>} counts @returns {JobRunListing} */
+function runListing(r, counts) {
+  let scope = { service: null, node: null };
+  try { scope = JSON.parse(r.scope); } catch { /* written by us */ }
+  return {
+    id: String(r.id), startedAt: Number(r.started_at), endedAt: r.ended_at === null ? null : Number(r.ended_at), host: r.host, pid: Number(r.pid),
+    scope, exitCode: r.exit_code === null ? null : Number(r.exit_code),
+    success: r.success === null || r.success === undefined ? null : Number(r.success) === 1, errorCode: r.error_code ?? null,
+    counts: {
+      deleted: counts.deleted ?? 0, skipped: counts.skipped ?? 0, stuck: counts.stuck ?? 0, failed: counts.failed ?? 0,
+      stillRunning: counts['still-running'] ?? 0, missing: counts.missing ?? 0,
     },
   };
 }

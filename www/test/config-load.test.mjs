@@ -82,7 +82,7 @@ test('every documented setting is read and normalised', async () => {
     pve: { url: 'http://127.0.0.1:8006/', tokenId: 'root@pam!panel', fingerprint: FINGERPRINT, caFile: ca, insecure: true, timeoutMs: 2000 },
     customers,
     server: { port: 8080 },
-    job: { concurrency: 3, perNode: 1, taskTimeoutMs: 5000, maxRunMs: 60000, maxClockSkewMs: 5000, stateDir: '/tmp/x', auditRetentionDays: 90 },
+    job: { concurrency: 3, perNode: 1, taskTimeoutMs: 5000, maxRunMs: 60000, maxClockSkewMs: 5000, stateDir: '/tmp/x', auditRetentionDays: 90, intervalMinutes: 15 },
   }), { env: { PVE_TOKEN_SECRET: SECRET } });
   assert.equal(cfg.pve.url, 'http://127.0.0.1:8006', 'trailing slash dropped, http accepted');
   assert.equal(cfg.pve.fingerprint, FINGERPRINT.toUpperCase());
@@ -91,7 +91,7 @@ test('every documented setting is read and normalised', async () => {
   assert.equal(cfg.pve.timeoutMs, 2000);
   assert.deepEqual(cfg.customers, customers, 'customers passed through');
   assert.deepEqual(cfg.server, { port: 8080 }, 'sections of other parts passed through');
-  assert.deepEqual(cfg.job, { concurrency: 3, perNode: 1, taskTimeoutMs: 5000, maxRunMs: 60000, maxClockSkewMs: 5000, stateDir: '/tmp/x', auditRetentionDays: 90 });
+  assert.deepEqual(cfg.job, { concurrency: 3, perNode: 1, taskTimeoutMs: 5000, maxRunMs: 60000, maxClockSkewMs: 5000, stateDir: '/tmp/x', auditRetentionDays: 90, intervalMinutes: 15 });
 });
 
 test('the token secret comes from env first, else from the secret file', async () => {
@@ -163,6 +163,8 @@ const JOB_CASES = [
   [{ maxRunMs: 10 }, 'job.maxRunMs', /integer from 1000/],
   [{ maxClockSkewMs: -1 }, 'job.maxClockSkewMs', /integer from 1000/],
   [{ auditRetentionDays: 0 }, 'job.auditRetentionDays', /integer from 1/],
+  [{ intervalMinutes: 0 }, 'job.intervalMinutes', /integer from 1/],
+  [{ intervalMinutes: 10081 }, 'job.intervalMinutes', /integer from 1/],
   [{ stateDir: '' }, 'job.stateDir', /directory/],
   [{ concurency: 2 }, 'job.concurency', /unknown setting/],
   ['fast', 'job', /object/],
