@@ -9,6 +9,7 @@ import * as core from './core.mjs';
 import { coreChecked } from './core-schema.mjs';
 import { isLoopbackHost, isTokenId } from './pve/endpoint.mjs';
 import { normaliseFingerprint } from './pve/tls-agent.mjs';
+import { isPasswordHash } from './server/passwords.mjs';
 
 /** Defaults for the `job` section (the expiry job). */
 export const JOB_DEFAULTS = Object.freeze({
@@ -241,6 +242,31 @@ const hostApiSchema = section({
   ssoTtlSeconds: integerIn(1, 60, 60),
 }, 'must be an object {keys, publicUrl, ssoTtlSeconds}');
 
+// Operators sign in to /admin. Their usernames share the customers' shape
+// (no ":"), so the server's "operator:" session namespace is theirs alone.
+const OPERATOR_USERNAME_RE = /^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$/;
+
+const operatorSchema = section({
+  username: z.string({ error: 'must be a string' })
+    .regex(OPERATOR_USERNAME_RE, { error: 'must be 1 to 64 characters of letters, digits, . _ @ - starting with a letter or digit' }),
+  displayName: z.string({ error: 'must be a string' }).max(100, { error: 'must be at most 100 characters' }).optional(),
+  passwordHash: z.string({ error: 'must be a string' }).refine(isPasswordHash, {
+    error: 'must be "scrypt$<salt b64>$<hash b64>" (make one with node www/server/hash-password.mjs)',
+  }),
+}, 'must be an object {username, displayName, passwordHash}');
+
+const operatorsSchema = z.array(operatorSchema, { error: 'must be an array of {username, displayName, passwordHash}' })
+  .superRefine((operators, ctx) => {
+    /** @type {Set<string>} */
+    const seen = new Set();
+    if (!Array.isArray(operators)) return;
+    operators.forEach((o, i) => {
+      if (!isPlainObject(o) || typeof o.username !== 'string') return;
+      if (seen.has(o.username)) ctx.addIssue({ code: 'custom', path: [i, 'username'], message: `duplicate operator ${JSON.stringify(o.username)}` });
+      seen.add(o.username);
+    });
+  }, ALWAYS);
+
 /** Defaults and bounds of the `notify` section (notices before expiry). */
 export const NOTIFY_DEFAULTS = Object.freeze({
   beforeHours: 24,
@@ -294,6 +320,8 @@ export const configSchema = z.object({
   customers: z.unknown().optional(),
   job: jobSchema.prefault({}),
   hostApi: hostApiSchema.optional(),
+  // Who may sign in to /admin; absent or empty: nobody (the page still loads).
+  operators: operatorsSchema.default(() => []),
   // Absent or null: no notices.
   notify: notifySchema.nullish().transform((v) => v ?? null),
 }, { error: 'must be a JSON object' }).superRefine((config, ctx) => {
@@ -316,3 +344,4 @@ export const configSchema = z.object({
 /** @typedef {ConfigFile['job']} JobSettings */
 /** @typedef {NonNullable<ConfigFile['notify']>} NotifyFile */
 /** @typedef {NonNullable<ConfigFile['hostApi']>} HostApiSettings */
+/** @typedef {ConfigFile['operators'][number]} Operator */

@@ -7,6 +7,7 @@ import { csrfMatches, readCookie, sessionCookie } from './sessions.mjs';
 import { verifyPassword } from './passwords.mjs';
 import { publicTask } from './task-registry.mjs';
 import { HISTORY_LIMIT, historyEvents } from './history.mjs';
+import { isOperatorSession } from './admin-auth.mjs';
 
 /**
  * @typedef {import('./sessions.mjs').Session} Session
@@ -343,7 +344,8 @@ export function createApi(deps) {
     const ctx = { req, res, params: found.params, session: null };
     if (found.route.auth) {
       ctx.session = await sessions.get(readCookie(req.headers.cookie, 'sid'));
-      if (!ctx.session) throw new ApiError('UNAUTHENTICATED', 'sign in first');
+      // An operator's session id sent as a customer's cookie is no customer.
+      if (!ctx.session || isOperatorSession(ctx.session)) throw new ApiError('UNAUTHENTICATED', 'sign in first');
       if (unsafe && !csrfMatches(ctx.session, req.headers['x-csrf-token'])) {
         throw new ApiError('CSRF_FAILED', 'missing or wrong X-CSRF-Token header');
       }

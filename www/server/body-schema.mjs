@@ -76,6 +76,9 @@ export const unsuspendBody = body({});
 /** POST /host/v1/sso */
 export const ssoBody = body({ customerId: hostId, serviceId: hostId.optional() });
 
+/** POST /host/v1/admin-sso: the operator (one of the config's `operators`) to sign in */
+export const adminSsoBody = body({ username: text(64) });
+
 /** @typedef {z.output<typeof loginBody>} LoginBody */
 /** @typedef {z.output<typeof createBody>} CreateBody */
 /** @typedef {z.output<typeof rollbackBody>} RollbackBody */

@@ -6,8 +6,9 @@ import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { ApiError, errorResponse, readJsonBody, sendJson } from './http-io.mjs';
-import { parseBody, productBody, serviceBody, ssoBody, suspendBody, unsuspendBody } from './body-schema.mjs';
+import { adminSsoBody, parseBody, productBody, serviceBody, ssoBody, suspendBody, unsuspendBody } from './body-schema.mjs';
 import { readCookie, sessionCookie } from './sessions.mjs';
+import { OPERATOR_PREFIX, adminCookie, adminSessionId } from './admin-auth.mjs';
 
 /**
  * @typedef {import('./host-registry.mjs').HostRegistry} HostRegistry
@@ -76,7 +77,8 @@ function checkedId(what, value) {
  *   now: () => number, bodyLimit: number, trustProxy: boolean, tls: boolean,
  *   isSecure: (req: import('node:http').IncomingMessage) => boolean,
  *   clientIp: (req: import('node:http').IncomingMessage) => string,
- *   log: (event: string, fields: object) => void, cookiePath: string}} deps
+ *   log: (event: string, fields: object) => void, cookiePath: string,
+ *   operators: ReturnType<typeof import('./admin-auth.mjs').createOperatorDirectory>}} deps
  */
 export function createHostApi(deps) {
   const { core, registry, hostApi, actions, pve, sessions, wrongKeyLimiter, now, bodyLimit, log } = deps;
@@ -142,6 +144,7 @@ export function createHostApi(deps) {
     'GET ping': 'ping', 'PUT products/:productId': 'provision', 'PUT services/:serviceId': 'provision',
     'GET services/:serviceId': 'read', 'DELETE services/:serviceId': 'terminate',
     'POST services/:serviceId/suspend': 'suspend', 'POST services/:serviceId/unsuspend': 'unsuspend', 'POST sso': 'sign-in',
+    'POST admin-sso': 'sign-in',
   };
 
   /** @type {Array<{pattern: string[], methods: Record<string, (ctx: HostCtx) => Promise<void>>}>} */
@@ -269,6 +272,22 @@ export function createHostApi(deps) {
         },
       },
     },
+    {
+      // An operator's link to /admin: kept with the customers' links, under
+      // the "operator:" name no host customer id can have, so neither
+      // redemption accepts the other's link.
+      pattern: ['admin-sso'],
+      methods: {
+        async POST(ctx) {
+          const { username } = parseBody(adminSsoBody, await readJsonBody(ctx.req, { limit: bodyLimit }));
+          if (!deps.operators.operator(username)) throw new ApiError('NOT_FOUND', `no operator "${username}" in the panel's config`, { field: 'username' });
+          const token = randomBytes(32).toString('base64url');
+          const expiresAt = now() + hostApi.ssoTtlSeconds * 1000;
+          await registry.addSsoLink({ hash: sha256(token).toString('hex'), customerId: `${OPERATOR_PREFIX}${username}`, serviceId: null, expiresAt }, now());
+          sendJson(ctx.res, 200, { url: `${hostApi.publicUrl.replace(/\/+$/, '')}/admin/sso/${token}`, expiresAt: new Date(expiresAt).toISOString() });
+        },
+      },
+    },
   ];
 
   /**
@@ -387,5 +406,43 @@ export function createHostApi(deps) {
     res.end();
   }
 
-  return { handle, redeem };
+  /**
+   * GET /admin/sso/<token>: a fresh operator session, then the operator's
+   * page. Anything but a live, unused operator link signs nobody in.
+   * @param {import('node:http').IncomingMessage} req
+   * @param {import('node:http').ServerResponse} res
+   * @param {string} token
+   * @param {string} basePath
+   */
+  async function redeemAdmin(req, res, token, basePath) {
+    res.setHeader('Cache-Control', 'no-store');
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      res.setHeader('Allow', 'GET, HEAD');
+      throw new ApiError('METHOD_NOT_ALLOWED', `${req.method} is not allowed here`);
+    }
+    const link = SSO_TOKEN.test(token) && req.method === 'GET' ? await registry.takeSsoLink(sha256(token).toString('hex')) : null;
+    const operator = link && link.customerId.startsWith(OPERATOR_PREFIX) && link.expiresAt > now()
+      ? deps.operators.operator(link.customerId.slice(OPERATOR_PREFIX.length)) : undefined;
+    if (!operator) {
+      log('sign-in', { actor: 'operator', via: 'sso', outcome: 'refused', code: 'SSO_INVALID', ip: deps.clientIp(req) });
+      const page = '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Link no longer valid</title></head>'
+        + '<body><h1>This sign-in link is no longer valid</h1><p>Links work once and only for a short time. '
+        + 'Open the operator\'s view from your billing panel again, or sign in with your password.</p></body></html>';
+      res.writeHead(400, { 'Content-Type': 'text/html; charset=utf-8', 'Content-Length': Buffer.byteLength(page) });
+      res.end(req.method === 'HEAD' ? undefined : page);
+      return;
+    }
+    await sessions.destroy(adminSessionId(req));
+    const session = await sessions.create(deps.operators.sessionName(operator));
+    log('sign-in', { actor: 'operator', via: 'sso', outcome: 'ok', operator: operator.username });
+    // Relative to /…/admin/sso/<token>: the operator's page under any path prefix.
+    res.writeHead(303, {
+      Location: '../',
+      'Set-Cookie': adminCookie(session.id, { secure: deps.isSecure(req), basePath }),
+      'Content-Length': 0,
+    });
+    res.end();
+  }
+
+  return { handle, redeem, redeemAdmin };
 }

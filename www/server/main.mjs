@@ -21,6 +21,7 @@ import { redactSecret, urlPassword } from '../store/errors.mjs';
 
 const DEMO_CONFIG = fileURLToPath(new URL('./demo-config.json', import.meta.url));
 const DEMO_LOGINS = [['alice', 'alice-demo'], ['bob', 'bob-demo']];
+const DEMO_OPERATOR = ['admin', 'admin-demo'];
 const USAGE = 'usage: node www/server/main.mjs [--config FILE] [--data-dir DIR] [--port 8080] [--host 127.0.0.1] [--trust-proxy]\n'
   + '                                     [--tls-cert FILE --tls-key FILE] [--base-path /snapshots]\n'
   + '                                     [--frame-ancestors "\'self\' https://billing.example.net"]\n'
@@ -130,6 +131,7 @@ async function main() {
   if (demo) {
     lines.push('  demo mode: Proxmox VE simulator in this process (set PVE_URL for a real cluster)');
     for (const [user, password] of DEMO_LOGINS) lines.push(`  demo login: ${user} / ${password}`);
+    lines.push(`  demo operator: ${DEMO_OPERATOR[0]} / ${DEMO_OPERATOR[1]} at ${panel.url}${args.basePath}/admin/`);
   } else {
     lines.push(`  Proxmox VE: ${config.pve.url} as ${config.pve.tokenId}`);
   }

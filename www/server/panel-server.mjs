@@ -18,6 +18,8 @@ import { createDirectory } from './directory.mjs';
 import { createStoreRegistry } from '../store/host-registry-store.mjs';
 import { createHostApi } from './host-api.mjs';
 import { createServerMetrics, countLogged, customerApiOutcome } from './metrics.mjs';
+import { createAdminApi } from './admin-routes.mjs';
+import { createOperatorDirectory } from './admin-auth.mjs';
 
 /**
  * @typedef {{loginFailures?: number, loginFailuresPerIp?: number, loginWindowMs?: number, actions?: number,
@@ -25,7 +27,7 @@ import { createServerMetrics, countLogged, customerApiOutcome } from './metrics.
  *   IP+username and per IP; actions per customer; calls with a wrong host API key per IP
  * @typedef {{
  *   config: {pve: {tokenSecret?: string}, products: Record<string, object>, services: any[], customers?: unknown,
- *     hostApi?: import('./host-api.mjs').HostApiConfig},
+ *     hostApi?: import('./host-api.mjs').HostApiConfig, operators?: import('../config-schema.mjs').Operator[]},
  *   registry?: import('./host-registry.mjs').HostRegistry,
  *   pve: {request(d: object): Promise<any>, waitForTask(upid: string, o: object): Promise<any>},
  *   port?: number, host?: string, now?: () => number,
@@ -96,6 +98,8 @@ export async function startPanelServer(options) {
   checkBasePath(basePath);
   checkFrameAncestors(frameAncestors);
   const csp = contentSecurityPolicy(frameAncestors);
+  // The operator's page is never framed: its one action must not be clickjacked.
+  const adminCsp = contentSecurityPolicy("'none'");
   const cookiePath = basePath || '/';
   const secret = config.pve?.tokenSecret;
   const ownStore = options.store ? null : await openStore({ memory: true });
@@ -133,16 +137,23 @@ export async function startPanelServer(options) {
     return forwarded || req.socket.remoteAddress || 'unknown';
   };
 
+  const loginLimiter = createRateLimiter({ store, name: 'login', limit: limits.loginFailures ?? 5, windowMs: limits.loginWindowMs ?? 15 * 60_000, now });
+  const loginIpLimiter = createRateLimiter({ store, name: 'login-ip', limit: limits.loginFailuresPerIp ?? 50, windowMs: limits.loginWindowMs ?? 15 * 60_000, now });
   const api = createApi({
     core, directory, sessions, actions, tasks, store, now, bodyLimit, isSecure, clientIp, cookiePath,
-    loginLimiter: createRateLimiter({ store, name: 'login', limit: limits.loginFailures ?? 5, windowMs: limits.loginWindowMs ?? 15 * 60_000, now }),
-    loginIpLimiter: createRateLimiter({ store, name: 'login-ip', limit: limits.loginFailuresPerIp ?? 50, windowMs: limits.loginWindowMs ?? 15 * 60_000, now }),
+    loginLimiter, loginIpLimiter,
     actionLimiter: createRateLimiter({ store, name: 'action', limit: limits.actions ?? 10, windowMs: limits.actionWindowMs ?? 60_000, now }),
+  });
+
+  const operators = createOperatorDirectory(config.operators);
+  const adminApi = createAdminApi({
+    core, store, config, registry, directory, actions, resolver, operators, sessions, loginLimiter, loginIpLimiter,
+    now, log, basePath, isSecure, clientIp, bodyLimit,
   });
 
   const hostApi = config.hostApi && registry ? createHostApi({
     core, registry, hostApi: config.hostApi, actions, pve, sessions, now, bodyLimit, trustProxy, tls: Boolean(tls),
-    isSecure, clientIp, log, cookiePath,
+    isSecure, clientIp, log, cookiePath, operators,
     wrongKeyLimiter: createRateLimiter({ store, name: 'host-key', limit: limits.hostWrongKeys ?? 20, windowMs: limits.hostWrongKeyWindowMs ?? 15 * 60_000, now }),
   }) : null;
 
@@ -203,6 +214,24 @@ export async function startPanelServer(options) {
       if (hostApi && segments[0] === 'sso' && segments.length === 2) {
         await hostApi.redeem(req, res, segments[1]);
         return;
+      }
+      if (segments[0] === 'admin') {
+        res.setHeader('Content-Security-Policy', adminCsp);
+        if (segments.length === 1) {
+          // The page's relative URLs need the trailing slash.
+          res.writeHead(308, { Location: `${basePath}/admin/`, 'Content-Length': 0 });
+          res.end();
+          return;
+        }
+        if (segments[1] === 'api') {
+          res.setHeader('Cache-Control', 'no-store');
+          await adminApi(req, res, segments.slice(2));
+          return;
+        }
+        if (hostApi && segments[1] === 'sso' && segments.length === 3) {
+          await hostApi.redeemAdmin(req, res, segments[2], basePath);
+          return;
+        }
       }
       if (segments[0] === 'api') {
         res.setHeader('Cache-Control', 'no-store');

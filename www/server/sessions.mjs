@@ -88,11 +88,12 @@ export function readCookie(header, name) {
 
 /**
  * @param {string} value session id, or '' to clear
- * @param {{secure: boolean, maxAgeSeconds?: number, path?: string}} options path: the panel's base path
+ * @param {{secure: boolean, maxAgeSeconds?: number, path?: string, name?: string}} options path: the panel's
+ *   base path; name: `sid` for customers (the operators' cookie has its own name and path)
  * @returns {string}
  */
-export function sessionCookie(value, { secure, maxAgeSeconds, path = '/' }) {
-  const parts = [`sid=${value}`, 'HttpOnly', 'SameSite=Strict', `Path=${path}`];
+export function sessionCookie(value, { secure, maxAgeSeconds, path = '/', name = 'sid' }) {
+  const parts = [`${name}=${value}`, 'HttpOnly', 'SameSite=Strict', `Path=${path}`];
   if (maxAgeSeconds !== undefined) parts.push(`Max-Age=${maxAgeSeconds}`);
   if (secure) parts.push('Secure');
   return parts.join('; ');

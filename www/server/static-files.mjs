@@ -27,6 +27,7 @@ const PLACEHOLDER = `<!doctype html>
 
 export const DEFAULT_PANEL_DIR = fileURLToPath(new URL('../panel/', import.meta.url));
 export const DEFAULT_PKG_DIR = fileURLToPath(new URL('../../pkg/', import.meta.url));
+export const DEFAULT_ADMIN_DIR = fileURLToPath(new URL('../admin/', import.meta.url));
 
 /**
  * @param {string} root
@@ -49,15 +50,18 @@ async function load(root, segments) {
 }
 
 /**
- * @param {{panelDir?: string, pkgDir?: string}} [options]
+ * @param {{panelDir?: string, pkgDir?: string, adminDir?: string}} [options]
  * @returns {(method: string, segments: string[]) => Promise<{status: number, body: Buffer | string, type: string} | null>}
  *   null when the path is not a static path at all
  */
-export function createStaticFiles({ panelDir = DEFAULT_PANEL_DIR, pkgDir = DEFAULT_PKG_DIR } = {}) {
+export function createStaticFiles({ panelDir = DEFAULT_PANEL_DIR, pkgDir = DEFAULT_PKG_DIR, adminDir = DEFAULT_ADMIN_DIR } = {}) {
   return async (method, segments) => {
     let found;
     if (segments.length === 1 && (segments[0] === '' || segments[0] === 'index.html')) {
       found = (await load(panelDir, ['index.html'])) ?? { body: PLACEHOLDER, type: 'text/html; charset=utf-8' };
+    } else if (segments[0] === 'admin') {
+      // The operator's page: /admin/ is its index, the rest its modules.
+      found = await load(adminDir, segments.length === 2 && segments[1] === '' ? ['index.html'] : segments.slice(1));
     } else if (segments[0] === 'panel') {
       found = await load(panelDir, segments.slice(1));
     } else if (segments[0] === 'pkg') {

@@ -87,6 +87,9 @@ test('the running server answers every documented operation as documented', asyn
     assert.equal((await call('unsuspendService', { serviceId: '501' }, { body: {} })).status, 200);
     assert.equal((await call('createSignOnLink', {}, { body: { customerId: '77', serviceId: '501' } })).status, 200);
     assert.equal((await call('createSignOnLink', {}, { body: { customerId: '88' } })).status, 404);
+    assert.equal((await call('createAdminSignOnLink', {}, { body: { username: 'admin' } })).status, 200);
+    assert.equal((await call('createAdminSignOnLink', {}, { body: { username: 'nobody' } })).status, 404);
+    assert.equal((await call('createAdminSignOnLink', {}, { body: { username: 'admin', customerId: '77' } })).status, 400);
     assert.equal((await call('terminateService', { serviceId: '501' }, { query: '?purgeSnapshots=7' })).status, 400);
     assert.equal((await call('terminateService', { serviceId: '501' }, { query: '?purgeSnapshots=1' })).status, 200);
     assert.equal((await call('terminateService', { serviceId: '501' }, { query: '?purgeSnapshots=1' })).status, 404);

@@ -1,0 +1,196 @@
+// Fleet: every service with its VM as Proxmox sees it now (node, quota,
+// next expiry, lock, deletes stuck in snapstate "delete"), filtered and
+// sorted in the page; `#/fleet/<service id>` is one service's detail with
+// its snapshots and history.
+import { h, replaceChildren } from '../panel/dom.mjs';
+import { errorAlert, formatTime, sortableTable } from './ui.mjs';
+
+/**
+ * @typedef {import('./app.mjs').SectionContext} SectionContext
+ * @typedef {{id: string, name: string, customer: string, customerName: string, vmid: number, type: string, product: string,
+ *   suspended: boolean, source: string, node: string | null, used: number | null, limit: number | null, nextExpiry: number | null,
+ *   lock: string | null, status: string | null, stuck: string[], error: {code: string, message: string} | null}} FleetRow
+ */
+
+/**
+ * @param {HTMLElement} container
+ * @param {SectionContext} ctx
+ */
+export function mount(container, ctx) {
+  if (ctx.rest.length) return mountDetail(container, ctx, ctx.rest[0]);
+  return mountList(container, ctx);
+}
+
+/** @param {string} id */
+const detailHref = (id) => `#/fleet/${encodeURIComponent(id)}`;
+
+/**
+ * @param {HTMLElement} container
+ * @param {SectionContext} ctx
+ */
+function mountList(container, ctx) {
+  const search = h('input', { id: 'fleet-search', type: 'search', autocomplete: 'off', placeholder: 'customer, service, VM, node' });
+  const only = h('select', { id: 'fleet-only' },
+    h('option', { value: '' }, 'All services'),
+    h('option', { value: 'stuck' }, 'With stuck deletes'),
+    h('option', { value: 'locked' }, 'Locked VMs'),
+    h('option', { value: 'error' }, 'Not readable'),
+    h('option', { value: 'suspended' }, 'Suspended'));
+  const count = h('p', { class: 'muted', role: 'status', 'data-role': 'fleet-count' });
+  const status = h('div', { 'aria-busy': 'true' }, h('p', { class: 'loading' }, 'Reading every VM from Proxmox…'));
+
+  /** @type {ReturnType<typeof sortableTable<FleetRow>>} */
+  const table = sortableTable({
+    caption: 'Services',
+    empty: 'No service matches.',
+    sort: { key: 'service', dir: 'ascending' },
+    rowClass: (r) => (r.stuck.length || r.error ? 'attention' : null),
+    columns: [
+      { key: 'service', label: 'Service', sortValue: (r) => r.id,
+        cell: (r) => [h('a', { href: detailHref(r.id), 'data-service': r.id }, r.name), h('div', { class: 'muted mono' }, r.id)] },
+      { key: 'customer', label: 'Customer', sortValue: (r) => r.customerName.toLowerCase(),
+        cell: (r) => [r.customerName, h('div', { class: 'muted mono' }, r.customer)] },
+      { key: 'vm', label: 'VM', sortValue: (r) => r.vmid, className: 'num', cell: (r) => `${r.type === 'lxc' ? 'CT' : 'VM'} ${r.vmid}` },
+      { key: 'node', label: 'Node', sortValue: (r) => r.node, cell: (r) => r.node ?? '—' },
+      { key: 'used', label: 'Used / limit', className: 'num',
+        sortValue: (r) => (r.used === null || r.limit === null ? null : r.used / Math.max(r.limit, 1)),
+        cell: (r) => (r.used === null ? '—' : `${r.used} / ${r.limit}`) },
+      { key: 'expiry', label: 'Next expiry', className: 'num', sortValue: (r) => r.nextExpiry, cell: (r) => formatTime(r.nextExpiry) },
+      { key: 'lock', label: 'Lock', sortValue: (r) => r.lock, cell: (r) => r.lock ?? '—' },
+      { key: 'stuck', label: 'Stuck deletes', sortValue: (r) => r.stuck.length,
+        cell: (r) => (r.stuck.length ? h('span', { class: 'stuck mono' }, r.stuck.join(', ')) : '—') },
+      { key: 'state', label: 'State', sortValue: (r) => (r.error ? 'error' : r.suspended ? 'suspended' : r.status),
+        cell: (r) => (r.error ? h('span', { class: 'stuck', title: r.error.message }, `not readable (${r.error.code})`)
+          : [r.status ?? '—', r.suspended ? h('span', { class: 'badge' }, 'suspended') : null]) },
+    ],
+  });
+
+  replaceChildren(container,
+    h('section', { class: 'card', 'aria-labelledby': 'fleet-filter-title' },
+      h('h2', { id: 'fleet-filter-title', class: 'visually-hidden' }, 'Filter'),
+      h('div', { class: 'toolbar' },
+        h('p', { class: 'field' }, h('label', { for: 'fleet-search' }, 'Search'), search),
+        h('p', { class: 'field' }, h('label', { for: 'fleet-only' }, 'Show'), only),
+        h('button', { type: 'button', class: 'btn', onclick: load }, 'Reload')),
+      count,
+      status));
+
+  /** @type {FleetRow[]} */
+  let all = [];
+  let alive = true;
+
+  function filter() {
+    const q = /** @type {HTMLInputElement} */ (search).value.trim().toLowerCase();
+    const kind = /** @type {HTMLSelectElement} */ (only).value;
+    const rows = all.filter((r) => {
+      if (kind === 'stuck' && !r.stuck.length) return false;
+      if (kind === 'locked' && !r.lock) return false;
+      if (kind === 'error' && !r.error) return false;
+      if (kind === 'suspended' && !r.suspended) return false;
+      if (!q) return true;
+      return [r.id, r.name, r.customer, r.customerName, String(r.vmid), r.node ?? '', r.product]
+        .some((v) => v.toLowerCase().includes(q));
+    });
+    table.show(rows);
+    const stuck = all.reduce((n, r) => n + r.stuck.length, 0);
+    count.textContent = `${rows.length} of ${all.length} services · ${stuck} stuck ${stuck === 1 ? 'delete' : 'deletes'}`;
+  }
+
+  async function load() {
+    status.setAttribute('aria-busy', 'true');
+    try {
+      const out = await ctx.api.request('GET', '/services');
+      if (!alive) return;
+      all = out.services;
+      replaceChildren(status, table.element);
+      filter();
+    } catch (err) {
+      if (!alive || ctx.sessionEnded(err)) return;
+      replaceChildren(status, errorAlert(err));
+    } finally {
+      status.setAttribute('aria-busy', 'false');
+    }
+  }
+
+  search.addEventListener('input', filter);
+  only.addEventListener('change', filter);
+  load();
+  return { destroy: () => { alive = false; } };
+}
+
+/**
+ * @param {HTMLElement} container
+ * @param {SectionContext} ctx
+ * @param {string} id
+ */
+function mountDetail(container, ctx, id) {
+  let alive = true;
+  const body = h('div', { 'aria-busy': 'true' }, h('p', { class: 'loading' }, 'Reading the VM from Proxmox…'));
+  replaceChildren(container, h('nav', { class: 'crumbs', 'aria-label': 'Breadcrumb' }, h('a', { href: '#/fleet' }, '← Fleet')), body);
+
+  async function load() {
+    body.setAttribute('aria-busy', 'true');
+    try {
+      const out = await ctx.api.request('GET', `/services/${encodeURIComponent(id)}`);
+      if (!alive) return;
+      ctx.setTitle(`Service ${out.service.name}`);
+      replaceChildren(body, ...detail(out));
+    } catch (err) {
+      if (!alive || ctx.sessionEnded(err)) return;
+      replaceChildren(body, errorAlert(err));
+    } finally {
+      body.setAttribute('aria-busy', 'false');
+    }
+  }
+  load();
+  return { destroy: () => { alive = false; } };
+}
+
+/**
+ * @param {any} out the detail answer
+ * @returns {HTMLElement[]}
+ */
+function detail(out) {
+  const s = out.service;
+  /** @type {Array<[string, string]>} */
+  const facts = [
+    ['Service', s.id], ['Customer', `${s.customerName} (${s.customer})`], ['VM', `${s.type} ${s.vmid}`],
+    ['Node', out.node ?? '—'], ['Product', s.product], ['Used / limit', out.used === undefined ? '—' : `${out.used} / ${out.limit}`],
+    ['Lock', out.lock ?? '—'], ['Status', out.status ?? '—'], ['Suspended', s.suspended ? 'yes' : 'no'],
+  ];
+  const summary = h('section', { class: 'card', 'aria-labelledby': 'detail-facts' },
+    h('h2', { id: 'detail-facts' }, 'Overview'),
+    out.error ? errorAlert(out.error) : null,
+    h('dl', { class: 'detail-grid' }, facts.map(([k, v]) => h('div', {}, h('dt', {}, k), h('dd', {}, v)))));
+
+  /** @type {any[]} */
+  const rows = out.rows ?? [];
+  const snapshots = h('section', { class: 'card', 'aria-labelledby': 'detail-snapshots' },
+    h('h2', { id: 'detail-snapshots' }, 'Snapshots'),
+    h('div', { class: 'table-wrap' }, h('table', { class: 'data-table', 'data-role': 'snapshots' },
+      h('thead', {}, h('tr', {}, ['Name', 'Description', 'Created', 'Expires', 'Kind', 'State'].map((t) => h('th', { scope: 'col' }, t)))),
+      h('tbody', {}, rows.length ? rows.map((r) => h('tr', { class: r.busy === 'delete' ? 'attention' : null, 'data-snapshot': r.name },
+        h('td', { class: 'mono' }, r.name),
+        h('td', { class: 'description' }, r.description || ''),
+        h('td', { class: 'num' }, formatTime(r.createdAt)),
+        h('td', { class: 'num' }, r.managed ? formatTime(r.expiresAt) : '—'),
+        h('td', {}, r.managed ? 'managed' : 'foreign'),
+        h('td', {}, r.busy === 'delete' ? h('span', { class: 'stuck' }, 'stuck delete') : r.busy ?? '—')))
+        : h('tr', {}, h('td', { colspan: '6', class: 'empty' }, 'No snapshots.'))))));
+
+  /** @type {any[]} */
+  const history = out.history ?? [];
+  const events = h('section', { class: 'card', 'aria-labelledby': 'detail-history' },
+    h('h2', { id: 'detail-history' }, 'History'),
+    h('div', { class: 'table-wrap' }, h('table', { class: 'data-table', 'data-role': 'history' },
+      h('thead', {}, h('tr', {}, ['When', 'Who', 'Action', 'Snapshot', 'Outcome', 'Details'].map((t) => h('th', { scope: 'col' }, t)))),
+      h('tbody', {}, history.length ? history.map((e) => h('tr', {},
+        h('td', { class: 'num' }, formatTime(e.at)),
+        h('td', {}, `${e.actorKind} ${e.actorId}`),
+        h('td', {}, e.action),
+        h('td', { class: 'mono' }, e.snapshot ?? '—'),
+        h('td', {}, e.outcome),
+        h('td', { class: 'description' }, [e.code, e.message].filter(Boolean).join(': ') || '—')))
+        : h('tr', {}, h('td', { colspan: '6', class: 'empty' }, 'Nothing recorded yet.'))))));
+  return [summary, snapshots, events];
+}

@@ -1,0 +1,154 @@
+// The operator's fleet: every service (the config's and the host's) with
+// what Proxmox says about its VM right now, and one service's detail with
+// its snapshots and history. Proxmox is read through the server's own
+// client and node resolver, a few VMs at a time, and judged by the core,
+// so the numbers are the ones the customer's page shows.
+import { ApiError, errorResponse, sendJson } from './http-io.mjs';
+import { customerService } from './host-api.mjs';
+import { runBounded } from '../cron/limiter.mjs';
+
+/**
+ * @typedef {import('./admin-routes.mjs').AdminRoute} AdminRoute
+ * @typedef {import('./admin-routes.mjs').AdminApp} AdminApp
+ * @typedef {import('./directory.mjs').Service} Service
+ * @typedef {{id: string, name: string, customer: string, customerName: string, vmid: number, type: string,
+ *   product: string, suspended: boolean, source: 'config'|'host'}} FleetService
+ */
+
+/** VMs read from Proxmox at once for the fleet list. */
+export const FLEET_CONCURRENCY = 8;
+/** History entries in a service's detail, newest first. */
+export const DETAIL_HISTORY = 50;
+
+/**
+ * Every service the panel knows: the config's first, then the host's.
+ * @param {AdminApp} app
+ * @returns {Promise<Array<{service: Service, view: FleetService}>>}
+ */
+async function allServices(app) {
+  /** @type {Array<{service: Service, view: FleetService}>} */
+  const out = [];
+  for (const s of app.config.services) {
+    const c = await app.directory.customer(s.customer);
+    out.push({ service: s, view: { id: s.id, name: s.name ?? `VM ${s.vmid}`, customer: s.customer, customerName: c?.displayName ?? s.customer,
+      vmid: s.vmid, type: s.type, product: s.product, suspended: false, source: 'config' } });
+  }
+  if (app.registry) {
+    for (const h of await app.registry.allServices()) {
+      const s = customerService(h);
+      const c = await app.registry.customer(h.customerId);
+      out.push({ service: s, view: { id: s.id, name: s.name, customer: s.customer, customerName: c?.name ?? `Customer ${h.customerId}`,
+        vmid: s.vmid, type: s.type, product: s.product, suspended: Boolean(s.suspended), source: 'host' } });
+    }
+  }
+  return out;
+}
+
+/**
+ * @param {AdminApp} app
+ * @param {string} id
+ */
+async function findService(app, id) {
+  const found = (await allServices(app)).find((e) => e.view.id === id);
+  if (!found) throw new ApiError('NOT_FOUND', 'no such service');
+  return found;
+}
+
+/**
+ * What Proxmox says about the service's VM, as the core sees it.
+ * @param {AdminApp} app
+ * @param {Service} service
+ */
+async function readVm(app, service) {
+  const policy = await app.directory.policy(service);
+  const { vmStatus, snapshots } = await app.actions.read(service);
+  const target = await app.resolver.resolve(service);
+  const page = app.core.snapshotPage(policy, vmStatus, snapshots, app.now());
+  return { policy, page, node: target?.node ?? null };
+}
+
+/**
+ * @param {any} page the core's snapshotPage
+ * @param {string | null} node
+ */
+function summary(page, node) {
+  /** @type {Array<{name: string, managed: boolean, expiresAt: number | null, busy: string | null}>} */
+  const rows = page.rows;
+  const expiries = rows.filter((r) => r.managed && r.expiresAt !== null).map((r) => /** @type {number} */ (r.expiresAt));
+  return {
+    node,
+    used: page.quota.used,
+    limit: page.quota.limit,
+    nextExpiry: expiries.length ? Math.min(...expiries) : null,
+    lock: page.vm.lock ?? null,
+    status: page.vm.status,
+    stuck: rows.filter((r) => r.busy === 'delete').map((r) => r.name),
+  };
+}
+
+/** A read that failed, as the operator sees it (no internals). @param {unknown} err */
+const readError = (err) => {
+  const { body } = errorResponse(err);
+  return { code: body.error.code, message: body.error.message };
+};
+
+/**
+ * @typedef {{service: Service, view: FleetService, node: string | null, policy: object | null, page: any | null,
+ *   rows: any[] | null, error: {code: string, message: string} | null}} FleetEntry  `page` is the core's
+ *   snapshotPage (rows: its Row[]); `page`, `rows` and `policy` are null and `error` set when the VM could not be read
+ */
+
+/**
+ * Every service, each VM read from Proxmox once (FLEET_CONCURRENCY at a
+ * time) and judged by the core. A VM that cannot be read is an entry with
+ * its `error`, never a failure of the whole list.
+ * @param {AdminApp} app
+ * @returns {Promise<FleetEntry[]>}
+ */
+export async function readFleet(app) {
+  const entries = await allServices(app);
+  const results = await runBounded(entries, {
+    concurrency: FLEET_CONCURRENCY, perNode: FLEET_CONCURRENCY, nodeOf: () => 'all',
+    worker: (e) => readVm(app, e.service),
+  });
+  return entries.map((e, i) => {
+    const r = results[i];
+    return r.status === 'fulfilled'
+      ? { ...e, node: r.value.node, policy: r.value.policy, page: r.value.page, rows: r.value.page.rows, error: null }
+      : { ...e, node: null, policy: null, page: null, rows: null, error: readError(r.reason) };
+  });
+}
+
+/** @type {AdminRoute[]} */
+export const FLEET_ROUTES = [
+  {
+    pattern: 'services',
+    methods: {
+      async GET(ctx) {
+        const services = (await readFleet(ctx.app)).map((e) => (e.page
+          ? { ...e.view, ...summary(e.page, e.node), error: null }
+          : { ...e.view, node: null, used: null, limit: null, nextExpiry: null, lock: null, status: null, stuck: [], error: e.error }));
+        sendJson(ctx.res, 200, { services, serverTime: ctx.app.now() });
+      },
+    },
+  },
+  {
+    pattern: 'services/:id',
+    methods: {
+      async GET(ctx) {
+        const { app } = ctx;
+        const { service, view } = await findService(app, ctx.params.id);
+        const history = (await app.store.auditLog({ serviceId: service.id })).slice(-DETAIL_HISTORY).reverse();
+        /** @type {object} */
+        let vm;
+        try {
+          const { policy, page, node } = await readVm(app, service);
+          vm = { ...summary(page, node), policy, rows: page.rows, error: null };
+        } catch (err) {
+          vm = { error: readError(err), rows: [] };
+        }
+        sendJson(ctx.res, 200, { service: view, ...vm, history, serverTime: app.now() });
+      },
+    },
+  },
+];
