@@ -3,7 +3,11 @@
 // sorted in the page; `#/fleet/<service id>` is one service's detail with
 // its snapshots and history.
 import { h, replaceChildren } from '../panel/dom.mjs';
+import { confirmDialog } from '../panel/confirm-dialog.mjs';
 import { errorAlert, formatTime, sortableTable } from './ui.mjs';
+
+// How often a running removal is asked about.
+const TASK_POLL_MS = 500;
 
 /**
  * @typedef {import('./app.mjs').SectionContext} SectionContext
@@ -42,6 +46,7 @@ function mountList(container, ctx) {
   /** @type {ReturnType<typeof sortableTable<FleetRow>>} */
   const table = sortableTable({
     caption: 'Services',
+    role: 'fleet',
     empty: 'No service matches.',
     sort: { key: 'service', dir: 'ascending' },
     rowClass: (r) => (r.stuck.length || r.error ? 'attention' : null),
@@ -125,8 +130,9 @@ function mountList(container, ctx) {
  */
 function mountDetail(container, ctx, id) {
   let alive = true;
+  const message = h('div', { 'data-role': 'detail-message' });
   const body = h('div', { 'aria-busy': 'true' }, h('p', { class: 'loading' }, 'Reading the VM from Proxmox…'));
-  replaceChildren(container, h('nav', { class: 'crumbs', 'aria-label': 'Breadcrumb' }, h('a', { href: '#/fleet' }, '← Fleet')), body);
+  replaceChildren(container, h('nav', { class: 'crumbs', 'aria-label': 'Breadcrumb' }, h('a', { href: '#/fleet' }, '← Fleet')), message, body);
 
   async function load() {
     body.setAttribute('aria-busy', 'true');
@@ -134,7 +140,7 @@ function mountDetail(container, ctx, id) {
       const out = await ctx.api.request('GET', `/services/${encodeURIComponent(id)}`);
       if (!alive) return;
       ctx.setTitle(`Service ${out.service.name}`);
-      replaceChildren(body, ...detail(out));
+      replaceChildren(body, ...detail(out, remove));
     } catch (err) {
       if (!alive || ctx.sessionEnded(err)) return;
       replaceChildren(body, errorAlert(err));
@@ -142,15 +148,57 @@ function mountDetail(container, ctx, id) {
       body.setAttribute('aria-busy', 'false');
     }
   }
+
+  /**
+   * Removes a managed snapshot on the customer's behalf, after asking,
+   * and follows the task until it ends.
+   * @param {{name: string}} row
+   * @param {{id: string, customerName: string}} service
+   * @param {HTMLButtonElement} button
+   */
+  async function remove(row, service, button) {
+    const answer = await confirmDialog({
+      title: `Remove ${row.name}?`,
+      paragraphs: [
+        `The snapshot is removed from the VM for good, on behalf of ${service.customerName}.`,
+        'The customer sees it in their history as removed by an operator.',
+      ],
+      confirmLabel: 'Remove snapshot',
+    }, button);
+    if (!answer.confirmed) return;
+    button.disabled = true;
+    replaceChildren(message, h('p', { class: 'progress', role: 'status' }, h('span', { class: 'spinner', 'aria-hidden': 'true' }), `Removing ${row.name}…`));
+    try {
+      const { task } = await ctx.api.request('DELETE', `/services/${encodeURIComponent(service.id)}/snapshots/${encodeURIComponent(row.name)}`);
+      let state = task;
+      while (alive && (state.state ?? 'running') === 'running') {
+        await new Promise((r) => setTimeout(r, TASK_POLL_MS));
+        ({ task: state } = await ctx.api.request('GET', `/services/${encodeURIComponent(service.id)}/tasks/${encodeURIComponent(task.id)}`));
+      }
+      if (!alive) return;
+      const text = state.state === 'ok' ? `Removed ${row.name} on behalf of ${service.customerName}.` : `Removing ${row.name} failed: ${state.message ?? 'Proxmox VE reported an error'}`;
+      // The button is gone with the row: focus goes to the result, which is also announced.
+      const shown = h('p', { class: state.state === 'ok' ? 'ok-message' : 'alert', tabindex: '-1' }, text);
+      replaceChildren(message, shown);
+      shown.focus();
+      ctx.announce(text);
+    } catch (err) {
+      if (!alive || ctx.sessionEnded(err)) return;
+      replaceChildren(message, errorAlert(err));
+    }
+    await load();
+  }
+
   load();
   return { destroy: () => { alive = false; } };
 }
 
 /**
  * @param {any} out the detail answer
+ * @param {(row: any, service: any, button: HTMLButtonElement) => void} onRemove
  * @returns {HTMLElement[]}
  */
-function detail(out) {
+function detail(out, onRemove) {
   const s = out.service;
   /** @type {Array<[string, string]>} */
   const facts = [
@@ -163,20 +211,33 @@ function detail(out) {
     out.error ? errorAlert(out.error) : null,
     h('dl', { class: 'detail-grid' }, facts.map(([k, v]) => h('div', {}, h('dt', {}, k), h('dd', {}, v)))));
 
+  /** @param {any} r @param {number} i */
+  const action = (r, i) => {
+    if (!r.managed) return h('span', { class: 'muted' }, 'read-only');
+    const reasonId = `remove-reason-${i}`;
+    const button = /** @type {HTMLButtonElement} */ (h('button', {
+      type: 'button', class: 'btn btn-small btn-danger-outline', 'aria-label': `Remove ${r.name}`,
+      disabled: !r.canRemove, 'aria-describedby': r.canRemove ? null : reasonId,
+    }, 'Remove'));
+    button.addEventListener('click', () => onRemove(r, s, button));
+    return [button, r.canRemove ? null : h('p', { class: 'reason', id: reasonId }, r.removeBlocked?.message ?? '')];
+  };
+
   /** @type {any[]} */
   const rows = out.rows ?? [];
   const snapshots = h('section', { class: 'card', 'aria-labelledby': 'detail-snapshots' },
     h('h2', { id: 'detail-snapshots' }, 'Snapshots'),
     h('div', { class: 'table-wrap' }, h('table', { class: 'data-table', 'data-role': 'snapshots' },
-      h('thead', {}, h('tr', {}, ['Name', 'Description', 'Created', 'Expires', 'Kind', 'State'].map((t) => h('th', { scope: 'col' }, t)))),
-      h('tbody', {}, rows.length ? rows.map((r) => h('tr', { class: r.busy === 'delete' ? 'attention' : null, 'data-snapshot': r.name },
+      h('thead', {}, h('tr', {}, ['Name', 'Description', 'Created', 'Expires', 'Kind', 'State', 'Action'].map((t) => h('th', { scope: 'col' }, t)))),
+      h('tbody', {}, rows.length ? rows.map((r, i) => h('tr', { class: r.busy === 'delete' ? 'attention' : null, 'data-snapshot': r.name },
         h('td', { class: 'mono' }, r.name),
         h('td', { class: 'description' }, r.description || ''),
         h('td', { class: 'num' }, formatTime(r.createdAt)),
         h('td', { class: 'num' }, r.managed ? formatTime(r.expiresAt) : '—'),
         h('td', {}, r.managed ? 'managed' : 'foreign'),
-        h('td', {}, r.busy === 'delete' ? h('span', { class: 'stuck' }, 'stuck delete') : r.busy ?? '—')))
-        : h('tr', {}, h('td', { colspan: '6', class: 'empty' }, 'No snapshots.'))))));
+        h('td', {}, r.busy === 'delete' ? h('span', { class: 'stuck' }, 'stuck delete') : r.busy ?? '—'),
+        h('td', { class: 'action-cell-admin' }, action(r, i))))
+        : h('tr', {}, h('td', { colspan: '7', class: 'empty' }, 'No snapshots.'))))));
 
   /** @type {any[]} */
   const history = out.history ?? [];

@@ -37,16 +37,16 @@ export function errorAlert(err) {
  * function to show other rows (e.g. after filtering), keeping the sort.
  * @template T
  * @param {{caption: string, columns: Column<T>[], rowClass?: (row: T) => string | null, empty: string,
- *   sort?: {key: string, dir: 'ascending' | 'descending'}}} options
+ *   sort?: {key: string, dir: 'ascending' | 'descending'}, role?: string}} options  role: the table's data-role
  * @returns {{element: HTMLElement, show(rows: T[]): void}}
  */
-export function sortableTable({ caption, columns, rowClass, empty, sort }) {
+export function sortableTable({ caption, columns, rowClass, empty, sort, role }) {
   /** @type {T[]} */
   let current = [];
   let state = sort ?? null;
   const thead = h('thead');
   const tbody = h('tbody');
-  const table = h('table', { class: 'data-table' }, h('caption', { class: 'visually-hidden' }, caption), thead, tbody);
+  const table = h('table', { class: 'data-table', 'data-role': role ?? null }, h('caption', { class: 'visually-hidden' }, caption), thead, tbody);
 
   function header() {
     replaceChildren(thead, h('tr', {}, columns.map((c) => {
@@ -97,4 +97,29 @@ export function sortableTable({ caption, columns, rowClass, empty, sort }) {
       body();
     },
   };
+}
+
+/**
+ * Shows in `target` what `read` fetches: busy while it runs, then the nodes
+ * `render` makes of the answer, or the error (or the sign-in, when the
+ * session has ended). Nothing changes once `alive()` says the section was left.
+ * @template T
+ * @param {HTMLElement} target
+ * @param {{sessionEnded: (err: unknown) => boolean}} ctx
+ * @param {() => boolean} alive
+ * @param {() => Promise<T>} read
+ * @param {(out: T) => import('../panel/dom.mjs').Child | import('../panel/dom.mjs').Child[]} render
+ */
+export async function showLoaded(target, ctx, alive, read, render) {
+  target.setAttribute('aria-busy', 'true');
+  try {
+    const out = await read();
+    if (!alive()) return;
+    replaceChildren(target, render(out));
+  } catch (err) {
+    if (!alive() || ctx.sessionEnded(err)) return;
+    replaceChildren(target, errorAlert(err));
+  } finally {
+    target.setAttribute('aria-busy', 'false');
+  }
 }

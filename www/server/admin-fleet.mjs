@@ -6,6 +6,8 @@
 import { ApiError, errorResponse, sendJson } from './http-io.mjs';
 import { customerService } from './host-api.mjs';
 import { runBounded } from '../cron/limiter.mjs';
+import { parseBody, removeBody } from './body-schema.mjs';
+import { isTaskId, publicTask } from './task-registry.mjs';
 
 /**
  * @typedef {import('./admin-routes.mjs').AdminRoute} AdminRoute
@@ -138,7 +140,7 @@ export const FLEET_ROUTES = [
       async GET(ctx) {
         const { app } = ctx;
         const { service, view } = await findService(app, ctx.params.id);
-        const history = (await app.store.auditLog({ serviceId: service.id })).slice(-DETAIL_HISTORY).reverse();
+        const history = await app.store.auditSearch({ serviceId: service.id, from: 0, to: Number.MAX_SAFE_INTEGER, limit: DETAIL_HISTORY });
         /** @type {object} */
         let vm;
         try {
@@ -148,6 +150,60 @@ export const FLEET_ROUTES = [
           vm = { error: readError(err), rows: [] };
         }
         sendJson(ctx.res, 200, { service: view, ...vm, history, serverTime: app.now() });
+      },
+    },
+  },
+  {
+    // The operator's one action: remove a customer's managed snapshot on
+    // their behalf, through the customer's own path (lease, fresh read, the
+    // core's planRemove and its checks), audited as the operator. A
+    // suspended service does not stop it: suspension limits the customer.
+    pattern: 'services/:id/snapshots/:name',
+    methods: {
+      async DELETE(ctx) {
+        const { app } = ctx;
+        const operator = /** @type {import('./admin-auth.mjs').Operator} */ (ctx.operator);
+        /** @type {Service | undefined} */
+        let service;
+        /** @type {string | null} */
+        let name = null;
+        try {
+          parseBody(removeBody, await app.readBody(ctx.req));
+          ({ service } = await findService(app, ctx.params.id));
+          try {
+            name = decodeURIComponent(ctx.params.name);
+          } catch {
+            throw new ApiError('INVALID_NAME', 'snapshot name is not valid percent-encoding');
+          }
+          const task = await app.actions.start({
+            customer: service.customer, service, policy: await app.directory.policy(service), action: { kind: 'remove', name }, operator: operator.username,
+          });
+          app.log('operator-action', { operator: operator.username, action: 'remove', serviceId: service.id, snapshot: task.name, task: task.id });
+          sendJson(ctx.res, 202, { task: { id: task.id, kind: task.kind, name: task.name } });
+        } catch (err) {
+          const e = /** @type {{code?: unknown, message?: unknown}} */ (err);
+          // With the store away there is nowhere to write it.
+          if (e?.code !== 'STORE_UNAVAILABLE') {
+            await app.store.audit({
+              actorKind: 'operator', actorId: operator.username, customer: service?.customer ?? null, serviceId: ctx.params.id.slice(0, 100),
+              vmid: service?.vmid ?? null, action: 'remove', snapshot: name?.slice(0, 100) ?? null, outcome: 'refused',
+              code: typeof e?.code === 'string' ? e.code : 'INTERNAL', message: typeof e?.message === 'string' ? e.message.slice(0, 500) : null,
+            }, app.now()).catch(() => {});
+          }
+          throw err;
+        }
+      },
+    },
+  },
+  {
+    pattern: 'services/:id/tasks/:taskId',
+    methods: {
+      async GET(ctx) {
+        const { app } = ctx;
+        const { service } = await findService(app, ctx.params.id);
+        const found = isTaskId(ctx.params.taskId) ? await app.store.task(ctx.params.taskId) : null;
+        if (!found || found.serviceId !== service.id) throw new ApiError('NOT_FOUND', 'no such task');
+        sendJson(ctx.res, 200, { task: publicTask(await app.actions.refresh(found)) });
       },
     },
   },

@@ -17,6 +17,7 @@ import { csrfMatches } from './sessions.mjs';
 import { verifyPassword } from './passwords.mjs';
 import { adminCookie, adminSessionId } from './admin-auth.mjs';
 import { FLEET_ROUTES } from './admin-fleet.mjs';
+import { REPORT_ROUTES } from './admin-reports.mjs';
 
 /**
  * @typedef {import('./sessions.mjs').Session} Session
@@ -25,7 +26,7 @@ import { FLEET_ROUTES } from './admin-fleet.mjs';
  * @typedef {{
  *   core: any,
  *   store: import('../store/index.mjs').Store,
- *   config: {services: import('./customer-directory.mjs').Service[], products: Record<string, object>},
+ *   config: {services: import('./customer-directory.mjs').Service[], products: Record<string, object>, job?: {intervalMinutes?: number}},
  *   registry: import('./host-registry.mjs').HostRegistry | null,
  *   directory: ReturnType<typeof import('./directory.mjs').createDirectory>,
  *   actions: ReturnType<typeof import('./snapshot-actions.mjs').createSnapshotActions>,
@@ -113,6 +114,7 @@ const SESSION_ROUTES = [
 export const ADMIN_ROUTES = Object.freeze([
   ...SESSION_ROUTES,
   ...FLEET_ROUTES,
+  ...REPORT_ROUTES,
 ]);
 
 /**

@@ -225,6 +225,11 @@ export async function startPanelServer(options) {
         }
         if (segments[1] === 'api') {
           res.setHeader('Cache-Control', 'no-store');
+          // An operator's removal counts like a customer's (a sign-in is counted from its log line).
+          res.once('finish', () => {
+            const counted = customerApiOutcome(req.method, segments.slice(2), res.statusCode);
+            if (counted?.action === 'remove') metrics.action(counted.action, counted.outcome);
+          });
           await adminApi(req, res, segments.slice(2));
           return;
         }

@@ -119,7 +119,7 @@ export function createSnapshotActions({ pve, core, resolver, store, tasks, owner
     const ended = await store.finishTask(task.id, outcome, {
       now: now(),
       audit: {
-        actorKind: 'customer', actorId: task.customer, serviceId: task.serviceId, vmid: task.vmid, node: task.node,
+        actorKind: task.actorKind, actorId: task.actorId, customer: task.customer, serviceId: task.serviceId, vmid: task.vmid, node: task.node,
         action: task.kind, snapshot: task.name || null, outcome: outcome.state, message: outcome.message ?? null,
       },
     });
@@ -198,11 +198,12 @@ export function createSnapshotActions({ pve, core, resolver, store, tasks, owner
 
     /**
      * Takes the VM's lease, re-reads, re-plans and sends; the lease goes with
-     * the task until it ends.
-     * @param {{customer: string, service: Service, policy: object, action: Action}} request
+     * the task until it ends. `operator`: the operator acting on the
+     * customer's behalf (audited as the operator; the task stays the customer's).
+     * @param {{customer: string, service: Service, policy: object, action: Action, operator?: string}} request
      * @returns {Promise<Task>}
      */
-    async start({ customer, service, policy, action }) {
+    async start({ customer, service, policy, action, operator }) {
       if (draining) throw new ApiError('STORE_UNAVAILABLE', 'the panel is shutting down; nothing was sent to Proxmox');
       const vmKey = vmKeyOf(service);
       const lease = await store.acquireLease(vmKey, { owner, now: now(), ttlMs: leaseTtlMs });
@@ -232,11 +233,12 @@ export function createSnapshotActions({ pve, core, resolver, store, tasks, owner
         id: tasks.newId(), customer, serviceId: service.id, vmKey, vmid: service.vmid, node: sent.target.node,
         kind: action.kind, name: String(sent.description.name ?? ''), upid: sent.upid, state: 'running',
         message: null, warnings: [], follower: owner, startedAt: t, endedAt: null,
+        actorKind: operator === undefined ? 'customer' : 'operator', actorId: operator ?? customer,
       };
       try {
         await store.addTask(task, {
           owner, now: t,
-          audit: { actorKind: 'customer', actorId: customer, serviceId: service.id, vmid: service.vmid, node: task.node,
+          audit: { actorKind: task.actorKind, actorId: task.actorId, customer, serviceId: service.id, vmid: service.vmid, node: task.node,
             action: action.kind, snapshot: task.name || null, outcome: 'accepted', description: sent.text },
         });
       } catch (err) {

@@ -12,6 +12,9 @@ import { randomBytes } from 'node:crypto';
 
 const TASK_ID_RE = /^t-[A-Za-z0-9_-]{22}$/;
 
+/** Whether `id` has the shape of a task id (anything else is never looked up). @param {string} id */
+export const isTaskId = (id) => TASK_ID_RE.test(id);
+
 /**
  * @param {{store: import('../store/index.mjs').Store, now: () => number, retainMs?: number}} options
  */

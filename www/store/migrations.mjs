@@ -325,6 +325,14 @@ export const MIGRATIONS = [
       CREATE INDEX job_runs_ended ON job_runs (ended_at);
     `,
   },
+  {
+    version: 6,
+    name: 'who started a task: the customer, or an operator on their behalf',
+    sql: `
+      ALTER TABLE tasks ADD COLUMN actor_kind TEXT NOT NULL DEFAULT 'customer';
+      ALTER TABLE tasks ADD COLUMN actor_id TEXT;
+    `,
+  },
 ];
 
 /** The schema version this code writes and reads. */

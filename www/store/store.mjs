@@ -9,7 +9,8 @@
  * @typedef {'running'|'ok'|'failed'} TaskState
  * @typedef {{id: string, customer: string, serviceId: string, vmKey: string, vmid: number, node: string,
  *   kind: TaskKind, name: string, upid: string, state: TaskState, message: string|null, warnings: unknown,
- *   follower: string|null, startedAt: number, endedAt: number|null}} TaskRow
+ *   follower: string|null, startedAt: number, endedAt: number|null, actorKind: 'customer'|'operator', actorId: string}} TaskRow
+ *   `customer` owns the service; `actorKind`/`actorId` started the task (the customer, or an operator on their behalf)
  * @typedef {{actorKind: 'customer'|'host'|'job'|'operator', actorId: string, customer?: string|null, serviceId?: string|null,
  *   vmid?: number|null, node?: string|null, action: string, snapshot?: string|null, outcome: string,
  *   code?: string|null, message?: string|null, taskId?: string|null, description?: string|null}} AuditEntry
@@ -33,6 +34,7 @@ function taskRow(r) {
     id: r.id, customer: r.customer, serviceId: r.service_id, vmKey: r.vm_key, vmid: Number(r.vmid), node: r.node,
     kind: r.kind, name: r.name, upid: r.upid, state: r.state, message: r.message ?? null, warnings,
     follower: r.follower ?? null, startedAt: Number(r.started_at), endedAt: r.ended_at === null ? null : Number(r.ended_at),
+    actorKind: r.actor_kind === 'operator' ? 'operator' : 'customer', actorId: r.actor_id ?? r.customer,
   };
 }
 
@@ -202,14 +204,16 @@ export function createStore(engine) {
     /**
      * Records a task Proxmox accepted, ties it to the VM's lease and audits
      * the accepted action, in one transaction.
-     * @param {Omit<TaskRow, 'state'|'message'|'warnings'|'endedAt'|'follower'>} t
+     * @param {Omit<TaskRow, 'state'|'message'|'warnings'|'endedAt'|'follower'|'actorKind'|'actorId'>
+     *   & {actorKind?: TaskRow['actorKind'], actorId?: string}} t  no actor: the customer started it
      * @param {{owner: string, now: number, audit: AuditEntry}} o
      */
     async addTask(t, { owner, now, audit }) {
       await engine.tx(async (q) => {
-        await q.run(`INSERT INTO tasks (id, customer, service_id, vm_key, vmid, node, kind, name, upid, state, message, warnings, follower, follow_beat, started_at, ended_at)
-          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'running', NULL, '[]', ?, ?, ?, NULL)`,
-        [t.id, t.customer, t.serviceId, t.vmKey, t.vmid, t.node, t.kind, t.name, t.upid, owner, now, t.startedAt]);
+        await q.run(`INSERT INTO tasks (id, customer, service_id, vm_key, vmid, node, kind, name, upid, state, message, warnings, follower, follow_beat, started_at, ended_at,
+            actor_kind, actor_id)
+          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'running', NULL, '[]', ?, ?, ?, NULL, ?, ?)`,
+        [t.id, t.customer, t.serviceId, t.vmKey, t.vmid, t.node, t.kind, t.name, t.upid, owner, now, t.startedAt, t.actorKind ?? 'customer', t.actorId ?? null]);
         await q.run('UPDATE leases SET task_id = ?, renewed_at = ? WHERE vm_key = ? AND owner = ?', [t.id, now, t.vmKey, owner]);
         await q.run(AUDIT_INSERT, auditParams(now, { ...audit, taskId: t.id }));
       });

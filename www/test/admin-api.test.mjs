@@ -159,3 +159,24 @@ test('fleet: every service with node, quota and lock, read from Proxmox', async 
   assert.equal((await op.send('GET', '/services/nope')).status, 404);
   assert.deepEqual(leakedInReplies([r, one], stack.secret), []);
 });
+
+test('fleet: a VM Proxmox does not answer for is listed with the reason, the others as usual', async () => {
+  const op = new AdminClient(stack.url);
+  await op.login();
+  stack.sim.faults.set({ errorRate: 1, errorPaths: [/\/qemu\/102\//] });
+  try {
+    const r = await op.send('GET', '/services');
+    assert.equal(r.status, 200);
+    const broken = r.json.services.find((/** @type {any} */ s) => s.id === 'svc-102');
+    assert.match(broken.error.code, /^PVE_/);
+    assert.equal(broken.used, null);
+    assert.equal(broken.customer, 'alice');
+    assert.ok(r.json.services.filter((/** @type {any} */ s) => s.id !== 'svc-102').every((/** @type {any} */ s) => s.error === null));
+    const one = await op.send('GET', '/services/svc-102');
+    assert.equal(one.status, 200);
+    assert.match(one.json.error.code, /^PVE_/);
+    assert.deepEqual(one.json.rows, []);
+  } finally {
+    stack.sim.faults.clear();
+  }
+});

@@ -59,7 +59,7 @@ test('MetaData and ConfigOptions have the shapes WHMCS reads, in a fixed order',
   assert.equal(meta.APIVersion, '1.1');
   assert.equal(meta.RequiresServer, true);
   assert.equal(meta.ServiceSingleSignOnLabel, 'Manage snapshots');
-  assert.equal(meta.AdminSingleSignOnLabel, false);
+  assert.equal(meta.AdminSingleSignOnLabel, 'Open operator view');
 
   const options = (await callModule('ConfigOptions')).result;
   // WHMCS stores the values by position (configoption1…): the order is part of the contract.
@@ -214,11 +214,29 @@ test('against the running panel: every module function has its effect, and the k
     assert.equal(opened.status, 303);
     assert.equal((await rawRequest(stack.url, 'GET', new URL(sso.result.redirectTo).pathname)).status, 400, 'used once');
 
+    // The server record's Username names the operator for the operator view.
+    const adminSso = await callModule('AdminSingleSignOn', { params: { ...params, serverusername: 'admin' } });
+    assert.equal(adminSso.result.success, true, adminSso.result.errorMsg);
+    assert.match(adminSso.result.redirectTo, new RegExp(`^${stack.url}/admin/sso/`));
+    assertMasked(adminSso, [HOST_KEY, adminSso.result.redirectTo]);
+    const adminOpened = await rawRequest(stack.url, 'GET', new URL(adminSso.result.redirectTo).pathname);
+    assert.equal(adminOpened.status, 303);
+    assert.match(String(adminOpened.headers['set-cookie']), /^asid=/);
+    const noUser = await callModule('AdminSingleSignOn', { params });
+    assert.equal(noUser.result.success, false);
+    assert.match(noUser.result.errorMsg, /no Username/);
+    const notOperator = await callModule('AdminSingleSignOn', { params: { ...params, serverusername: 'alice' } });
+    assert.equal(notOperator.result.success, false);
+    assert.match(notOperator.result.errorMsg, /no operator "alice"/);
+
     // A link that would lead elsewhere is not followed.
     stack.config.hostApi.publicUrl = 'https://evil.example';
     const elsewhere = await callModule('ServiceSingleSignOn', { params });
     assert.equal(elsewhere.result.success, false);
     assert.match(elsewhere.result.errorMsg, /does not point at the configured panel host/);
+    const adminElsewhere = await callModule('AdminSingleSignOn', { params: { ...params, serverusername: 'admin' } });
+    assert.equal(adminElsewhere.result.success, false);
+    assert.match(adminElsewhere.result.errorMsg, /does not point at the configured panel host/);
     stack.config.hostApi.publicUrl = stack.url;
 
     const terminated = await callModule('TerminateAccount', { params });

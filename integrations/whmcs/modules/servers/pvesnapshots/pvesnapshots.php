@@ -31,7 +31,7 @@ function pvesnapshots_MetaData()
         'DefaultNonSSLPort' => '8080',
         'DefaultSSLPort' => '443',
         'ServiceSingleSignOnLabel' => 'Manage snapshots',
-        'AdminSingleSignOnLabel' => false,
+        'AdminSingleSignOnLabel' => 'Open operator view',
     );
 }
 
@@ -194,6 +194,25 @@ function pvesnapshots_TestConnection(array $params)
 }
 
 /**
+ * The URL of a sign-on link the panel minted, if it leads to the configured
+ * panel host; a link anywhere else is never followed.
+ * @param HostApi $api
+ * @param array $result the host API's answer {url, expiresAt}
+ * @return string
+ */
+function pvesnapshots_linkOnPanel(HostApi $api, array $result)
+{
+    $url = isset($result['url']) && is_string($result['url']) ? $result['url'] : '';
+    $got = parse_url($url);
+    $want = parse_url($api->baseUrl());
+    if (!is_array($got) || !isset($got['scheme'], $got['host']) || !in_array(strtolower($got['scheme']), array('http', 'https'), true)
+        || strcasecmp($got['host'], isset($want['host']) ? $want['host'] : '') !== 0) {
+        throw new HostApiException('pve-snapshots: the sign-on link does not point at the configured panel host; check hostApi.publicUrl on the panel', 'BAD_RESPONSE', 0);
+    }
+    return $url;
+}
+
+/**
  * Mints a single-use sign-on link on click and sends the browser there. The
  * link must lead to the configured panel, never elsewhere.
  * @param array $params
@@ -206,16 +225,31 @@ function pvesnapshots_ServiceSingleSignOn(array $params)
         $customer = ServiceMapping::customer($params);
         $result = $api->call('ServiceSingleSignOn', 'POST', '/host/v1/sso',
             array('customerId' => $customer['id'], 'serviceId' => ServiceMapping::serviceId($params)));
-        $url = isset($result['url']) && is_string($result['url']) ? $result['url'] : '';
-        $got = parse_url($url);
-        $want = parse_url($api->baseUrl());
-        if (!is_array($got) || !isset($got['scheme'], $got['host']) || !in_array(strtolower($got['scheme']), array('http', 'https'), true)
-            || strcasecmp($got['host'], isset($want['host']) ? $want['host'] : '') !== 0) {
-            throw new HostApiException('pve-snapshots: the sign-on link does not point at the configured panel host; check hostApi.publicUrl on the panel', 'BAD_RESPONSE', 0);
-        }
-        return array('success' => true, 'redirectTo' => $url);
+        return array('success' => true, 'redirectTo' => pvesnapshots_linkOnPanel($api, $result));
     } catch (\Exception $e) {
         return array('success' => false, 'errorMsg' => pvesnapshots_failure('ServiceSingleSignOn', $params, $e));
+    }
+}
+
+/**
+ * The server's "Open operator view" button: a single-use link to the
+ * panel's /admin for the operator named in the server record's Username
+ * field (one of the panel config's `operators`).
+ * @param array $params
+ * @return array {success, redirectTo} or {success, errorMsg}
+ */
+function pvesnapshots_AdminSingleSignOn(array $params)
+{
+    try {
+        $api = HostApi::fromParams($params);
+        $username = isset($params['serverusername']) ? trim((string) $params['serverusername']) : '';
+        if ($username === '') {
+            throw new HostApiException('the server record has no Username: put the panel operator\'s username there', 'CONFIG', 0);
+        }
+        $result = $api->call('AdminSingleSignOn', 'POST', '/host/v1/admin-sso', array('username' => $username));
+        return array('success' => true, 'redirectTo' => pvesnapshots_linkOnPanel($api, $result));
+    } catch (\Exception $e) {
+        return array('success' => false, 'errorMsg' => pvesnapshots_failure('AdminSingleSignOn', $params, $e));
     }
 }
 
