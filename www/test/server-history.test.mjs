@@ -1,10 +1,12 @@
 // Panel server: what the audit log keeps of a customer's actions (the
-// snapshot description they gave) over real HTTP against the simulator
-// (demo seed), with the store the test reads back.
+// snapshot description they gave) and the history the owner reads from it,
+// over real HTTP against the simulator (demo seed), with the store the test
+// reads back and writes to.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { openStore } from '../store/index.mjs';
 import { startStack } from './server-harness.mjs';
+import { AdminClient, DEMO_OPERATOR } from './helpers/admin-client.mjs';
 
 /** @type {Awaited<ReturnType<typeof startStack>>} */
 let stack;
@@ -101,4 +103,22 @@ test('history: the last 50 of this service\'s own events; another owner\'s, othe
   assert.deepEqual(ats, [...ats].sort((a, b) => b - a), 'newest first');
   assert.equal(ats[2], at0 + 59, 'the newest refusal');
   assert.equal(ats[49], at0 + 12, 'and no older than the 50th event');
+});
+
+test('history: an operator\'s removal on the customer\'s behalf says so, without naming the operator', async () => {
+  const op = new AdminClient(stack.url);
+  assert.equal((await op.login()).status, 200);
+  const removed = await op.send('DELETE', '/services/svc-102/snapshots/snap20261121T080000', { json: {} });
+  assert.equal(removed.status, 202, removed.text);
+  for (let i = 0; i < 400; i++) {
+    const t = await op.send('GET', `/services/svc-102/tasks/${removed.json.task.id}`);
+    if (t.json.task.state !== 'running') break;
+    await new Promise((res) => setTimeout(res, 50));
+  }
+  const r = await alice.send('GET', '/api/services/svc-102/history');
+  assert.equal(r.status, 200, r.text);
+  const [latest] = r.json.events;
+  assert.deepEqual([latest.actor, latest.action, latest.outcome, latest.snapshot, latest.description],
+    ['operator', 'remove', 'ok', 'snap20261121T080000', 'Before schema migration']);
+  assert.doesNotMatch(r.text, new RegExp(DEMO_OPERATOR.username));
 });
