@@ -144,7 +144,7 @@ function isNodeName(name) {
  */
 
 /** Entry types that go to the audit log (with a snapshot name), and their outcome there. */
-const AUDITED = new Map([['deleted', 'ok'], ['failed', 'failed'], ['skipped', 'refused'], ['stuck', 'refused'], ['still-running', 'running'], ['missing', 'refused']]);
+const AUDITED = new Map([['deleted', 'ok'], ['failed', 'failed'], ['skipped', 'refused'], ['stuck', 'refused'], ['still-running', 'still-running'], ['missing', 'refused']]);
 
 /**
  * Runs the expiry job once. Never throws for operational problems: the
