@@ -182,15 +182,14 @@ function write(res, chunk) {
 // ---- the reports ------------------------------------------------------------------
 
 /**
- * @typedef {{kind: 'stuck-delete'|'no-snaptime'|'clock-skew'|'job-overdue'|'job-never-succeeded'|'notice-given-up'|'fleet-unreadable',
+ * @typedef {{kind: 'stuck-delete'|'no-snaptime'|'clock-skew'|'job-overdue'|'job-never-succeeded'|'notice-given-up'|'notice-failing'|'fleet-unreadable',
  *   message: string, service?: string|null, customer?: string|null, vmid?: number|null, node?: string|null,
  *   snapshot?: string|null, at?: number|null, details?: object}} Alert
  * @typedef {{service: string, customer: string|null, vmid: number, node: string|null,
  *   rows: Array<{name: string, managed: boolean, createdAt: number|null, busy: string|null}> | null,
  *   error?: {code: string, message: string} | null}} FleetVm
  *   one service's VM as the fleet reader saw it (the core's page rows); `rows` null when it could not be read
- * @typedef {{service?: string|null, customer?: string|null, vmid?: number|null, name?: string|null,
- *   type?: string, attempts?: number, code?: string|null, message?: string|null, at?: number|null}} NoticeProblem
+ * @typedef {import('../store/notice-store.mjs').NoticeProblem} NoticeProblem
  * @typedef {import('../store/index.mjs').Store} Store
  */
 
@@ -279,7 +278,7 @@ export async function auditExport(store, params, now, res) {
  * Everything an operator should look at now: the job's health first, then
  * what the fleet's VMs show, then the clocks and the notices.
  * @param {{store: Store, now: number, intervalMinutes: number, fleet: FleetVm[] | null, notices: NoticeProblem[]}} o
- *   `fleet` null: not read (no reader); `notices`: the ones the job gave up on
+ *   `fleet` null: not read (no reader); `notices`: the ones given up or failing (store.noticeProblems)
  */
 export async function alertsReport({ store, now, intervalMinutes, fleet, notices }) {
   /** @type {Alert[]} */
@@ -322,9 +321,15 @@ export async function alertsReport({ store, now, intervalMinutes, fleet, notices
     }
   }
   for (const n of notices) {
-    out.push({ kind: 'notice-given-up', service: n.service ?? null, customer: n.customer ?? null, vmid: n.vmid ?? null, snapshot: n.name ?? null,
-      at: n.at ?? null, message: `the ${n.type ?? ''} notice about ${n.name ?? 'a snapshot'} was given up after ${n.attempts ?? '?'} attempts${n.message ? `: ${n.message}` : ''}`,
-      details: { type: n.type ?? null, code: n.code ?? null } });
+    const givenUp = n.state === 'given-up';
+    const why = n.lastError ? ` (last: ${n.lastError.code}, ${n.lastError.message})` : '';
+    out.push({
+      kind: givenUp ? 'notice-given-up' : 'notice-failing', service: n.service, customer: n.customer, vmid: n.vmid, snapshot: n.snapshot, at: n.lastAttemptAt,
+      message: givenUp
+        ? `the ${n.type} notice about snapshot ${n.snapshot} was given up after ${n.attempts} attempts: the host never confirmed it${why}`
+        : `the ${n.type} notice about snapshot ${n.snapshot} failed ${n.attempts} ${n.attempts === 1 ? 'time' : 'times'}; the job tries again in ${n.runsUntilRetry} ${n.runsUntilRetry === 1 ? 'run' : 'runs'}${why}`,
+      details: { id: n.id, type: n.type, code: n.lastError?.code ?? null },
+    });
   }
   return { alerts: out, checkedAt: now, fleetRead: fleet !== null, intervalMinutes };
 }
@@ -365,7 +370,8 @@ export const REPORT_ROUTES = [
           service: e.view.id, customer: e.view.customer, vmid: e.view.vmid, node: e.node, rows: e.rows, error: e.error,
         }));
         sendJson(ctx.res, 200, await alertsReport({
-          store: app.store, now: app.now(), intervalMinutes: app.config.job?.intervalMinutes ?? JOB_DEFAULTS.intervalMinutes, fleet, notices: [],
+          store: app.store, now: app.now(), intervalMinutes: app.config.job?.intervalMinutes ?? JOB_DEFAULTS.intervalMinutes, fleet,
+          notices: await app.store.noticeProblems(),
         }));
       },
     },
