@@ -4,7 +4,7 @@
 // its snapshots and history.
 import { h, replaceChildren } from '../panel/dom.mjs';
 import { confirmDialog } from '../panel/confirm-dialog.mjs';
-import { errorAlert, formatTime, sortableTable } from './ui.mjs';
+import { errorAlert, formatTime, showLoaded, sortableTable } from './ui.mjs';
 
 // How often a running removal is asked about.
 const TASK_POLL_MS = 500;
@@ -101,20 +101,12 @@ function mountList(container, ctx) {
     count.textContent = `${rows.length} of ${all.length} services · ${stuck} stuck ${stuck === 1 ? 'delete' : 'deletes'}`;
   }
 
-  async function load() {
-    status.setAttribute('aria-busy', 'true');
-    try {
-      const out = await ctx.api.request('GET', '/services');
-      if (!alive) return;
+  function load() {
+    return showLoaded(status, ctx, () => alive, () => ctx.api.request('GET', '/services'), (out) => {
       all = out.services;
-      replaceChildren(status, table.element);
       filter();
-    } catch (err) {
-      if (!alive || ctx.sessionEnded(err)) return;
-      replaceChildren(status, errorAlert(err));
-    } finally {
-      status.setAttribute('aria-busy', 'false');
-    }
+      return table.element;
+    });
   }
 
   search.addEventListener('input', filter);
@@ -134,19 +126,11 @@ function mountDetail(container, ctx, id) {
   const body = h('div', { 'aria-busy': 'true' }, h('p', { class: 'loading' }, 'Reading the VM from Proxmox…'));
   replaceChildren(container, h('nav', { class: 'crumbs', 'aria-label': 'Breadcrumb' }, h('a', { href: '#/fleet' }, '← Fleet')), message, body);
 
-  async function load() {
-    body.setAttribute('aria-busy', 'true');
-    try {
-      const out = await ctx.api.request('GET', `/services/${encodeURIComponent(id)}`);
-      if (!alive) return;
+  function load() {
+    return showLoaded(body, ctx, () => alive, () => ctx.api.request('GET', `/services/${encodeURIComponent(id)}`), (out) => {
       ctx.setTitle(`Service ${out.service.name}`);
-      replaceChildren(body, ...detail(out, remove));
-    } catch (err) {
-      if (!alive || ctx.sessionEnded(err)) return;
-      replaceChildren(body, errorAlert(err));
-    } finally {
-      body.setAttribute('aria-busy', 'false');
-    }
+      return detail(out, remove);
+    });
   }
 
   /**
