@@ -6,7 +6,7 @@
 // "leave it for the next run", never "delete anyway".
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
-import { withHostServices } from '../store/host-registry-store.mjs';
+import { seedFromConfig, withStoreServices } from '../store/catalog.mjs';
 import * as core from '../core.mjs';
 import { createPveClient } from '../pve/client.mjs';
 import { acquireRunLock, LockBusyError } from './run-lock.mjs';
@@ -14,6 +14,7 @@ import { writeLastRun, readLastRun } from './status-file.mjs';
 import { checkMetricsPath, writeMetricsFile, jobMetrics } from './metrics-file.mjs';
 import { createNotifier } from './notify.mjs';
 import { openJsonLedger } from './notice-ledger.mjs';
+import { openStoreLedger } from '../store/notice-store.mjs';
 import { runBounded } from './limiter.mjs';
 import { createProxmoxClock } from './proxmox-clock.mjs';
 
@@ -144,7 +145,7 @@ function isNodeName(name) {
  */
 
 /** Entry types that go to the audit log (with a snapshot name), and their outcome there. */
-const AUDITED = new Map([['deleted', 'ok'], ['failed', 'failed'], ['skipped', 'refused'], ['stuck', 'refused'], ['still-running', 'running'], ['missing', 'refused']]);
+const AUDITED = new Map([['deleted', 'ok'], ['failed', 'failed'], ['skipped', 'refused'], ['stuck', 'refused'], ['still-running', 'still-running'], ['missing', 'refused']]);
 
 /**
  * Runs the expiry job once. Never throws for operational problems: the
@@ -187,11 +188,15 @@ export async function runExpiry(options) {
   };
 
   if (options.store && !dryRun) {
-    // The services the host panel provisioned expire like the file's.
+    // The file seeds the store, then the store is the one source: the
+    // services the host panel provisioned expire like the file's.
     try {
-      config = await withHostServices(config, options.store);
+      await seedFromConfig(options.store, config, { customersOptional: true });
+      config = await withStoreServices(config, options.store);
     } catch (err) {
-      return finish(EXIT.UNREACHABLE, { code: 'STORE_UNAVAILABLE', message: `${/** @type {Thrown} */ (err)?.message ?? err}; nothing was done` });
+      const e = /** @type {Thrown} */ (err);
+      if (e?.code === 'CONFIG_INVALID') return finish(EXIT.CONFIG, { code: 'CONFIG_INVALID', message: `${e.message}; nothing was done` });
+      return finish(EXIT.UNREACHABLE, { code: 'STORE_UNAVAILABLE', message: `${e?.message ?? err}; nothing was done` });
     }
   }
   // Command-line scope problems are config errors: caught before any lock or request.
@@ -316,7 +321,12 @@ export async function runExpiry(options) {
     }
     const deadline = started + job.maxRunMs;
     const notifier = notify
-      ? createNotifier({ settings: notify, openLedger: () => openJsonLedger(stateDir), emit: (message) => emit({ type: 'warning', message }) })
+      ? createNotifier({
+        settings: notify,
+        // In the store (an earlier release's notices.json moved in once); a library caller without a store keeps the file.
+        openLedger: () => (store && runId ? openStoreLedger(store, { owner: runId, importFrom: stateDir }) : openJsonLedger(stateDir)),
+        emit: (message) => emit({ type: 'warning', message }),
+      })
       : null;
     const fatal = await expireAll({ config, services, scope, concurrency, perNode, dryRun, pve, read, clock, deadline, signal, emit, summary, notifier });
     summary.clock = clock.info();

@@ -1,8 +1,10 @@
 // Which notices were sent, which wait for a retry, and which were given up:
 // the record that makes each notice go out once per snapshot and type. The
-// notifier sees only the NoticeLedger interface; this one keeps it as a JSON
-// file in the job's state directory, which the run lock already guards
-// against two writers.
+// notifier sees only the NoticeLedger interface. The job keeps it in the
+// store (www/store/notice-store.mjs); this one keeps it as a JSON file in
+// the job's state directory (guarded by the run lock), for a library caller
+// without a store, and is how an earlier release's notices.json is read
+// once to move it into the store.
 import { readFile, writeFile, rename, unlink, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -34,8 +36,10 @@ const KEEP_MS = 90 * 86_400_000;
  * @typedef {object} NoticeLedger
  * @property {() => Promise<number>} beginRun  counts one more run and returns its number (backoff is counted in runs)
  * @property {(keys: string[]) => Promise<Set<string>>} known  which of these keys have a record
- * @property {(run: number) => Promise<NoticeRecord[]>} due  pending records whose turn has come, oldest first
- * @property {(records: NoticeRecord[]) => Promise<void>} put  inserts or replaces records (by key), durably
+ * @property {(records: NoticeRecord[]) => Promise<void>} add  records new notices, durably; a key already recorded is kept as it is
+ * @property {(run: number) => Promise<NoticeRecord[]>} due  pending records whose turn has come, oldest first,
+ *   claimed for this ledger: no other ledger gets them until `put` or `close`
+ * @property {(records: NoticeRecord[]) => Promise<void>} put  records the outcome of attempts at claimed records, durably
  * @property {() => Promise<{pending: number, givenUp: number}>} totals
  * @property {() => Promise<void>} close
  */
@@ -43,7 +47,8 @@ const KEEP_MS = 90 * 86_400_000;
 /**
  * @param {string} dir  the job's state directory
  * @param {{now?: () => number}} [options]
- * @returns {Promise<NoticeLedger>}
+ * @returns {Promise<NoticeLedger & {exists: boolean, contents(): {run: number, records: NoticeRecord[]}}>}
+ *   `exists`: the file was there; `contents()`: what it holds
  */
 export async function openJsonLedger(dir, { now = Date.now } = {}) {
   const path = join(dir, LEDGER_NAME);
@@ -88,6 +93,8 @@ export async function openJsonLedger(dir, { now = Date.now } = {}) {
   };
 
   return {
+    exists: text !== null,
+    contents: () => ({ run, records: [...records.values()] }),
     async beginRun() {
       run += 1;
       await save();
@@ -99,6 +106,10 @@ export async function openJsonLedger(dir, { now = Date.now } = {}) {
     async due(r) {
       return [...records.values()].filter((x) => x.state === 'pending' && x.nextRun <= r)
         .sort((a, b) => a.createdAt.localeCompare(b.createdAt));
+    },
+    async add(list) {
+      for (const r of list) if (!records.has(r.key)) records.set(r.key, r);
+      await save();
     },
     async put(list) {
       for (const r of list) records.set(r.key, r);

@@ -147,7 +147,7 @@ export function createNotifier({ settings, openLedger, emit = () => {}, now = Da
         const fresh = [...queued.values()].filter((q) => !known.has(q.key))
           .map((q) => ({ ...q, state: 'pending', attempts: 0, nextRun: run, lastAttemptAt: null, lastError: null }));
         // Recorded before the first attempt: a notice survives a crash with its id.
-        if (fresh.length) await ledger.put(fresh);
+        if (fresh.length) await ledger.add(fresh);
         const due = await ledger.due(run);
         const deadline = now() + settings.budgetMs;
         for (const record of due) {

@@ -30,7 +30,7 @@ export const DETAIL_HISTORY = 50;
 async function allServices(app) {
   /** @type {Array<{service: Service, view: FleetService}>} */
   const out = [];
-  for (const s of app.config.services) {
+  for (const s of await app.directory.configServices()) {
     const c = await app.directory.customer(s.customer);
     out.push({ service: s, view: { id: s.id, name: s.name ?? `VM ${s.vmid}`, customer: s.customer, customerName: c?.displayName ?? s.customer,
       vmid: s.vmid, type: s.type, product: s.product, suspended: false, source: 'config' } });

@@ -1,5 +1,5 @@
-// Who may sign in and which services each customer owns. The shared config
-// loader passes `customers` through untouched; the server validates them here.
+// Who may sign in with a password: the config's customers. The shared config
+// loader passes `customers` through untouched; they are validated here.
 import { isPasswordHash } from './passwords.mjs';
 
 /**
@@ -18,11 +18,14 @@ function invalid(path, message) {
 }
 
 /**
- * @param {{customers?: unknown, services: Service[], products: Record<string, object>, hostApi?: unknown}} config
- * @returns {{customer(username: string): Customer | undefined, services(username: string): Service[],
- *   service(username: string, id: string): Service | undefined, policy(service: Service): object}}
+ * The config's customers, checked: every problem is a CONFIG_INVALID error
+ * naming its JSON path, and every service must name one of them. These are
+ * what the store is seeded with (www/store/config-seed.mjs); the server reads
+ * customers and services from the store, not from here.
+ * @param {{customers?: unknown, services: Array<{customer: string}>, hostApi?: unknown}} config
+ * @returns {Customer[]}
  */
-export function createCustomerDirectory(config) {
+export function checkCustomers(config) {
   // Behind a host panel, customers arrive by sign-on links and need no entry here.
   const list = config.customers ?? (config.hostApi ? [] : undefined);
   if (!Array.isArray(list) || (list.length === 0 && !config.hostApi)) {
@@ -45,19 +48,8 @@ export function createCustomerDirectory(config) {
     }
     customers.set(c.username, { username: c.username, displayName: c.displayName || c.username, passwordHash: c.passwordHash });
   });
-
-  /** @type {Map<string, Map<string, Service>>} */
-  const owned = new Map();
   config.services.forEach((s, i) => {
     if (!customers.has(s.customer)) throw invalid(`services[${i}].customer`, `unknown customer "${s.customer}"`);
-    if (!owned.has(s.customer)) owned.set(s.customer, new Map());
-    /** @type {Map<string, Service>} */ (owned.get(s.customer)).set(s.id, s);
   });
-
-  return {
-    customer: (username) => customers.get(username),
-    services: (username) => [...(owned.get(username)?.values() ?? [])],
-    service: (username, id) => owned.get(username)?.get(id),
-    policy: (service) => config.products[service.product],
-  };
+  return [...customers.values()];
 }

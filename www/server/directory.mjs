@@ -1,7 +1,8 @@
-// One view of who owns what for the customer API: the config's customers
-// (password sign-in) and the host panel's customers (sign-on links), whose
-// usernames carry the "host:" prefix the config's cannot, so neither can
-// reach the other's services.
+// One view of who owns what for the customer API, read from the store: the
+// config's customers (password sign-in; seeded from the file at start) and
+// the host panel's customers (sign-on links), whose usernames carry the
+// "host:" prefix the config's cannot, so neither can reach the other's
+// services.
 import { HOST_USER_PREFIX, customerService } from './host-api.mjs';
 
 /**
@@ -10,7 +11,7 @@ import { HOST_USER_PREFIX, customerService } from './host-api.mjs';
  */
 
 /**
- * @param {ReturnType<typeof import('./customer-directory.mjs').createCustomerDirectory>} local
+ * @param {ReturnType<typeof import('../store/catalog.mjs').createConfigCatalog>} local
  * @param {import('./host-registry.mjs').HostRegistry | null} registry
  */
 export function createDirectory(local, registry) {
@@ -49,12 +50,21 @@ export function createDirectory(local, registry) {
       return s && s.customerId === id ? customerService(s) : undefined;
     },
     /**
+     * Every service of the config (the host's are the registry's).
+     * @returns {Promise<Service[]>}
+     */
+    configServices: () => local.allServices(),
+    /**
      * @param {Service} service
      * @returns {Promise<object>}
      */
     async policy(service) {
       const id = hostId(service.customer);
-      if (id === null) return local.policy(service);
+      if (id === null) {
+        const p = await local.product(service.product);
+        if (!p) throw Object.assign(new Error(`service ${service.id} names product ${service.product}, which the config does not define`), { code: 'INTERNAL' });
+        return p;
+      }
       const p = await /** @type {import('./host-registry.mjs').HostRegistry} */ (registry).product(service.product);
       if (!p) throw Object.assign(new Error(`service ${service.id} names product ${service.product}, which the host has not defined`), { code: 'INTERNAL' });
       return p;

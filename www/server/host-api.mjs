@@ -172,7 +172,10 @@ export function createHostApi(deps) {
             if (e?.code !== 'INVALID_POLICY') throw err;
             throw new ApiError('INVALID_POLICY', String(e.message), e.details ?? undefined);
           }
-          await registry.putProduct(id, policy);
+          const put = await registry.putProduct(id, policy);
+          if (put.conflict !== null) {
+            throw new ApiError('CONFLICT', `product "${id}" is defined in the panel's own config; the host API cannot change it (use another id)`, { field: 'productId' });
+          }
           sendJson(ctx.res, 200, { id, policy });
         },
       },
@@ -194,6 +197,10 @@ export function createHostApi(deps) {
             vmid: body.vmid, type, product: body.product, label: body.label ?? null,
           }, now());
           if (result.conflict !== null || !result.service) {
+            if (result.field === 'id') throw new ApiError('CONFLICT', `service "${id}" is defined in the panel's own config; the host API cannot change it`, { field: 'serviceId' });
+            if (result.field === 'customer') {
+              throw new ApiError('CONFLICT', `customer "${body.customer.id}" is a customer of the panel's own config; the host API cannot use that id`, { field: 'customer.id' });
+            }
             const holder = result.conflict === 'config' ? 'a service in the panel\'s own config' : `service "${result.conflict}"`;
             throw new ApiError('CONFLICT', `VMID ${body.vmid} already belongs to ${holder}`, { field: 'vmid' });
           }

@@ -1,8 +1,8 @@
 // What the host panel (WHMCS, …) pushed through the host API: products,
 // customers, services with their suspension, single-use sign-on links (kept
-// as hashes) and the log of host calls. Held in this process's memory until
-// the durable store takes these tables over; the methods are async so the
-// callers do not change when it does.
+// as hashes) and the log of host calls, kept in this process's memory: the
+// contract and the tests' double. The server uses the store's
+// (www/store/host-registry-store.mjs), which answers the same.
 
 /**
  * @typedef {{maxSnapshots: number, lifetimeDays: number, includeRam: boolean, namePrefix: string,
@@ -17,10 +17,11 @@
  */
 
 /**
- * @param {{reservedVmids?: Iterable<number>, maxCalls?: number}} [options] reservedVmids: VMs the config's
- *   own services hold, which no host service may take
+ * @param {{reservedVmids?: Iterable<number>, configIds?: {products?: Iterable<string>, services?: Iterable<string>,
+ *   customers?: Iterable<string>}, maxCalls?: number}} [options] reservedVmids and configIds: what the config's own
+ *   entries hold (VMIDs; product, service and customer ids), which the host may not take
  */
-export function createHostRegistry({ reservedVmids = [], maxCalls = 10_000 } = {}) {
+export function createHostRegistry({ reservedVmids = [], configIds = {}, maxCalls = 10_000 } = {}) {
   /** @type {Map<string, Policy>} */
   const products = new Map();
   /** @type {Map<string, HostCustomer>} */
@@ -32,6 +33,9 @@ export function createHostRegistry({ reservedVmids = [], maxCalls = 10_000 } = {
   /** @type {HostCall[]} */
   const calls = [];
   const reserved = new Set(reservedVmids);
+  const configProducts = new Set(configIds.products ?? []);
+  const configServices = new Set(configIds.services ?? []);
+  const configCustomers = new Set(configIds.customers ?? []);
 
   /** @param {HostService} s */
   const copy = (s) => ({ ...s });
@@ -40,12 +44,14 @@ export function createHostRegistry({ reservedVmids = [], maxCalls = 10_000 } = {
     /**
      * @param {string} id
      * @param {Policy} policy
-     * @returns {Promise<{created: boolean}>}
+     * @returns {Promise<{created: boolean, conflict: 'config' | null}>} conflict: the config defines this
+     *   product, and nothing changed
      */
     async putProduct(id, policy) {
+      if (configProducts.has(id)) return { created: false, conflict: 'config' };
       const created = !products.has(id);
       products.set(id, { ...policy });
-      return { created };
+      return { created, conflict: null };
     },
 
     /** @param {string} id @returns {Promise<Policy | null>} */
@@ -64,14 +70,17 @@ export function createHostRegistry({ reservedVmids = [], maxCalls = 10_000 } = {
      * Creates or updates a service; the caller has checked the product.
      * @param {{id: string, customer: HostCustomer, vmid: number, type: 'qemu'|'lxc', product: string, label: string | null}} s
      * @param {number} now
-     * @returns {Promise<{created: boolean, conflict: string | null, service: HostService | null}>} conflict: the
-     *   other holder of the VMID (a service id, or "config"), and nothing changed
+     * @returns {Promise<{created: boolean, conflict: string | null, field: 'vmid' | 'id' | 'customer' | null,
+     *   service: HostService | null}>} conflict: who else holds `field` (another service's id, or "config": the
+     *   config's own entries), and nothing changed
      */
     async putService(s, now) {
-      if (reserved.has(s.vmid)) return { created: false, conflict: 'config', service: null };
+      if (reserved.has(s.vmid)) return { created: false, conflict: 'config', field: 'vmid', service: null };
       for (const other of services.values()) {
-        if (other.vmid === s.vmid && other.id !== s.id) return { created: false, conflict: other.id, service: null };
+        if (other.vmid === s.vmid && other.id !== s.id) return { created: false, conflict: other.id, field: 'vmid', service: null };
       }
+      if (configServices.has(s.id)) return { created: false, conflict: 'config', field: 'id', service: null };
+      if (configCustomers.has(s.customer.id)) return { created: false, conflict: 'config', field: 'customer', service: null };
       const before = services.get(s.id);
       const prev = customers.get(s.customer.id);
       customers.set(s.customer.id, {
@@ -84,7 +93,7 @@ export function createHostRegistry({ reservedVmids = [], maxCalls = 10_000 } = {
         createdAt: before?.createdAt ?? now, updatedAt: now,
       };
       services.set(s.id, service);
-      return { created: !before, conflict: null, service: copy(service) };
+      return { created: !before, conflict: null, field: null, service: copy(service) };
     },
 
     /** @param {string} id @returns {Promise<HostService | null>} */

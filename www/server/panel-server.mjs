@@ -10,12 +10,12 @@ import { createRateLimiter } from './rate-limiter.mjs';
 import { createTaskRegistry } from './task-registry.mjs';
 import { createNodeResolver } from './node-resolver.mjs';
 import { createSnapshotActions } from './snapshot-actions.mjs';
-import { createCustomerDirectory } from './customer-directory.mjs';
 import { createStaticFiles } from './static-files.mjs';
 import { createApi } from './api-routes.mjs';
 import { openStore } from '../store/index.mjs';
 import { createDirectory } from './directory.mjs';
 import { createStoreRegistry } from '../store/host-registry-store.mjs';
+import { createConfigCatalog, seedFromConfig } from '../store/catalog.mjs';
 import { createHostApi } from './host-api.mjs';
 import { createServerMetrics, countLogged, customerApiOutcome } from './metrics.mjs';
 import { createAdminApi } from './admin-routes.mjs';
@@ -111,11 +111,16 @@ export async function startPanelServer(options) {
   const metrics = createServerMetrics({ activeSessions: () => sessions.count() });
   const pve = metrics.instrumentPve(untimedPve);
   const store = metrics.instrumentStore(options.store ?? /** @type {import('../store/index.mjs').Store} */ (ownStore));
-  // What the host pushes lives in the store: it survives restarts and every instance sees it.
-  const registry = config.hostApi
-    ? options.registry ?? createStoreRegistry(store, { reservedVmids: config.services.map((s) => Number(s.vmid)), now })
-    : null;
-  const directory = createDirectory(createCustomerDirectory(config), registry);
+  // The file's products, customers and services go into the store first; from
+  // then on the store is the one source, beside what the host pushes there.
+  try {
+    await seedFromConfig(store, config, { now: now() });
+  } catch (err) {
+    if (ownStore) await ownStore.close();
+    throw err;
+  }
+  const registry = config.hostApi ? options.registry ?? createStoreRegistry(store, { now }) : null;
+  const directory = createDirectory(createConfigCatalog(store), registry);
   const sessions = createSessionStore({ store, now, idleMs: sessionIdleMs });
   const tasks = createTaskRegistry({ store, now });
   const resolver = createNodeResolver({ pve, core, now });

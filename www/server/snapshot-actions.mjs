@@ -51,6 +51,14 @@ export function createSnapshotActions({ pve, core, resolver, store, tasks, owner
   /** Leases whose release failed (store away): retried by the heartbeat, never renewed meanwhile. */
   /** @type {Set<string>} */
   const unreleased = new Set();
+  /**
+   * Tasks Proxmox accepted while the store could not record them: the
+   * heartbeat records each (with its "accepted" audit entry) once the store
+   * answers again, then follows it like any other. The VM's lease stays
+   * with this instance meanwhile.
+   * @type {Map<string, {task: Task, audit: import('../store/store.mjs').AuditEntry}>}
+   */
+  const unrecorded = new Map();
   const stop = new AbortController();
   let draining = false;
 
@@ -162,6 +170,13 @@ export function createSnapshotActions({ pve, core, resolver, store, tasks, owner
         await store.releaseLease(vmKey, owner);
         unreleased.delete(vmKey);
       }
+      for (const [id, { task, audit }] of [...unrecorded]) {
+        // A commit whose answer was lost is in the store already: record it once.
+        if (!(await store.task(id))) await store.addTask(task, { owner, now: task.startedAt, audit });
+        unrecorded.delete(id);
+        log('task-recorded-late', { task: id, kind: task.kind });
+        follow(task);
+      }
       await store.renew(owner, now());
       if (draining) return;
       for (const t of await store.adoptTasks({ owner, now: now(), ttlMs: leaseTtlMs })) {
@@ -235,19 +250,18 @@ export function createSnapshotActions({ pve, core, resolver, store, tasks, owner
         message: null, warnings: [], follower: owner, startedAt: t, endedAt: null,
         actorKind: operator === undefined ? 'customer' : 'operator', actorId: operator ?? customer,
       };
+      /** @type {import('../store/store.mjs').AuditEntry} */
+      const audit = { actorKind: task.actorKind, actorId: task.actorId, customer, serviceId: service.id, vmid: service.vmid, node: task.node,
+        action: action.kind, snapshot: task.name || null, outcome: 'accepted', description: sent.text };
       try {
-        await store.addTask(task, {
-          owner, now: t,
-          audit: { actorKind: task.actorKind, actorId: task.actorId, customer, serviceId: service.id, vmid: service.vmid, node: task.node,
-            action: action.kind, snapshot: task.name || null, outcome: 'accepted', description: sent.text },
-        });
+        await store.addTask(task, { owner, now: t, audit });
       } catch (err) {
-        // Proxmox runs it; only the record failed. Keep the lease (renewed)
-        // until the task ends, then let it go.
-        log('task-not-recorded', { vm: vmKey, kind: action.kind, code: /** @type {any} */ (err)?.code });
-        pve.waitForTask(task.upid, { timeoutMs: taskTimeoutMs, intervalMs: taskIntervalMs, signal: stop.signal })
-          .catch(() => {}).finally(() => { unreleased.add(vmKey); store.dropLease(vmKey, owner).then(() => unreleased.delete(vmKey), () => {}); });
-        throw new ApiError('INTERNAL', 'the action was sent but could not be recorded');
+        // Proxmox runs it; only the record failed. The heartbeat records and
+        // follows it once the store is back; the lease stays ours until then.
+        log('task-not-recorded', { task: task.id, vm: vmKey, kind: action.kind, code: /** @type {any} */ (err)?.code });
+        unrecorded.set(task.id, { task, audit });
+        throw new ApiError('STORE_UNAVAILABLE', 'Proxmox VE accepted the action, but the panel\'s database cannot be reached to record it; '
+          + 'the panel records it and follows it to its end as soon as the database is back', { sent: true });
       }
       follow(task);
       return task;
@@ -365,6 +379,15 @@ export function createSnapshotActions({ pve, core, resolver, store, tasks, owner
       ]);
       clearTimeout(t2);
       for (const id of left) await store.unfollowTask(id, owner, null).catch(() => {});
+      // Last chance for what the store could not take: recorded as handed over, the next instance follows it.
+      for (const [id, { task, audit }] of unrecorded) {
+        try {
+          if (!(await store.task(id))) await store.addTask(task, { owner, now: task.startedAt, audit });
+          await store.unfollowTask(id, owner, null);
+        } catch (err) {
+          log('task-never-recorded', { task: id, kind: task.kind, upid: task.upid, code: /** @type {any} */ (err)?.code });
+        }
+      }
     },
   };
 }

@@ -16,6 +16,24 @@ export class StoreError extends Error {
 }
 
 /**
+ * A refusal decided by the store's own code inside a transaction (a conflict
+ * in the data, not a database failure): the transaction is rolled back and
+ * the caller gets it unchanged, with its own code.
+ */
+export class StoreRefusal extends Error {
+  /**
+   * @param {string} message
+   * @param {{code: string, details?: object}} o
+   */
+  constructor(message, { code, details }) {
+    super(message);
+    this.name = 'StoreRefusal';
+    this.code = code;
+    this.details = details;
+  }
+}
+
+/**
  * A connection string with its password replaced by `***` (also the
  * `password=` form of libpq keyword strings and query parameters).
  * @param {string} url

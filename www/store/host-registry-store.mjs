@@ -1,7 +1,9 @@
 // The host registry (see www/server/host-registry.mjs for what it holds and
 // its contract) kept in the store: what the host pushed survives a restart,
 // every instance on one database sees it, and the expiry job can read it.
-// Same methods, same answers as the in-memory one.
+// Same methods, same answers as the in-memory one. It sees only the host's
+// rows (`source = 'host'`); the config's rows (catalog.mjs) share the tables
+// and their ids, so an id or VMID the config holds is a conflict here.
 
 /**
  * @typedef {import('../server/host-registry.mjs').Policy} Policy
@@ -20,66 +22,69 @@ const serviceRow = (r) => ({
 
 /**
  * @param {import('./store.mjs').Store} store
- * @param {{reservedVmids?: Iterable<number>, now?: () => number}} [options] reservedVmids: VMs the config's
- *   own services hold, which no host service may take
+ * @param {{now?: () => number}} [options]
  * @returns {import('../server/host-registry.mjs').HostRegistry}
  */
-export function createStoreRegistry(store, { reservedVmids = [], now = Date.now } = {}) {
+export function createStoreRegistry(store, { now = Date.now } = {}) {
   const { engine } = store;
-  const reserved = new Set(reservedVmids);
   return {
     async putProduct(id, policy) {
       return engine.tx(async (q) => {
-        const before = await q.get('SELECT id FROM products WHERE id = ?', [id]);
-        await q.run('INSERT INTO products (id, policy, updated_at) VALUES (?, ?, ?) ON CONFLICT (id) DO UPDATE SET policy = excluded.policy, updated_at = excluded.updated_at',
-          [id, JSON.stringify(policy), now()]);
-        return { created: !before };
+        await engine.lockKey(q, 'host-services');
+        const before = await q.get('SELECT source FROM products WHERE id = ?', [id]);
+        if (before && before.source !== 'host') return { created: false, conflict: 'config' };
+        await q.run(`INSERT INTO products (id, policy, updated_at, source) VALUES (?, ?, ?, 'host')
+          ON CONFLICT (id) DO UPDATE SET policy = excluded.policy, updated_at = excluded.updated_at WHERE products.source = 'host'`,
+        [id, JSON.stringify(policy), now()]);
+        return { created: !before, conflict: null };
       });
     },
     async product(id) {
-      const r = await engine.get('SELECT policy FROM products WHERE id = ?', [id]);
+      const r = await engine.get("SELECT policy FROM products WHERE id = ? AND source = 'host'", [id]);
       return r ? JSON.parse(r.policy) : null;
     },
     async customer(id) {
-      const r = await engine.get('SELECT id, name, email FROM customers WHERE id = ?', [id]);
+      const r = await engine.get("SELECT id, name, email FROM customers WHERE id = ? AND source = 'host'", [id]);
       return r ? { id: r.id, name: r.name ?? null, email: r.email ?? null } : null;
     },
     async putService(s, at) {
-      if (reserved.has(s.vmid)) return { created: false, conflict: 'config', service: null };
       return engine.tx(async (q) => {
         await engine.lockKey(q, 'host-services');
-        const other = await q.get('SELECT id FROM services WHERE vmid = ? AND id <> ?', [s.vmid, s.id]);
-        if (other) return { created: false, conflict: String(other.id), service: null };
-        const before = await q.get('SELECT id FROM services WHERE id = ?', [s.id]);
-        await q.run(`INSERT INTO customers (id, name, email, updated_at) VALUES (?, ?, ?, ?)
+        const other = await q.get('SELECT id, source FROM services WHERE vmid = ? AND id <> ?', [s.vmid, s.id]);
+        if (other) return { created: false, conflict: other.source === 'host' ? String(other.id) : 'config', field: 'vmid', service: null };
+        const before = await q.get('SELECT id, source FROM services WHERE id = ?', [s.id]);
+        if (before && before.source !== 'host') return { created: false, conflict: 'config', field: 'id', service: null };
+        const owner = await q.get('SELECT source FROM customers WHERE id = ?', [s.customer.id]);
+        if (owner && owner.source !== 'host') return { created: false, conflict: 'config', field: 'customer', service: null };
+        await q.run(`INSERT INTO customers (id, name, email, updated_at, source) VALUES (?, ?, ?, ?, 'host')
           ON CONFLICT (id) DO UPDATE SET name = COALESCE(excluded.name, customers.name), email = COALESCE(excluded.email, customers.email),
             updated_at = excluded.updated_at`, [s.customer.id, s.customer.name ?? null, s.customer.email ?? null, at]);
-        await q.run(`INSERT INTO services (id, customer_id, vmid, type, product, label, suspended, suspend_reason, created_at, updated_at)
-          VALUES (?, ?, ?, ?, ?, ?, 0, NULL, ?, ?)
+        await q.run(`INSERT INTO services (id, customer_id, vmid, type, product, label, suspended, suspend_reason, created_at, updated_at, source)
+          VALUES (?, ?, ?, ?, ?, ?, 0, NULL, ?, ?, 'host')
           ON CONFLICT (id) DO UPDATE SET customer_id = excluded.customer_id, vmid = excluded.vmid, type = excluded.type,
             product = excluded.product, label = excluded.label, updated_at = excluded.updated_at`,
         [s.id, s.customer.id, s.vmid, s.type, s.product, s.label, at, at]);
         const row = await q.get('SELECT * FROM services WHERE id = ?', [s.id]);
-        return { created: !before, conflict: null, service: serviceRow(row) };
+        return { created: !before, conflict: null, field: null, service: serviceRow(row) };
       });
     },
     async service(id) {
-      const r = await engine.get('SELECT * FROM services WHERE id = ?', [id]);
+      const r = await engine.get("SELECT * FROM services WHERE id = ? AND source = 'host'", [id]);
       return r ? serviceRow(r) : null;
     },
     async servicesOf(customerId) {
-      return (await engine.all('SELECT * FROM services WHERE customer_id = ? ORDER BY created_at, id', [customerId])).map(serviceRow);
+      return (await engine.all("SELECT * FROM services WHERE customer_id = ? AND source = 'host' ORDER BY created_at, id", [customerId])).map(serviceRow);
     },
     async allServices() {
-      return (await engine.all('SELECT * FROM services ORDER BY created_at, id')).map(serviceRow);
+      return (await engine.all("SELECT * FROM services WHERE source = 'host' ORDER BY created_at, id")).map(serviceRow);
     },
     async setSuspended(id, { suspended, reason }, at) {
-      const r = await engine.run('UPDATE services SET suspended = ?, suspend_reason = ?, updated_at = ? WHERE id = ? RETURNING *',
+      const r = await engine.run("UPDATE services SET suspended = ?, suspend_reason = ?, updated_at = ? WHERE id = ? AND source = 'host' RETURNING *",
         [suspended ? 1 : 0, suspended ? reason : null, at, id]);
       return r.rows.length ? serviceRow(r.rows[0]) : null;
     },
     async deleteService(id) {
-      return (await engine.run('DELETE FROM services WHERE id = ?', [id])).changes > 0;
+      return (await engine.run("DELETE FROM services WHERE id = ? AND source = 'host'", [id])).changes > 0;
     },
     async addSsoLink(link, at) {
       await engine.tx(async (q) => {
@@ -116,34 +121,4 @@ export function createStoreRegistry(store, { reservedVmids = [], now = Date.now 
       }));
     },
   };
-}
-
-/**
- * The config with the host's services (and their products) from the store
- * added, as the expiry job reads it. Host products get a `host:` prefix so
- * they never mix with the file's products of the same name; a host service
- * whose id the file uses too is left to the file's.
- * @template {{products: Record<string, any>, services: Array<{id: string, customer: string, vmid: number, type: 'qemu'|'lxc', product: string, name: string | null}>}} C
- * @param {C} config
- * @param {import('./store.mjs').Store} store
- * @returns {Promise<C>}
- */
-export async function withHostServices(config, store) {
-  const registry = createStoreRegistry(store);
-  const host = await registry.allServices();
-  if (!host.length) return config;
-  const products = { ...config.products };
-  const services = [...config.services];
-  const ids = new Set(services.map((s) => s.id));
-  for (const s of host) {
-    if (ids.has(s.id)) continue;
-    const key = `host:${s.product}`;
-    if (!Object.hasOwn(products, key)) {
-      const p = await registry.product(s.product);
-      if (!p) continue;
-      products[key] = p;
-    }
-    services.push({ id: s.id, customer: `host:${s.customerId}`, vmid: s.vmid, type: s.type, product: key, name: s.label ?? s.id });
-  }
-  return { ...config, products, services };
 }

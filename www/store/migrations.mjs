@@ -333,6 +333,47 @@ export const MIGRATIONS = [
       ALTER TABLE tasks ADD COLUMN actor_id TEXT;
     `,
   },
+  {
+    version: 7,
+    name: 'products, customers and services seeded from the config file, marked apart from the host\'s',
+    sql: `
+      ALTER TABLE products ADD COLUMN source TEXT NOT NULL DEFAULT 'host';
+      ALTER TABLE customers ADD COLUMN source TEXT NOT NULL DEFAULT 'host';
+      ALTER TABLE customers ADD COLUMN password_hash TEXT;
+      ALTER TABLE services ADD COLUMN source TEXT NOT NULL DEFAULT 'host';
+      CREATE INDEX services_source ON services (source, customer_id);
+    `,
+  },
+  {
+    version: 8,
+    name: 'the expiry notices: one row per snapshot and type, the run counter their backoff counts in',
+    sql: `
+      CREATE TABLE notices (
+        key TEXT PRIMARY KEY,
+        id TEXT NOT NULL UNIQUE,
+        type TEXT NOT NULL,
+        service_id TEXT NOT NULL,
+        vmid INTEGER NOT NULL,
+        snapshot TEXT NOT NULL,
+        body TEXT NOT NULL,
+        state TEXT NOT NULL,
+        attempts INTEGER NOT NULL,
+        next_run INTEGER NOT NULL,
+        created_at BIGINT NOT NULL,
+        last_attempt_at BIGINT,
+        last_error_code TEXT,
+        last_error_message TEXT,
+        claimed_by TEXT,
+        claimed_until BIGINT
+      );
+      CREATE INDEX notices_due ON notices (state, next_run);
+      CREATE TABLE notice_runs (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        run INTEGER NOT NULL
+      );
+      INSERT INTO notice_runs (id, run) VALUES (1, 0);
+    `,
+  },
 ];
 
 /** The schema version this code writes and reads. */

@@ -4,7 +4,7 @@
 // read-then-write sequences (rate-limit counts) across instances.
 import pg from 'pg';
 import { MIGRATIONS, SCHEMA_VERSION, migrationSql } from './migrations.mjs';
-import { StoreError, maskUrl, redactSecret, urlPassword } from './errors.mjs';
+import { StoreError, StoreRefusal, maskUrl, redactSecret, urlPassword } from './errors.mjs';
 
 /**
  * @typedef {import('./engine.mjs').Engine} Engine
@@ -40,7 +40,7 @@ export function openPostgresEngine({ url, poolSize = 10, connectTimeoutMs = 5000
   const secret = urlPassword(url);
   /** @param {unknown} err */
   const storeError = (err) => {
-    if (err instanceof StoreError) return err;
+    if (err instanceof StoreError || err instanceof StoreRefusal) return err;
     const e = /** @type {{code?: string, message?: string}} */ (err);
     const code = typeof e?.code === 'string' ? ` (${e.code})` : '';
     return new StoreError(redactSecret(`${what}: ${e?.message || String(err)}${code}`, secret), { cause: err });

@@ -6,7 +6,7 @@
 import Database from 'better-sqlite3';
 import { resolve } from 'node:path';
 import { MIGRATIONS, SCHEMA_VERSION, migrationSql } from './migrations.mjs';
-import { StoreError } from './errors.mjs';
+import { StoreError, StoreRefusal } from './errors.mjs';
 
 /**
  * @typedef {import('./engine.mjs').Engine} Engine
@@ -20,7 +20,7 @@ const BUSY_TIMEOUT_MS = 5000;
  * @param {unknown} err
  */
 function storeError(what, err) {
-  if (err instanceof StoreError) return err;
+  if (err instanceof StoreError || err instanceof StoreRefusal) return err;
   const e = /** @type {{code?: string, message?: string}} */ (err);
   const code = typeof e?.code === 'string' ? ` (${e.code})` : '';
   return new StoreError(`${what}: ${e?.message ?? err}${code}`, { cause: err });

@@ -23,6 +23,8 @@
  *   events: Array<JobEvent & {at: number}>}} JobRun
  */
 
+import { noticeProblems } from './notice-store.mjs';
+
 // The PostgreSQL advisory lock number of the expiry job (see postgres-engine.mjs).
 const JOB_LOCK = 2;
 
@@ -343,6 +345,14 @@ export function createStore(engine) {
           e.code ?? null, e.message ?? null, e.upid ?? null]);
         if (audit) await q.run(AUDIT_INSERT, auditParams(at, audit));
       });
+    },
+    /**
+     * The expiry notices that did not get through: given up, or failing and
+     * waiting for their next attempt (see notice-store.mjs).
+     * @param {{limit?: number}} [options]
+     */
+    noticeProblems(options) {
+      return noticeProblems(engine, options);
     },
     /**
      * Whether the run succeeded and why it stopped are kept beside the

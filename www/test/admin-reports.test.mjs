@@ -12,6 +12,7 @@ import { AdminClient } from './helpers/admin-client.mjs';
 import { parseCsv } from './helpers/csv-reader.mjs';
 import { openStore } from '../store/index.mjs';
 import { REPORT_LIMITS } from '../server/admin-reports.mjs';
+import { runExpiry } from '../cron/engine.mjs';
 
 const tmp = mkdtempSync(join(tmpdir(), 'pve-reports-http-'));
 /** @type {import('../store/index.mjs').Store} */
@@ -304,6 +305,27 @@ describe('alerts', () => {
     assertBadInput(await op.send('GET', '/alerts?x=1'), 'x');
     const post = await op.send('POST', '/alerts', { json: {} });
     assert.equal(post.status, 405);
+  });
+});
+
+describe('a real expiry run in the reports', () => {
+  test('a delete still running when the job stops waiting is found as outcome still-running, and its run lists it', async () => {
+    stack.sim.addSnapshot(202, { name: 'snap20261001T000000', ageSeconds: 10 * 86_400 });
+    stack.sim.setTaskDuration({ delete: 5000 });
+    try {
+      const summary = await runExpiry({
+        config: { ...stack.config, job: { ...stack.config.job, taskTimeoutMs: 200 } }, store, stateDir: join(tmp, 'state'), service: 'svc-202',
+      });
+      assert.equal(summary.counts.stillRunning, 1, JSON.stringify(summary.stillRunning));
+      const found = await op.send('GET', '/audit?service=svc-202&outcome=still-running&actor=job');
+      assert.equal(found.status, 200, found.text);
+      assert.deepEqual(found.json.entries.map((/** @type {any} */ e) => [e.actorId, e.snapshot, e.code]), [[summary.runId, 'snap20261001T000000', 'TASK_RUNNING']]);
+      const run = await op.send('GET', `/job-runs/${summary.runId}`);
+      assert.equal(run.json.run.counts.stillRunning, 1);
+      assert.deepEqual(run.json.run.scope, { service: 'svc-202', node: null });
+    } finally {
+      stack.sim.setTaskDuration({ delete: 300 });
+    }
   });
 });
 

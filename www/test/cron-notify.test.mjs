@@ -12,6 +12,7 @@ import https from 'node:https';
 import { join } from 'node:path';
 import { loadConfig } from '../config.mjs';
 import { runExpiry, EXIT } from '../cron/engine.mjs';
+import { openStore } from '../store/index.mjs';
 import { BACKOFF_RUNS, MAX_ATTEMPTS } from '../cron/notify.mjs';
 import { promtoolCheck, parseSamples } from './helpers/promtool.mjs';
 import { DAY_S, startSim, tempDir, writeConfig, service, runJob, names, managed, SECRET } from './cron-harness.mjs';
@@ -209,13 +210,15 @@ test(`backoff counted in runs (${BACKOFF_RUNS.join(', ')}), given up after ${MAX
   rx.state.answer = '500';
   const { load, dir } = await setup([guest(604, [snap(managed(1), 2.5 * DAY_S)])], { url: rx.url });
   const config = await load();
+  const store = await openStore({ dataDir: join(dir, 'data') });
+  cleanups.push(() => store.close());
   /** @type {number[]} */
   const attemptedIn = [];
   /** @type {any[]} */
   const reports = [];
   for (let runNo = 1; runNo <= 20; runNo++) {
     const before = rx.deliveries.length;
-    const summary = await runExpiry({ config });
+    const summary = await runExpiry({ config, store });
     assert.equal(summary.exitCode, EXIT.OK);
     reports.push(summary.notices);
     if (rx.deliveries.length > before) attemptedIn.push(runNo);
@@ -225,8 +228,9 @@ test(`backoff counted in runs (${BACKOFF_RUNS.join(', ')}), given up after ${MAX
   assert.equal(reports[16].failures[0].nextRun, null);
   assert.equal(reports[19].pending, 0);
   assert.equal(new Set(rx.deliveries.map((d) => d.body.id)).size, 1, 'one notice, one id');
-  const ledger = JSON.parse(await readFile(join(dir, 'state', 'notices.json'), 'utf8'));
-  assert.deepEqual(ledger.notices.map((/** @type {any} */ n) => [n.state, n.attempts, n.lastError.code]), [['given-up', 6, 'NOTIFY_STATUS']]);
+  // Recorded in the store and shown to operators.
+  const problems = await store.noticeProblems();
+  assert.deepEqual(problems.map((p) => [p.state, p.attempts, p.lastError?.code, p.service, p.customer]), [['given-up', 6, 'NOTIFY_STATUS', 'svc-604', 'c604']]);
 });
 
 test('a hanging receiver costs at most the budget; deletes are done first, the rest waits for the next run', async () => {

@@ -142,12 +142,39 @@ test('the host\'s services in the store expire like the file\'s (their own produ
   const store = await openStore({ dataDir: join(dir, 'host-data') });
   cleanups.push(() => store.close());
   const registry = createStoreRegistry(store);
-  // Same name as the file's product "s", a different policy: it must not be mixed up.
-  await registry.putProduct('s', { maxSnapshots: 5, lifetimeDays: 1, includeRam: false, namePrefix: 'snap', rollbackLatestOnly: false });
-  await registry.putService({ id: 'h-503', customer: { id: 'c9', name: null, email: null }, vmid: 503, type: 'qemu', product: 's', label: null }, Date.now());
+  await registry.putProduct('h-1d', { maxSnapshots: 5, lifetimeDays: 1, includeRam: false, namePrefix: 'snap', rollbackLatestOnly: false });
+  await registry.putService({ id: 'h-503', customer: { id: 'c9', name: null, email: null }, vmid: 503, type: 'qemu', product: 'h-1d', label: null }, Date.now());
   const summary = await runExpiry({ config, store });
   assert.equal(summary.exitCode, EXIT.OK, JSON.stringify(summary.error));
-  assert.deepEqual(names(sim, 503), [managed(5)], 'the 2-day-old one is expired under the host product (1 day), not the file\'s (3 days)');
+  assert.deepEqual(names(sim, 503), [managed(5)], 'the 2-day-old one is expired under the host product (1 day)');
   const rows = (await store.auditLog({ customer: 'host:c9' })).map((e) => [e.serviceId, e.snapshot, e.outcome]);
   assert.deepEqual(rows, [['h-503', managed(4), 'ok']]);
+});
+
+test('the job seeds the store from its file and reads services only from there; a host id the file uses too stops it', async () => {
+  const { sim, config, dir } = await setup();
+  const store = await openStore({ dataDir: join(dir, 'seed-data') });
+  cleanups.push(() => store.close());
+  // A file without customers (the job host's copy) leaves the store's customers alone.
+  assert.equal(config.customers, undefined);
+  const first = await runExpiry({ config, store, service: 'svc-501' });
+  assert.equal(first.exitCode, EXIT.OK, JSON.stringify(first.error));
+  const rows = await store.engine.all("SELECT id, source FROM services ORDER BY id");
+  assert.deepEqual(rows.map((r) => [r.id, r.source]), [['svc-501', 'config'], ['svc-502', 'config']]);
+
+  // The file drops svc-502: the store drops it too, and the job no longer knows it.
+  const fewer = { ...config, services: config.services.filter((s) => s.id !== 'svc-502') };
+  const gone = await runExpiry({ config: fewer, store, service: 'svc-502' });
+  assert.equal(gone.exitCode, EXIT.CONFIG);
+  assert.deepEqual((await store.engine.all('SELECT id FROM services')).map((r) => r.id), ['svc-501']);
+
+  // The host API took a product id the file also defines: refused, nothing sent.
+  await store.engine.run("INSERT INTO products (id, policy, updated_at, source) VALUES ('h-s', '{}', 0, 'host')");
+  const before = sim.requests.length;
+  const clash = await runExpiry({ config: { ...config, products: { ...config.products, 'h-s': config.products[config.services[0].product] } }, store });
+  assert.equal(clash.exitCode, EXIT.CONFIG);
+  assert.equal(clash.error?.code, 'CONFIG_INVALID');
+  assert.match(String(clash.error?.message), /products\.h-s: product "h-s" was created by the host API/);
+  assert.equal(sim.requests.length, before, 'nothing was sent to Proxmox');
+  assert.deepEqual((await store.engine.all('SELECT id FROM services')).map((r) => r.id), ['svc-501'], 'the refused seed changed nothing');
 });

@@ -173,6 +173,13 @@ test('services: 201 then 200, type from the cluster, unknown product 404, VMID o
     assert.equal(taken.json.error.code, 'CONFLICT');
     const configVm = await provision(stack, { service: '503', vmid: 101 });
     assert.equal(configVm.status, 409, 'a VM of the config\'s own services');
+    // The config's own ids are not the host's to change (one catalog in the store, two sources).
+    const configService = await provision(stack, { service: 'svc-101', vmid: 303 });
+    assert.deepEqual([configService.status, configService.json.error.code, configService.json.error.details?.field], [409, 'CONFLICT', 'serviceId']);
+    const configCustomer = await stack.host('PUT', '/services/507', { body: { customer: { id: 'alice' }, vmid: 303, product: 'whmcs-3x3d' } });
+    assert.deepEqual([configCustomer.status, configCustomer.json.error.details?.field], [409, 'customer.id']);
+    const configProduct = await stack.host('PUT', '/products/vps-s', { body: { maxSnapshots: 9, lifetimeDays: 9 } });
+    assert.deepEqual([configProduct.status, configProduct.json.error.code], [409, 'CONFLICT']);
     for (const vmid of [99, 1_000_000_000, 101.5, '303', -1]) {
       const r = await stack.host('PUT', '/services/504', { body: { customer: { id: '77' }, vmid, product: 'whmcs-3x3d' } });
       assert.equal(r.status, 400, `vmid ${vmid}`);

@@ -9,6 +9,8 @@ import { join } from 'node:path';
 import { createHostRegistry } from '../server/host-registry.mjs';
 import { createStoreRegistry } from '../store/host-registry-store.mjs';
 import { openStore } from '../store/index.mjs';
+import { seedFromConfig } from '../store/catalog.mjs';
+import { hashPassword } from '../server/passwords.mjs';
 import { startPgCluster } from './helpers/pg-cluster.mjs';
 
 /** @type {import('./helpers/pg-cluster.mjs').PgCluster} */
@@ -26,20 +28,28 @@ after(async () => {
 
 /** @typedef {import('../server/host-registry.mjs').HostRegistry} HostRegistry */
 
+const POLICY = { maxSnapshots: 3, lifetimeDays: 7, includeRam: false, namePrefix: 'snap', rollbackLatestOnly: false };
+// What the panel's own config holds: the host may take none of its ids or VMIDs.
+const CONFIG = {
+  products: { 'cfg-p': POLICY },
+  customers: [{ username: 'cfg-c', displayName: 'Config customer', passwordHash: await hashPassword('x') }],
+  services: [{ id: 'cfg-s', customer: 'cfg-c', vmid: 900, type: /** @type {const} */ ('qemu'), product: 'cfg-p', name: 'config VM' }],
+};
+
 /** @param {import('../store/index.mjs').StoreOptions} where */
-async function storeRegistry(where, reservedVmids = [900]) {
+async function storeRegistry(where) {
   const store = await openStore(where);
   closers.push(() => store.close());
-  return createStoreRegistry(store, { reservedVmids, now: () => 1000 });
+  await seedFromConfig(store, CONFIG);
+  return createStoreRegistry(store, { now: () => 1000 });
 }
 
 const KINDS = [
-  { name: 'memory', make: async () => createHostRegistry({ reservedVmids: [900] }) },
+  { name: 'memory', make: async () => createHostRegistry({ reservedVmids: [900], configIds: { products: ['cfg-p'], services: ['cfg-s'], customers: ['cfg-c'] } }) },
   { name: 'sqlite store', make: async () => storeRegistry({ dataDir: join(tmp, `d${++n}`) }) },
   { name: 'postgres store', make: async () => storeRegistry({ databaseUrl: await cluster.createDatabase() }) },
 ];
 
-const POLICY = { maxSnapshots: 3, lifetimeDays: 7, includeRam: false, namePrefix: 'snap', rollbackLatestOnly: false };
 /** @typedef {{id: string, name: string | null, email: string | null}} Who */
 const svc = (/** @type {string} */ id, /** @type {number} */ vmid, /** @type {Who} */ customer = { id: 'c1', name: 'Ann', email: null }) => ({
   id, customer, vmid, type: /** @type {const} */ ('qemu'), product: 'p1', label: `label ${id}`,
@@ -49,8 +59,10 @@ for (const kind of KINDS) {
   describe(`host registry: ${kind.name}`, () => {
     test('products, customers and services: created, updated, conflicts, suspension, removal', async () => {
       const r = await kind.make();
-      assert.deepEqual(await r.putProduct('p1', POLICY), { created: true });
-      assert.deepEqual(await r.putProduct('p1', { ...POLICY, maxSnapshots: 5 }), { created: false });
+      assert.deepEqual(await r.putProduct('p1', POLICY), { created: true, conflict: null });
+      assert.deepEqual(await r.putProduct('p1', { ...POLICY, maxSnapshots: 5 }), { created: false, conflict: null });
+      assert.deepEqual(await r.putProduct('cfg-p', POLICY), { created: false, conflict: 'config' }, 'the config\'s product is not the host\'s to change');
+      assert.equal(await r.product('cfg-p'), null, 'the host sees only its own products');
       assert.equal((await r.product('p1'))?.maxSnapshots, 5);
       assert.equal(await r.product('nope'), null);
 
@@ -65,8 +77,15 @@ for (const kind of KINDS) {
       assert.equal(again.service?.createdAt, 10);
       assert.equal(again.service?.updatedAt, 20);
       assert.deepEqual(await r.customer('c1'), { id: 'c1', name: 'Ann', email: 'ann@example.net' }, 'known fields kept');
-      assert.deepEqual(await r.putService(svc('s2', 101), 30), { created: false, conflict: 's1', service: null });
-      assert.deepEqual(await r.putService(svc('s2', 900), 30), { created: false, conflict: 'config', service: null });
+      assert.deepEqual(await r.putService(svc('s2', 101), 30), { created: false, conflict: 's1', field: 'vmid', service: null });
+      assert.deepEqual(await r.putService(svc('s2', 900), 30), { created: false, conflict: 'config', field: 'vmid', service: null });
+      assert.deepEqual(await r.putService(svc('cfg-s', 950), 30), { created: false, conflict: 'config', field: 'id', service: null });
+      assert.deepEqual(await r.putService(svc('s9', 951, { id: 'cfg-c', name: null, email: null }), 30),
+        { created: false, conflict: 'config', field: 'customer', service: null });
+      assert.equal(await r.service('cfg-s'), null, 'the host sees only its own services');
+      assert.equal(await r.customer('cfg-c'), null, 'and its own customers');
+      assert.equal(await r.setSuspended('cfg-s', { suspended: true, reason: 'x' }, 30), null);
+      assert.equal(await r.deleteService('cfg-s'), false);
       await r.putService(svc('s2', 102), 30);
       await r.putService(svc('s3', 103, { id: 'c2', name: null, email: null }), 40);
       assert.deepEqual((await r.servicesOf('c1')).map((s) => s.id), ['s1', 's2']);

@@ -36,6 +36,21 @@ namespace {
         );
     }
 
+    /**
+     * WHMCS's internal API, for the notice receiver: each call is appended as
+     * a JSON line to the file env PVESNAPSHOTS_TEST_API_LOG names. While a
+     * file of that name plus ".fail" exists, it answers like a failed send.
+     */
+    function localAPI($command, $values = array(), $adminUser = '')
+    {
+        $log = getenv('PVESNAPSHOTS_TEST_API_LOG');
+        $failing = $log !== false && file_exists($log . '.fail');
+        if ($log !== false) {
+            file_put_contents($log, json_encode(array('command' => $command, 'values' => $values, 'failed' => $failing)) . "\n", FILE_APPEND | LOCK_EX);
+        }
+        return $failing ? array('result' => 'error', 'message' => 'SMTP connection failed') : array('result' => 'success');
+    }
+
     /** A service model whose serviceProperties answer from an array. */
     class PvesnapshotsTestModel
     {
