@@ -175,6 +175,15 @@ export class PanelApi {
   }
 
   /**
+   * The service's last events, newest first.
+   * @param {string} serviceId
+   * @returns {Promise<{events: import('./history-wording.mjs').HistoryEvent[]}>}
+   */
+  history(serviceId) {
+    return this.request('GET', `/services/${enc(serviceId)}/history`);
+  }
+
+  /**
    * @param {string} serviceId
    * @param {string} taskId
    * @returns {Promise<{task: Task}>}

@@ -64,7 +64,7 @@ function showLogin(notice) {
   const error = h('p', { class: 'alert', role: 'alert', hidden: !notice }, notice ?? '');
   const submit = h('button', { type: 'submit', class: 'btn btn-primary' }, 'Sign in');
   const form = h('form', { class: 'card login', 'aria-labelledby': 'login-title', onsubmit: onLogin },
-    h('h2', { id: 'login-title' }, 'Sign in'),
+    h('h1', { id: 'login-title' }, 'Sign in'),
     h('p', { class: 'field' }, h('label', { for: 'login-user' }, 'Username'), username),
     h('p', { class: 'field' }, h('label', { for: 'login-pass' }, 'Password'), password),
     error, submit);
@@ -106,7 +106,7 @@ async function route() {
 async function showServices() {
   const list = h('ul', { class: 'service-list', 'data-role': 'services' });
   replaceChildren(main, h('section', { class: 'card', 'aria-labelledby': 'services-title' },
-    h('h2', { id: 'services-title' }, 'Your services'), list));
+    h('h1', { id: 'services-title' }, 'Your services'), list));
   try {
     const { services } = await api.services();
     if (!services.length) replaceChildren(list, h('li', {}, 'You have no services yet.'));
@@ -134,6 +134,7 @@ function showService(id) {
     serviceId: id,
     csrfToken: api.csrfToken,
     core,
+    headingLevel: 1,
     onSessionEnded: () => showLogin('Your session has ended. Please sign in again.'),
   });
 }

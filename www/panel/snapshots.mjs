@@ -6,11 +6,12 @@ import { PanelApi } from './api.mjs';
 import { h, replaceChildren } from './dom.mjs';
 import { confirmDialog } from './confirm-dialog.mjs';
 import { blockedReason, friendlyMessage, taskMessage } from './wording.mjs';
+import { historyText, historyTime, reasonTable } from './history-wording.mjs';
 
 /**
  * The subset of the wasm core this component uses, typed by the package's
  * own .d.ts (a type-only import: the page loads the package itself).
- * @typedef {Pick<typeof import('/pkg/pve_snapshots.js'), 'snapshotPage' | 'limits'>} SnapshotCore
+ * @typedef {Pick<typeof import('/pkg/pve_snapshots.js'), 'snapshotPage' | 'limits' | 'errorCodes'>} SnapshotCore
  * @typedef {ReturnType<SnapshotCore['snapshotPage']>} PageView
  * @typedef {PageView['rows'][number]} Row
  */
@@ -25,6 +26,8 @@ import { blockedReason, friendlyMessage, taskMessage } from './wording.mjs';
  * @property {number} [pollIntervalMs] how often a running task is polled (default 1000)
  * @property {number} [storeRetryMs] how soon the list is loaded again after the panel's database was unavailable (default 5000)
  * @property {number} [refreshIntervalMs] how often the list is re-read in the background (default 15000)
+ * @property {1|2|3|4|5} [headingLevel] the level of the "Snapshots" heading (default 2, for a host page
+ *   that has its own h1; the stand-alone panel uses 1); the history's heading is one level below
  */
 
 /**
@@ -45,7 +48,9 @@ const BUTTON_PROGRESS = { create: 'Creating snapshot…', rollback: 'Rolling bac
  * @param {MountOptions} options
  * @returns {SnapshotsHandle}
  */
-export function mountSnapshots(element, { apiBase = '/api', serviceId, csrfToken, core, onSessionEnded, pollIntervalMs = 1000, refreshIntervalMs = 15000, storeRetryMs = 5000 }) {
+export function mountSnapshots(element, {
+  apiBase = '/api', serviceId, csrfToken, core, onSessionEnded, pollIntervalMs = 1000, refreshIntervalMs = 15000, storeRetryMs = 5000, headingLevel = 2,
+}) {
   const api = new PanelApi({ apiBase, csrfToken });
   const uid = `snap-${Math.random().toString(36).slice(2, 8)}`;
 
@@ -67,7 +72,8 @@ export function mountSnapshots(element, { apiBase = '/api', serviceId, csrfToken
   let countdowns = new Map();
 
   // Static skeleton: built once; render() fills the dynamic parts.
-  const title = h('h2', { id: `${uid}-title`, tabindex: '-1' }, 'Snapshots');
+  const heading = /** @param {number} level */ (level) => /** @type {'h1'|'h2'|'h3'|'h4'|'h5'|'h6'} */ (`h${level}`);
+  const title = h(heading(headingLevel), { id: `${uid}-title`, tabindex: '-1' }, 'Snapshots');
   // A meter, so assistive technology reads "snapshots used, 2 of 3".
   const quota = h('span', { class: 'quota', 'data-role': 'quota', role: 'meter', 'aria-label': 'Snapshots used', 'aria-valuemin': '0' });
   const serviceLine = h('p', { class: 'service-line', 'data-role': 'service' });
@@ -83,6 +89,8 @@ export function mountSnapshots(element, { apiBase = '/api', serviceId, csrfToken
     createReason);
   const live = h('div', { class: 'visually-hidden', role: 'status', 'aria-live': 'polite', 'aria-atomic': 'true', 'data-role': 'live' });
   const progress = h('p', { class: 'progress', 'data-role': 'progress', hidden: true });
+  // Seen by everyone, not only heard: the live region above speaks it.
+  const success = h('p', { class: 'success', 'data-role': 'success', hidden: true });
   const alertBox = h('div', { class: 'alert', role: 'alert', 'data-role': 'error', hidden: true });
   const tbody = h('tbody');
   const table = h('table', { class: 'snapshot-table', 'data-role': 'list', hidden: true },
@@ -100,11 +108,26 @@ export function mountSnapshots(element, { apiBase = '/api', serviceId, csrfToken
     'They live on the same storage as your server and are removed automatically when their lifetime ends. ',
     'Keep real backups of anything you cannot afford to lose.');
 
+  const reasons = reasonTable(core.errorCodes());
+  const historyBody = h('tbody');
+  const historyTable = h('table', { class: 'history-table', 'data-role': 'history', hidden: true },
+    h('caption', { class: 'visually-hidden' }, 'The last events of this service, newest first'),
+    h('thead', {}, h('tr', {},
+      h('th', { scope: 'col' }, 'When'),
+      h('th', { scope: 'col' }, 'What happened'),
+      h('th', { scope: 'col' }, 'Snapshot'),
+      h('th', { scope: 'col' }, 'Details'))),
+    historyBody);
+  const historyNote = h('p', { class: 'empty', 'data-role': 'history-note' }, 'Loading…');
+  const historyTitle = h(heading(headingLevel + 1), { id: `${uid}-history` }, 'History');
+  const history = h('section', { class: 'history', 'aria-labelledby': historyTitle.id },
+    historyTitle, h('div', { class: 'table-wrap' }, historyTable, historyNote));
+
   const card = h('section', { class: 'card snapshots', 'aria-labelledby': title.id, 'aria-busy': 'true' },
     h('header', { class: 'card-header' }, h('div', {}, title, serviceLine), quota),
-    suspendedNote, form, progress, alertBox, live,
+    suspendedNote, form, progress, success, alertBox, live,
     h('div', { class: 'table-wrap' }, table, empty),
-    note);
+    note, history);
   replaceChildren(element, card);
 
   /** @param {unknown} err */
@@ -120,6 +143,7 @@ export function mountSnapshots(element, { apiBase = '/api', serviceId, csrfToken
    * @param {string} detail
    */
   function showAlert(title, detail) {
+    showSuccess(null);
     replaceChildren(alertBox, h('p', { class: 'alert-title' }, title), h('p', { class: 'alert-detail' }, detail));
     alertBox.hidden = false;
   }
@@ -127,6 +151,12 @@ export function mountSnapshots(element, { apiBase = '/api', serviceId, csrfToken
   function clearError() {
     alertBox.hidden = true;
     replaceChildren(alertBox);
+  }
+
+  /** @param {string|null} text */
+  function showSuccess(text) {
+    success.hidden = !text;
+    replaceChildren(success, text ?? '');
   }
 
   /** The client clock corrected by the offset measured at the last fetch. */
@@ -145,8 +175,43 @@ export function mountSnapshots(element, { apiBase = '/api', serviceId, csrfToken
   /** @type {ReturnType<typeof setTimeout> | undefined} */
   let storeRetry;
 
+  /** What the history shows, so an unchanged reload leaves the table alone. */
+  let historyShown = '';
+
+  async function loadHistory() {
+    let events;
+    try {
+      ({ events } = await api.history(serviceId));
+    } catch (err) {
+      if (destroyed) return;
+      // The snapshot list says what went wrong; this only says what is missing.
+      historyShown = '';
+      historyTable.hidden = true;
+      historyNote.hidden = false;
+      replaceChildren(historyNote, 'The history could not be loaded.');
+      return;
+    }
+    if (destroyed) return;
+    const shown = JSON.stringify(events);
+    if (shown === historyShown) return;
+    historyShown = shown;
+    replaceChildren(historyBody, events.map((e) => {
+      const text = historyText(e, { reasons });
+      const when = historyTime(e.at);
+      return h('tr', { 'data-actor': e.actor, 'data-action': e.action, 'data-outcome': e.outcome },
+        h('td', { class: 'when' }, h('time', { datetime: when.datetime }, when.text)),
+        h('td', { class: 'what' }, text.what),
+        h('td', { class: 'snap-name' }, e.snapshot ?? '—'),
+        h('td', { class: 'detail' }, text.detail ?? ''));
+    }));
+    historyTable.hidden = events.length === 0;
+    historyNote.hidden = events.length > 0;
+    replaceChildren(historyNote, events.length ? '' : 'Nothing has happened here yet.');
+  }
+
   async function refresh() {
     card.setAttribute('aria-busy', 'true');
+    const historyLoaded = loadHistory();
     try {
       data = await api.snapshots(serviceId);
       if (destroyed) return;
@@ -168,6 +233,7 @@ export function mountSnapshots(element, { apiBase = '/api', serviceId, csrfToken
         storeRetry = setTimeout(refresh, storeRetryMs);
       }
     } finally {
+      await historyLoaded;
       card.setAttribute('aria-busy', 'false');
     }
   }
@@ -243,6 +309,9 @@ export function mountSnapshots(element, { apiBase = '/api', serviceId, csrfToken
       replaceChildren(createReason);
       delete createReason.dataset.code;
     }
+    // The reason the button is disabled is read with the button.
+    if (createReason.dataset.code) createButton.setAttribute('aria-describedby', createReason.id);
+    else createButton.removeAttribute('aria-describedby');
   }
 
   /** @param {Row} row */
@@ -340,6 +409,7 @@ export function mountSnapshots(element, { apiBase = '/api', serviceId, csrfToken
    */
   async function follow(t) {
     task = t;
+    showSuccess(null);
     announce(taskMessage(t.kind, 'running', t.name));
     showProgress(taskMessage(t.kind, 'running', t.name));
     if (view) render();
@@ -365,7 +435,9 @@ export function mountSnapshots(element, { apiBase = '/api', serviceId, csrfToken
     showProgress(null);
     if (result?.state === 'ok') {
       clearError();
-      announce(taskMessage(t.kind, 'ok', t.name) + warningText(result.warnings));
+      const done = taskMessage(t.kind, 'ok', t.name) + warningText(result.warnings);
+      showSuccess(done);
+      announce(done);
       if (t.kind === 'create') description.value = '';
     } else if (result?.state === 'failed') {
       showAlert(taskMessage(t.kind, 'failed', t.name), `Reason reported by Proxmox: ${result.message || 'none given'}`);

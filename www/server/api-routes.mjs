@@ -6,6 +6,7 @@ import { createBody, loginBody, parseBody, removeBody, rollbackBody } from './bo
 import { csrfMatches, readCookie, sessionCookie } from './sessions.mjs';
 import { verifyPassword } from './passwords.mjs';
 import { publicTask } from './task-registry.mjs';
+import { HISTORY_LIMIT, historyEvents } from './history.mjs';
 import { isOperatorSession } from './admin-auth.mjs';
 
 /**
@@ -264,6 +265,19 @@ export function createApi(deps) {
           const name = await checkedName(ctx, service);
           await startAction(ctx, { kind: 'rollback', name, input: { start } }, service);
         }),
+      },
+    },
+    {
+      pattern: split('services/:id/history'),
+      auth: true,
+      methods: {
+        async GET(ctx) {
+          const service = await ownService(ctx);
+          const customer = /** @type {Session} */ (ctx.session).username;
+          // Each action is at most two entries (accepted, then its outcome).
+          const rows = await store.serviceHistory(service.id, customer, { limit: 2 * HISTORY_LIMIT });
+          sendJson(ctx.res, 200, { events: historyEvents(rows, HISTORY_LIMIT) });
+        },
       },
     },
     {

@@ -309,6 +309,22 @@ export function createStore(engine) {
       return rows.map(auditRow);
     },
     /**
+     * What the customer's history of a service is made of, newest first:
+     * their own actions (every outcome), operators' actions other than
+     * refusals, and the expiry job's removals (its put-offs and retries are
+     * the operator's business). Only entries about `customer`, so a service
+     * that changed hands shows the new owner nothing of the old one's.
+     * @param {string} serviceId @param {string} customer @param {{limit: number}} o
+     * @returns {Promise<AuditRow[]>}
+     */
+    async serviceHistory(serviceId, customer, { limit }) {
+      const rows = await engine.all(`SELECT * FROM audit_log WHERE service_id = ? AND customer = ?
+        AND action IN ('create', 'rollback', 'remove', 'expire')
+        AND (actor_kind = 'customer' OR (actor_kind = 'operator' AND outcome <> 'refused') OR (actor_kind = 'job' AND outcome = 'ok'))
+        ORDER BY id DESC LIMIT ?`, [serviceId, customer, limit]);
+      return rows.map(auditRow);
+    },
+    /**
      * Removes audit entries older than `before` (the retention the job applies).
      * @param {number} before
      */

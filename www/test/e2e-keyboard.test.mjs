@@ -89,7 +89,7 @@ test('take a snapshot: Tab to the labelled field, type, Tab to the button, Enter
 
 test('remove through the dialog: focus moves in, Escape cancels and returns focus, Tab+Enter confirms', async () => {
   const name = /** @type {string} */ (stack.sim.vm(101).snapshots.find((s) => s.description === 'keyboard only')?.name);
-  await page.locator('section.snapshots h2').focus();
+  await page.locator('section.snapshots h1').focus();
   const remove = await tabTo((f) => f.label === `Remove ${name}`, `the Remove button of ${name}`);
   assert.equal(remove.outline, 'solid');
   await page.keyboard.press('Enter');
