@@ -4,6 +4,7 @@
 // its snapshots and history.
 import { h, replaceChildren } from '../panel/dom.mjs';
 import { confirmDialog } from '../panel/confirm-dialog.mjs';
+import { historyTime } from '../panel/history-wording.mjs';
 import { errorAlert, formatTime, showLoaded, sortableTable } from './ui.mjs';
 
 // How often a running removal is asked about.
@@ -228,14 +229,16 @@ function detail(out, onRemove) {
   const events = h('section', { class: 'card', 'aria-labelledby': 'detail-history' },
     h('h2', { id: 'detail-history' }, 'History'),
     h('div', { class: 'table-wrap' }, h('table', { class: 'data-table', 'data-role': 'history' },
-      h('thead', {}, h('tr', {}, ['When', 'Who', 'Action', 'Snapshot', 'Outcome', 'Details'].map((t) => h('th', { scope: 'col' }, t)))),
-      h('tbody', {}, history.length ? history.map((e) => h('tr', {},
-        h('td', { class: 'num' }, formatTime(e.at)),
-        h('td', {}, `${e.actorKind} ${e.actorId}`),
-        h('td', {}, e.action),
-        h('td', { class: 'mono' }, e.snapshot ?? '—'),
-        h('td', {}, e.outcome),
-        h('td', { class: 'description' }, [e.code, e.message].filter(Boolean).join(': ') || '—')))
-        : h('tr', {}, h('td', { colspan: '6', class: 'empty' }, 'Nothing recorded yet.'))))));
+      h('thead', {}, h('tr', {}, ['When', 'What happened', 'Snapshot', 'Details', 'Outcome'].map((t) => h('th', { scope: 'col' }, t)))),
+      h('tbody', {}, history.length ? history.map((e) => {
+        const when = historyTime(e.at);
+        return h('tr', {},
+          h('td', { class: 'num' }, h('time', { datetime: when.datetime }, when.text)),
+          h('td', {}, e.text.what),
+          h('td', { class: 'mono' }, e.snapshot ?? '—'),
+          h('td', { class: 'description' }, e.text.detail ?? '—'),
+          h('td', {}, e.outcome, e.code ? h('div', { class: 'muted mono' }, e.code) : null));
+      })
+        : h('tr', {}, h('td', { colspan: '5', class: 'empty' }, 'Nothing recorded yet.'))))));
   return [summary, snapshots, events];
 }

@@ -8,6 +8,8 @@ import { customerService } from './host-api.mjs';
 import { runBounded } from '../cron/limiter.mjs';
 import { parseBody, removeBody } from './body-schema.mjs';
 import { isTaskId, publicTask } from './task-registry.mjs';
+import { historyText, reasonTable } from '../panel/history-wording.mjs';
+import { historyEvents } from './history.mjs';
 
 /**
  * @typedef {import('./admin-routes.mjs').AdminRoute} AdminRoute
@@ -21,6 +23,24 @@ import { isTaskId, publicTask } from './task-registry.mjs';
 export const FLEET_CONCURRENCY = 8;
 /** History entries in a service's detail, newest first. */
 export const DETAIL_HISTORY = 50;
+
+/** @type {ReadonlyMap<string, string> | null} */
+let reasons = null;
+
+/**
+ * The service's last events (an accepted action and its outcome folded into
+ * one, as on the customer's page), each with the words the customer's
+ * history uses, naming who did it: every actor's entries, refusals included.
+ * @param {AdminApp} app
+ * @param {string} serviceId
+ */
+async function serviceHistory(app, serviceId) {
+  reasons ??= reasonTable(app.core.errorCodes());
+  // Each action is at most two entries (accepted, then its outcome).
+  const rows = await app.store.auditSearch({ serviceId, from: 0, to: Number.MAX_SAFE_INTEGER, limit: 2 * DETAIL_HISTORY });
+  return historyEvents(rows, DETAIL_HISTORY, { withActorId: true })
+    .map((e) => ({ ...e, text: historyText(e, { reasons: /** @type {ReadonlyMap<string, string>} */ (reasons), viewer: 'operator' }) }));
+}
 
 /**
  * Every service the panel knows: the config's first, then the host's.
@@ -140,7 +160,7 @@ export const FLEET_ROUTES = [
       async GET(ctx) {
         const { app } = ctx;
         const { service, view } = await findService(app, ctx.params.id);
-        const history = await app.store.auditSearch({ serviceId: service.id, from: 0, to: Number.MAX_SAFE_INTEGER, limit: DETAIL_HISTORY });
+        const history = await serviceHistory(app, service.id);
         /** @type {object} */
         let vm;
         try {
