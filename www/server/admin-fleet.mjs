@@ -135,9 +135,11 @@ export async function readFleet(app) {
   });
   return entries.map((e, i) => {
     const r = results[i];
-    return r.status === 'fulfilled'
-      ? { ...e, node: r.value.node, policy: r.value.policy, page: r.value.page, rows: r.value.page.rows, error: null }
-      : { ...e, node: null, policy: null, page: null, rows: null, error: readError(r.reason) };
+    if (r.status === 'fulfilled') return { ...e, node: r.value.node, policy: r.value.policy, page: r.value.page, rows: r.value.page.rows, error: null };
+    // The page shows the short reason; the log keeps the full one (node, path).
+    const reason = /** @type {{code?: unknown, message?: unknown}} */ (r.reason);
+    app.log('fleet-read-failed', { service: e.view.id, code: reason?.code, message: String(reason?.message ?? reason) });
+    return { ...e, node: null, policy: null, page: null, rows: null, error: readError(r.reason) };
   });
 }
 
