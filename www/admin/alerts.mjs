@@ -1,6 +1,6 @@
 // Alerts: what needs an operator now — the expiry job not succeeding, deletes
 // stuck in snapstate "delete", managed snapshots without a creation time,
-// node clocks off, notices the job gave up on, and services Proxmox could
+// node clocks off, notices to the host that failed or were given up, and services Proxmox could
 // not be asked about. Grouped by kind, each with a link to where to look.
 import { h, replaceChildren } from '../panel/dom.mjs';
 import { formatTime, showLoaded } from './ui.mjs';
@@ -18,7 +18,8 @@ const KINDS = /** @type {const} */ ([
   ['stuck-delete', 'Deletes stuck in snapstate “delete”'],
   ['no-snaptime', 'Managed snapshots without a creation time'],
   ['clock-skew', 'Node clocks'],
-  ['notice-given-up', 'Notices given up'],
+  ['notice-given-up', 'Notices to the host given up'],
+  ['notice-failing', 'Notices to the host failing (retried)'],
   ['fleet-unreadable', 'Services Proxmox could not be asked about'],
 ]);
 

@@ -6,7 +6,7 @@
 import { z } from 'zod';
 import { ApiError, sendJson } from './http-io.mjs';
 import { parseBody } from './body-schema.mjs';
-import { ACTIONS, OUTCOMES } from './metrics.mjs';
+import { ACTIONS, ACTORS, OUTCOMES } from './metrics.mjs';
 import { CSV_BOM, CSV_CONTENT_TYPE, csvRecord } from './csv.mjs';
 import { SKEW_WARNING_MS } from '../cron/proxmox-clock.mjs';
 import { JOB_DEFAULTS } from '../config-schema.mjs';
@@ -29,8 +29,6 @@ export const REPORT_LIMITS = Object.freeze({
   exportBatch: 1000,
 });
 
-export const ACTOR_KINDS = Object.freeze(['customer', 'host', 'job', 'operator']);
-
 // ---- query strings ------------------------------------------------------------
 
 /** @param {number} max */
@@ -49,12 +47,23 @@ const time = z.string({ error: 'must be given once' })
   .regex(ISO_TIME, { error: 'must be a date (2026-12-01) or a date and time with its zone (2026-12-01T08:00:00Z)' })
   .transform((value, ctx) => {
     const ms = Date.parse(value);
-    if (!Number.isFinite(ms) || ms < TIME_MIN || ms > TIME_MAX) {
+    if (!Number.isFinite(ms) || ms < TIME_MIN || ms > TIME_MAX || !onCalendar(value)) {
       ctx.addIssue({ code: 'custom', message: 'must be a real time between the years 2000 and 9999' });
       return z.NEVER;
     }
     return ms;
   });
+
+/**
+ * Whether the date and time fields exist as written (Date.parse turns
+ * 2026-02-30 into 2 March and accepts 24:00).
+ * @param {string} value  matching ISO_TIME
+ */
+function onCalendar(value) {
+  const [y, m, d, hh = 0, mm = 0, ss = 0] = (value.match(/\d+/g) ?? []).map(Number);
+  const day = new Date(Date.UTC(y, m - 1, d));
+  return day.getUTCMonth() === m - 1 && day.getUTCDate() === d && hh <= 23 && mm <= 59 && ss <= 59;
+}
 
 const pageSize = z.string({ error: 'must be given once' })
   .regex(/^\d{1,4}$/, { error: `must be a whole number from 1 to ${REPORT_LIMITS.pageSizeMax}` })
@@ -84,7 +93,7 @@ const AUDIT_FILTER_FIELDS = {
   service: word(256).optional(),
   action: oneOf(ACTIONS).optional(),
   outcome: oneOf(OUTCOMES).optional(),
-  actor: oneOf(ACTOR_KINDS).optional(),
+  actor: oneOf(ACTORS).optional(),
   from: time.optional(),
   to: time.optional(),
 };
@@ -173,15 +182,14 @@ function write(res, chunk) {
 // ---- the reports ------------------------------------------------------------------
 
 /**
- * @typedef {{kind: 'stuck-delete'|'no-snaptime'|'clock-skew'|'job-overdue'|'job-never-succeeded'|'notice-given-up'|'fleet-unreadable',
+ * @typedef {{kind: 'stuck-delete'|'no-snaptime'|'clock-skew'|'job-overdue'|'job-never-succeeded'|'notice-given-up'|'notice-failing'|'fleet-unreadable',
  *   message: string, service?: string|null, customer?: string|null, vmid?: number|null, node?: string|null,
  *   snapshot?: string|null, at?: number|null, details?: object}} Alert
  * @typedef {{service: string, customer: string|null, vmid: number, node: string|null,
  *   rows: Array<{name: string, managed: boolean, createdAt: number|null, busy: string|null}> | null,
  *   error?: {code: string, message: string} | null}} FleetVm
  *   one service's VM as the fleet reader saw it (the core's page rows); `rows` null when it could not be read
- * @typedef {{service?: string|null, customer?: string|null, vmid?: number|null, name?: string|null,
- *   type?: string, attempts?: number, code?: string|null, message?: string|null, at?: number|null}} NoticeProblem
+ * @typedef {import('../store/notice-store.mjs').NoticeProblem} NoticeProblem
  * @typedef {import('../store/index.mjs').Store} Store
  */
 
@@ -270,7 +278,7 @@ export async function auditExport(store, params, now, res) {
  * Everything an operator should look at now: the job's health first, then
  * what the fleet's VMs show, then the clocks and the notices.
  * @param {{store: Store, now: number, intervalMinutes: number, fleet: FleetVm[] | null, notices: NoticeProblem[]}} o
- *   `fleet` null: not read (no reader); `notices`: the ones the job gave up on
+ *   `fleet` null: not read (no reader); `notices`: the ones given up or failing (store.noticeProblems)
  */
 export async function alertsReport({ store, now, intervalMinutes, fleet, notices }) {
   /** @type {Alert[]} */
@@ -313,9 +321,15 @@ export async function alertsReport({ store, now, intervalMinutes, fleet, notices
     }
   }
   for (const n of notices) {
-    out.push({ kind: 'notice-given-up', service: n.service ?? null, customer: n.customer ?? null, vmid: n.vmid ?? null, snapshot: n.name ?? null,
-      at: n.at ?? null, message: `the ${n.type ?? ''} notice about ${n.name ?? 'a snapshot'} was given up after ${n.attempts ?? '?'} attempts${n.message ? `: ${n.message}` : ''}`,
-      details: { type: n.type ?? null, code: n.code ?? null } });
+    const givenUp = n.state === 'given-up';
+    const why = n.lastError ? ` (last: ${n.lastError.code}, ${n.lastError.message})` : '';
+    out.push({
+      kind: givenUp ? 'notice-given-up' : 'notice-failing', service: n.service, customer: n.customer, vmid: n.vmid, snapshot: n.snapshot, at: n.lastAttemptAt,
+      message: givenUp
+        ? `the ${n.type} notice about snapshot ${n.snapshot} was given up after ${n.attempts} attempts: the host never confirmed it${why}`
+        : `the ${n.type} notice about snapshot ${n.snapshot} failed ${n.attempts} ${n.attempts === 1 ? 'time' : 'times'}; the job tries again in ${n.runsUntilRetry} ${n.runsUntilRetry === 1 ? 'run' : 'runs'}${why}`,
+      details: { id: n.id, type: n.type, code: n.lastError?.code ?? null },
+    });
   }
   return { alerts: out, checkedAt: now, fleetRead: fleet !== null, intervalMinutes };
 }
@@ -330,7 +344,7 @@ function duration(ms) {
 /** What the audit search accepts, for the page's form. */
 export function auditFilters() {
   return {
-    actions: ACTIONS, outcomes: OUTCOMES, actors: ACTOR_KINDS,
+    actions: ACTIONS, outcomes: OUTCOMES, actors: ACTORS,
     limits: { pageSizeMax: REPORT_LIMITS.pageSizeMax, pageSizeDefault: REPORT_LIMITS.pageSizeDefault,
       rangeDaysMax: REPORT_LIMITS.rangeDaysMax, rangeDaysDefault: REPORT_LIMITS.rangeDaysDefault },
   };
@@ -356,7 +370,8 @@ export const REPORT_ROUTES = [
           service: e.view.id, customer: e.view.customer, vmid: e.view.vmid, node: e.node, rows: e.rows, error: e.error,
         }));
         sendJson(ctx.res, 200, await alertsReport({
-          store: app.store, now: app.now(), intervalMinutes: app.config.job?.intervalMinutes ?? JOB_DEFAULTS.intervalMinutes, fleet, notices: [],
+          store: app.store, now: app.now(), intervalMinutes: app.config.job?.intervalMinutes ?? JOB_DEFAULTS.intervalMinutes, fleet,
+          notices: await app.store.noticeProblems(),
         }));
       },
     },

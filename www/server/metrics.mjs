@@ -6,7 +6,8 @@
 import http from 'node:http';
 import { CONTENT_TYPE, createHistogram, renderMetrics } from '../prometheus-text.mjs';
 
-/** Actions and outcomes as DESIGN.md names them (actor × action × outcome). */
+/** Actors, actions and outcomes as DESIGN.md names them (actor × action × outcome). */
+export const ACTORS = Object.freeze(['customer', 'host', 'job', 'operator']);
 export const ACTIONS = Object.freeze(['create', 'rollback', 'remove', 'expire', 'provision', 'suspend', 'unsuspend', 'terminate', 'sign-in']);
 export const OUTCOMES = Object.freeze(['accepted', 'refused', 'ok', 'failed', 'still-running']);
 

@@ -13,6 +13,7 @@ import { parseCsv } from './helpers/csv-reader.mjs';
 import { openStore } from '../store/index.mjs';
 import { REPORT_LIMITS } from '../server/admin-reports.mjs';
 import { runExpiry } from '../cron/engine.mjs';
+import { openStoreLedger } from '../store/notice-store.mjs';
 
 const tmp = mkdtempSync(join(tmpdir(), 'pve-reports-http-'));
 /** @type {import('../store/index.mjs').Store} */
@@ -194,6 +195,9 @@ describe('audit search and CSV export', () => {
       ['from=1970-01-01T00:00:00Z&to=1970-01-02T00:00:00Z', 'from'],
       ['to=99999-01-01', 'to'],
       ['from=2026-13-45', 'from'],
+      ['from=2026-02-30', 'from'],
+      ['from=2026-11-31T10:00:00Z', 'from'],
+      ['to=2026-12-01T24:00:00Z', 'to'],
       ['from=2026-12-01T08:00:00', 'from'],
       ['from=1764547200000', 'from'],
       ['from=yesterday', 'from'],
@@ -291,6 +295,25 @@ describe('alerts', () => {
     assert.deepEqual(skew.map((a) => a.node), ['pve2']);
     assert.equal(r.json.intervalMinutes, 60);
     assert.equal(r.json.fleetRead, true);
+  });
+
+  test('notices to the host that were given up, or are failing and retried, are alerts; sent ones are not', async () => {
+    const ledger = await openStoreLedger(store, { owner: 'test' });
+    const at = new Date(now() - HOUR).toISOString();
+    /** @param {string} snapshot @param {'pending'|'sent'|'given-up'} state @param {number} attempts */
+    const record = (snapshot, state, attempts) => ({
+      key: `snapshot.removed\nsvc-101\n101\n${snapshot}`, id: `n-${snapshot}`, type: /** @type {const} */ ('snapshot.removed'), service: 'svc-101', vmid: 101,
+      snapshot, body: JSON.stringify({ customer: { id: 'alice' } }), state, attempts, nextRun: 9, createdAt: at, lastAttemptAt: attempts ? at : null,
+      lastError: attempts && state !== 'sent' ? { code: 'NOTIFY_STATUS', message: 'the receiver answered HTTP 500' } : null,
+    });
+    await ledger.add([record('snap-a', 'given-up', 6), record('snap-b', 'pending', 2), record('snap-c', 'sent', 1), record('snap-d', 'pending', 0)]);
+    await ledger.close();
+    /** @type {any[]} */
+    const alerts = (await op.send('GET', '/alerts')).json.alerts;
+    const notices = alerts.filter((a) => a.kind.startsWith('notice-'));
+    assert.deepEqual(notices.map((a) => [a.kind, a.snapshot, a.customer]).sort(),
+      [['notice-failing', 'snap-b', 'alice'], ['notice-given-up', 'snap-a', 'alice']]);
+    assert.match(notices.find((a) => a.kind === 'notice-given-up').message, /given up after 6 attempts.*NOTIFY_STATUS/);
   });
 
   test('the job is not overdue within twice its interval; a successful newer run clears it', async () => {

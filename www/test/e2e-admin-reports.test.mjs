@@ -96,6 +96,7 @@ test('the operator finds a failed job run and the events of its failed delete', 
   await page.getByLabel('Show').selectOption('failed');
   assert.equal(await page.locator('tbody tr[data-event]').count(), 1);
   await assertAccessible(page, 'one job run');
+  await screenshot(page, 'admin-job-run');
   assertNoPageErrors(errors);
   await page.context().close();
 });
@@ -140,6 +141,14 @@ test("the operator finds a customer's actions in the audit search and exports th
   // The customer's own text, neutralised for spreadsheets.
   const description = header.indexOf('description');
   assert.ok(data.some((r) => r[description] === `'=cmd|"/c calc" before the upgrade, ünïcode`), JSON.stringify(data));
+
+  // "From" is the viewer's local time (Berlin, UTC+1 in December): 2099-01-01 00:00 there is 23:00 UTC the day before.
+  await page.getByLabel('From', { exact: true }).fill('2099-01-01T00:00');
+  await page.getByLabel('To', { exact: true }).fill('2099-01-02T00:00');
+  await page.getByRole('button', { name: 'Search' }).click();
+  await page.locator('table[data-role="audit"] td.empty').waitFor();
+  assert.match(decodeURIComponent(page.url()), /from=2098-12-31T23%3A00%3A00\.000Z&to=2099-01-01T23%3A00%3A00\.000Z/);
+  assert.match(await page.locator('[data-role="audit-count"]').textContent() ?? '', /^0 entries/);
   assertNoPageErrors(errors);
   await page.context().close();
 });
