@@ -4,7 +4,8 @@
 // its snapshots and history.
 import { h, replaceChildren } from '../panel/dom.mjs';
 import { confirmDialog } from '../panel/confirm-dialog.mjs';
-import { errorAlert, formatTime, sortableTable } from './ui.mjs';
+import { historyTime } from '../panel/history-wording.mjs';
+import { errorAlert, formatTime, showLoaded, sortableTable } from './ui.mjs';
 
 // How often a running removal is asked about.
 const TASK_POLL_MS = 500;
@@ -101,20 +102,12 @@ function mountList(container, ctx) {
     count.textContent = `${rows.length} of ${all.length} services · ${stuck} stuck ${stuck === 1 ? 'delete' : 'deletes'}`;
   }
 
-  async function load() {
-    status.setAttribute('aria-busy', 'true');
-    try {
-      const out = await ctx.api.request('GET', '/services');
-      if (!alive) return;
+  function load() {
+    return showLoaded(status, ctx, () => alive, () => ctx.api.request('GET', '/services'), (out) => {
       all = out.services;
-      replaceChildren(status, table.element);
       filter();
-    } catch (err) {
-      if (!alive || ctx.sessionEnded(err)) return;
-      replaceChildren(status, errorAlert(err));
-    } finally {
-      status.setAttribute('aria-busy', 'false');
-    }
+      return table.element;
+    });
   }
 
   search.addEventListener('input', filter);
@@ -134,19 +127,11 @@ function mountDetail(container, ctx, id) {
   const body = h('div', { 'aria-busy': 'true' }, h('p', { class: 'loading' }, 'Reading the VM from Proxmox…'));
   replaceChildren(container, h('nav', { class: 'crumbs', 'aria-label': 'Breadcrumb' }, h('a', { href: '#/fleet' }, '← Fleet')), message, body);
 
-  async function load() {
-    body.setAttribute('aria-busy', 'true');
-    try {
-      const out = await ctx.api.request('GET', `/services/${encodeURIComponent(id)}`);
-      if (!alive) return;
+  function load() {
+    return showLoaded(body, ctx, () => alive, () => ctx.api.request('GET', `/services/${encodeURIComponent(id)}`), (out) => {
       ctx.setTitle(`Service ${out.service.name}`);
-      replaceChildren(body, ...detail(out, remove));
-    } catch (err) {
-      if (!alive || ctx.sessionEnded(err)) return;
-      replaceChildren(body, errorAlert(err));
-    } finally {
-      body.setAttribute('aria-busy', 'false');
-    }
+      return detail(out, remove);
+    });
   }
 
   /**
@@ -244,14 +229,16 @@ function detail(out, onRemove) {
   const events = h('section', { class: 'card', 'aria-labelledby': 'detail-history' },
     h('h2', { id: 'detail-history' }, 'History'),
     h('div', { class: 'table-wrap' }, h('table', { class: 'data-table', 'data-role': 'history' },
-      h('thead', {}, h('tr', {}, ['When', 'Who', 'Action', 'Snapshot', 'Outcome', 'Details'].map((t) => h('th', { scope: 'col' }, t)))),
-      h('tbody', {}, history.length ? history.map((e) => h('tr', {},
-        h('td', { class: 'num' }, formatTime(e.at)),
-        h('td', {}, `${e.actorKind} ${e.actorId}`),
-        h('td', {}, e.action),
-        h('td', { class: 'mono' }, e.snapshot ?? '—'),
-        h('td', {}, e.outcome),
-        h('td', { class: 'description' }, [e.code, e.message].filter(Boolean).join(': ') || '—')))
-        : h('tr', {}, h('td', { colspan: '6', class: 'empty' }, 'Nothing recorded yet.'))))));
+      h('thead', {}, h('tr', {}, ['When', 'What happened', 'Snapshot', 'Details', 'Outcome'].map((t) => h('th', { scope: 'col' }, t)))),
+      h('tbody', {}, history.length ? history.map((e) => {
+        const when = historyTime(e.at);
+        return h('tr', {},
+          h('td', { class: 'num' }, h('time', { datetime: when.datetime }, when.text)),
+          h('td', {}, e.text.what),
+          h('td', { class: 'mono' }, e.snapshot ?? '—'),
+          h('td', { class: 'description' }, e.text.detail ?? '—'),
+          h('td', {}, e.outcome, e.code ? h('div', { class: 'muted mono' }, e.code) : null));
+      })
+        : h('tr', {}, h('td', { colspan: '5', class: 'empty' }, 'Nothing recorded yet.'))))));
   return [summary, snapshots, events];
 }

@@ -8,6 +8,8 @@ import { customerService } from './host-api.mjs';
 import { runBounded } from '../cron/limiter.mjs';
 import { parseBody, removeBody } from './body-schema.mjs';
 import { isTaskId, publicTask } from './task-registry.mjs';
+import { historyText, reasonTable } from '../panel/history-wording.mjs';
+import { historyEvents } from './history.mjs';
 
 /**
  * @typedef {import('./admin-routes.mjs').AdminRoute} AdminRoute
@@ -21,6 +23,24 @@ import { isTaskId, publicTask } from './task-registry.mjs';
 export const FLEET_CONCURRENCY = 8;
 /** History entries in a service's detail, newest first. */
 export const DETAIL_HISTORY = 50;
+
+/** @type {ReadonlyMap<string, string> | null} */
+let reasons = null;
+
+/**
+ * The service's last events (an accepted action and its outcome folded into
+ * one, as on the customer's page), each with the words the customer's
+ * history uses, naming who did it: every actor's entries, refusals included.
+ * @param {AdminApp} app
+ * @param {string} serviceId
+ */
+async function serviceHistory(app, serviceId) {
+  reasons ??= reasonTable(app.core.errorCodes());
+  // Each action is at most two entries (accepted, then its outcome).
+  const rows = await app.store.auditSearch({ serviceId, from: 0, to: Number.MAX_SAFE_INTEGER, limit: 2 * DETAIL_HISTORY });
+  return historyEvents(rows, DETAIL_HISTORY, { withActorId: true })
+    .map((e) => ({ ...e, text: historyText(e, { reasons: /** @type {ReadonlyMap<string, string>} */ (reasons), viewer: 'operator' }) }));
+}
 
 /**
  * Every service the panel knows: the config's first, then the host's.
@@ -115,9 +135,11 @@ export async function readFleet(app) {
   });
   return entries.map((e, i) => {
     const r = results[i];
-    return r.status === 'fulfilled'
-      ? { ...e, node: r.value.node, policy: r.value.policy, page: r.value.page, rows: r.value.page.rows, error: null }
-      : { ...e, node: null, policy: null, page: null, rows: null, error: readError(r.reason) };
+    if (r.status === 'fulfilled') return { ...e, node: r.value.node, policy: r.value.policy, page: r.value.page, rows: r.value.page.rows, error: null };
+    // The page shows the short reason; the log keeps the full one (node, path).
+    const reason = /** @type {{code?: unknown, message?: unknown}} */ (r.reason);
+    app.log('fleet-read-failed', { service: e.view.id, code: reason?.code, message: String(reason?.message ?? reason) });
+    return { ...e, node: null, policy: null, page: null, rows: null, error: readError(r.reason) };
   });
 }
 
@@ -140,7 +162,7 @@ export const FLEET_ROUTES = [
       async GET(ctx) {
         const { app } = ctx;
         const { service, view } = await findService(app, ctx.params.id);
-        const history = await app.store.auditSearch({ serviceId: service.id, from: 0, to: Number.MAX_SAFE_INTEGER, limit: DETAIL_HISTORY });
+        const history = await serviceHistory(app, service.id);
         /** @type {object} */
         let vm;
         try {

@@ -15,6 +15,9 @@ import { HOST_USER_PREFIX, customerService } from './host-api.mjs';
  * @param {import('./host-registry.mjs').HostRegistry | null} registry
  */
 export function createDirectory(local, registry) {
+  /** The policy read with a config service, so asking for it costs no second query. */
+  /** @type {WeakMap<Service, object | null>} */
+  const policies = new WeakMap();
   /** @param {string} username */
   const hostId = (username) => (registry && username.startsWith(HOST_USER_PREFIX) ? username.slice(HOST_USER_PREFIX.length) : null);
 
@@ -45,7 +48,12 @@ export function createDirectory(local, registry) {
      */
     async service(username, serviceId) {
       const id = hostId(username);
-      if (id === null) return local.service(username, serviceId);
+      if (id === null) {
+        const found = await local.serviceWithPolicy(username, serviceId);
+        if (!found) return undefined;
+        policies.set(found.service, found.policy);
+        return found.service;
+      }
       const s = await /** @type {import('./host-registry.mjs').HostRegistry} */ (registry).service(serviceId);
       return s && s.customerId === id ? customerService(s) : undefined;
     },
@@ -61,7 +69,7 @@ export function createDirectory(local, registry) {
     async policy(service) {
       const id = hostId(service.customer);
       if (id === null) {
-        const p = await local.product(service.product);
+        const p = policies.get(service) ?? await local.product(service.product);
         if (!p) throw Object.assign(new Error(`service ${service.id} names product ${service.product}, which the config does not define`), { code: 'INTERNAL' });
         return p;
       }

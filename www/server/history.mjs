@@ -6,9 +6,10 @@
 
 /**
  * @typedef {import('../store/store.mjs').AuditRow} AuditRow
- * @typedef {{at: number, actor: 'customer'|'job'|'operator', action: string, snapshot: string|null,
+ * @typedef {{at: number, actor: 'customer'|'job'|'operator', actorId?: string, action: string, snapshot: string|null,
  *   outcome: string, code: string|null, message: string|null, description: string|null}} HistoryEvent
- *   `message` only for a failure (Proxmox's words); `at` is when the newest entry of the action was written
+ *   `message` only for a failure (Proxmox's words); `at` is when the newest entry of the action was written;
+ *   `actorId` only when asked for (the operator's view: which customer, which operator)
  */
 
 /** How many events the Snapshots page shows. */
@@ -18,9 +19,10 @@ export const HISTORY_LIMIT = 50;
  * Folds audit rows (newest first) into at most `limit` events, newest first.
  * @param {AuditRow[]} rows
  * @param {number} [limit]
+ * @param {{withActorId?: boolean}} [o]
  * @returns {HistoryEvent[]}
  */
-export function historyEvents(rows, limit = HISTORY_LIMIT) {
+export function historyEvents(rows, limit = HISTORY_LIMIT, { withActorId = false } = {}) {
   /** @type {HistoryEvent[]} */
   const events = [];
   /** @type {Map<string, HistoryEvent>} task id → its event */
@@ -34,9 +36,11 @@ export function historyEvents(rows, limit = HISTORY_LIMIT) {
       continue;
     }
     if (events.length === limit) continue;
+    /** @type {HistoryEvent} */
     const event = {
       at: r.at,
       actor: /** @type {HistoryEvent['actor']} */ (r.actorKind),
+      ...(withActorId ? { actorId: r.actorId } : {}),
       action: r.action,
       snapshot: r.snapshot ?? null,
       outcome: r.outcome,

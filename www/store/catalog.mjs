@@ -142,10 +142,16 @@ export function createConfigCatalog(store) {
     async allServices() {
       return (await engine.all("SELECT * FROM services WHERE source = 'config' ORDER BY created_at, id")).map(configService);
     },
-    /** @param {string} username @param {string} id */
-    async service(username, id) {
-      const r = await engine.get("SELECT * FROM services WHERE id = ? AND customer_id = ? AND source = 'config'", [id, username]);
-      return r ? configService(r) : undefined;
+    /**
+     * The customer's service and its product's policy, in one query (every
+     * customer request asks for both).
+     * @param {string} username @param {string} id
+     * @returns {Promise<{service: Service & {suspended: boolean, suspendReason: string | null}, policy: object | null} | undefined>}
+     */
+    async serviceWithPolicy(username, id) {
+      const r = await engine.get(`SELECT s.*, p.policy AS product_policy FROM services s LEFT JOIN products p ON p.id = s.product
+        WHERE s.id = ? AND s.customer_id = ? AND s.source = 'config'`, [id, username]);
+      return r ? { service: configService(r), policy: r.product_policy === null ? null : JSON.parse(r.product_policy) } : undefined;
     },
     /**
      * A product's policy, whichever side defined it (they share one namespace).
