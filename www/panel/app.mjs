@@ -30,7 +30,8 @@ async function start() {
     signedIn(s.user, s.csrfToken);
   } catch (err) {
     if (/** @type {any} */ (err)?.code !== 'STORE_UNAVAILABLE') return showLogin();
-    replaceChildren(main, h('section', { class: 'card' },
+    replaceChildren(main, h('section', { class: 'card unavailable', 'aria-labelledby': 'unavailable-title' },
+      h('h1', { id: 'unavailable-title' }, 'Snapshots'),
       h('p', { class: 'alert', role: 'alert', 'data-role': 'unavailable' }, friendlyMessage('STORE_UNAVAILABLE'))));
     setTimeout(start, STORE_RETRY_MS);
   }

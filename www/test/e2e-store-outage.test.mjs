@@ -5,6 +5,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startStack } from './server-harness.mjs';
 import { launchBrowser, openPage, openService, screenshot, signIn, waitUntil } from './helpers/browser.mjs';
+import { axeViolations } from './helpers/axe.mjs';
 import { startPgCluster } from './helpers/pg-cluster.mjs';
 import { openStore } from '../store/index.mjs';
 
@@ -44,6 +45,8 @@ test('database stopped: the page says so, keeps the customer signed in, and reco
     await notice.waitFor();
     assert.match(await notice.textContent() ?? '', /briefly unavailable/);
     assert.equal(await page.getByLabel('Password').count(), 0, 'no sign-in form');
+    assert.equal(await page.locator('h1').count(), 1, 'one h1 in this state too');
+    assert.deepEqual(await axeViolations(page), [], 'no serious or critical accessibility violation');
     await screenshot(page, '30-store-unavailable');
     assert.equal(stack.writes().length, writesBefore, 'nothing was sent to Proxmox');
   } finally {
