@@ -6,6 +6,7 @@
 // page works under the server's --base-path.
 import { PanelApi } from '../panel/api.mjs';
 import { h, replaceChildren } from '../panel/dom.mjs';
+import { showLoginForm } from '../panel/login-form.mjs';
 import { errorAlert } from './ui.mjs';
 
 /**
@@ -80,35 +81,14 @@ function showLogin(notice) {
   replaceChildren(userBox);
   main.classList.remove('admin-wide');
   document.title = 'Operator sign-in · Snapshots';
-  const username = h('input', { id: 'login-user', name: 'username', autocomplete: 'username', required: true });
-  const password = h('input', { id: 'login-pass', name: 'password', type: 'password', autocomplete: 'current-password', required: true });
-  const error = h('p', { class: 'alert', role: 'alert', hidden: !notice }, notice ?? '');
-  const submit = h('button', { type: 'submit', class: 'btn btn-primary' }, 'Sign in');
-  const form = h('form', { class: 'card login', 'aria-labelledby': 'login-title', onsubmit: onLogin },
-    h('h1', { id: 'login-title' }, 'Operator sign-in'),
-    h('p', { class: 'field' }, h('label', { for: 'login-user' }, 'Username'), username),
-    h('p', { class: 'field' }, h('label', { for: 'login-pass' }, 'Password'), password),
-    error, submit);
-  replaceChildren(main, form);
-  username.focus();
-
-  /** @param {Event} ev */
-  async function onLogin(ev) {
-    ev.preventDefault();
-    submit.setAttribute('disabled', '');
-    try {
-      const out = await api.request('POST', '/login', {
-        username: /** @type {HTMLInputElement} */ (username).value, password: /** @type {HTMLInputElement} */ (password).value,
-      });
+  showLoginForm(main, {
+    title: 'Operator sign-in', notice,
+    async signIn(username, password) {
+      const out = await api.request('POST', '/login', { username, password });
       signedIn(out.operator, out.csrfToken);
-    } catch (err) {
-      const e = /** @type {any} */ (err);
-      replaceChildren(error, e?.code === 'INVALID_CREDENTIALS' ? 'Wrong username or password.' : String(e?.message ?? err));
-      error.hidden = false;
-      submit.removeAttribute('disabled');
-      /** @type {HTMLInputElement} */ (password).select();
-    }
-  }
+    },
+    describeError: (e) => (e?.code === 'INVALID_CREDENTIALS' ? 'Wrong username or password.' : String(e?.message ?? e)),
+  });
 }
 
 async function logout() {

@@ -5,6 +5,7 @@ import init, * as core from '../pkg/pve_snapshots.js';
 import { PanelApi } from './api.mjs';
 import { h, replaceChildren } from './dom.mjs';
 import { friendlyMessage } from './wording.mjs';
+import { showLoginForm } from './login-form.mjs';
 import { mountSnapshots } from './snapshots.mjs';
 
 const main = /** @type {HTMLElement} */ (document.getElementById('main'));
@@ -60,33 +61,14 @@ function showLogin(notice) {
   unmount();
   user = null;
   replaceChildren(userBox);
-  const username = h('input', { id: 'login-user', name: 'username', autocomplete: 'username', required: true });
-  const password = h('input', { id: 'login-pass', name: 'password', type: 'password', autocomplete: 'current-password', required: true });
-  const error = h('p', { class: 'alert', role: 'alert', hidden: !notice }, notice ?? '');
-  const submit = h('button', { type: 'submit', class: 'btn btn-primary' }, 'Sign in');
-  const form = h('form', { class: 'card login', 'aria-labelledby': 'login-title', onsubmit: onLogin },
-    h('h1', { id: 'login-title' }, 'Sign in'),
-    h('p', { class: 'field' }, h('label', { for: 'login-user' }, 'Username'), username),
-    h('p', { class: 'field' }, h('label', { for: 'login-pass' }, 'Password'), password),
-    error, submit);
-  replaceChildren(main, form);
-  username.focus();
-
-  /** @param {Event} ev */
-  async function onLogin(ev) {
-    ev.preventDefault();
-    submit.setAttribute('disabled', '');
-    try {
-      const out = await api.login(/** @type {HTMLInputElement} */ (username).value, /** @type {HTMLInputElement} */ (password).value);
+  showLoginForm(main, {
+    title: 'Sign in', notice,
+    async signIn(username, password) {
+      const out = await api.login(username, password);
       signedIn(out.user, out.csrfToken);
-    } catch (err) {
-      const e = /** @type {any} */ (err);
-      replaceChildren(error, friendlyMessage(e?.code, e?.status));
-      error.hidden = false;
-      submit.removeAttribute('disabled');
-      /** @type {HTMLInputElement} */ (password).select();
-    }
-  }
+    },
+    describeError: (e) => friendlyMessage(e?.code, e?.status),
+  });
 }
 
 async function logout() {

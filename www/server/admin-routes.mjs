@@ -16,6 +16,7 @@ import { loginBody, parseBody } from './body-schema.mjs';
 import { csrfMatches } from './sessions.mjs';
 import { verifyPassword } from './passwords.mjs';
 import { adminCookie, adminSessionId } from './admin-auth.mjs';
+import { resolveRoute, sameOrigin } from './route-table.mjs';
 import { FLEET_ROUTES } from './admin-fleet.mjs';
 import { REPORT_ROUTES } from './admin-reports.mjs';
 
@@ -118,29 +119,6 @@ export const ADMIN_ROUTES = Object.freeze([
 ]);
 
 /**
- * @param {readonly AdminRoute[]} routes
- * @param {string[]} segments
- */
-function match(routes, segments) {
-  if (segments.some((s) => s === '' || s === '.' || s === '..')) return null;
-  for (const route of routes) {
-    const pattern = route.pattern.split('/');
-    if (pattern.length !== segments.length) continue;
-    /** @type {Record<string, string>} */
-    const params = {};
-    const ok = pattern.every((p, i) => {
-      if (p.startsWith(':')) {
-        params[p.slice(1)] = segments[i];
-        return segments[i].length <= 256;
-      }
-      return p === segments[i];
-    });
-    if (ok) return { route, params };
-  }
-  return null;
-}
-
-/**
  * @param {Omit<AdminApp, 'readBody'> & {bodyLimit: number}} deps
  * @param {readonly AdminRoute[]} [routes]
  * @returns {(req: import('node:http').IncomingMessage, res: import('node:http').ServerResponse, segments: string[]) => Promise<void>}
@@ -150,24 +128,11 @@ export function createAdminApi({ bodyLimit, ...deps }, routes = ADMIN_ROUTES) {
   /** @type {AdminApp} */
   const app = { ...deps, readBody: (req) => readJsonBody(req, { limit: bodyLimit }) };
 
-  /** @param {import('node:http').IncomingMessage} req */
-  function originAllowed(req) {
-    const origin = req.headers.origin;
-    if (origin === undefined) return true;
-    return origin === `${app.isSecure(req) ? 'https' : 'http'}://${req.headers.host}`;
-  }
-
   return async (req, res, segments) => {
-    const found = match(routes, segments);
-    if (!found) throw new ApiError('NOT_FOUND', 'no such admin API endpoint');
+    const found = resolveRoute(routes, segments, req, res);
     const method = req.method ?? '';
-    const handler = Object.hasOwn(found.route.methods, method) ? found.route.methods[method] : undefined;
-    if (!handler) {
-      res.setHeader('Allow', Object.keys(found.route.methods).join(', '));
-      throw new ApiError('METHOD_NOT_ALLOWED', `${method} is not allowed here`);
-    }
     const unsafe = method !== 'GET' && method !== 'HEAD';
-    if (unsafe && !originAllowed(req)) throw new ApiError('CSRF_FAILED', 'cross-origin request refused');
+    if (unsafe && !sameOrigin(req, app.isSecure(req))) throw new ApiError('CSRF_FAILED', 'cross-origin request refused');
     /** @type {AdminCtx} */
     const ctx = {
       req, res, params: found.params, query: new URL(req.url ?? '/', 'http://admin.invalid').searchParams,
@@ -184,6 +149,6 @@ export function createAdminApi({ bodyLimit, ...deps }, routes = ADMIN_ROUTES) {
       ctx.session = session;
       ctx.operator = operator;
     }
-    await handler(ctx);
+    await found.handler(ctx);
   };
 }

@@ -6,6 +6,7 @@ import { createBody, loginBody, parseBody, removeBody, rollbackBody } from './bo
 import { csrfMatches, readCookie, sessionCookie } from './sessions.mjs';
 import { verifyPassword } from './passwords.mjs';
 import { publicTask } from './task-registry.mjs';
+import { resolveRoute, sameOrigin } from './route-table.mjs';
 import { HISTORY_LIMIT, historyEvents } from './history.mjs';
 import { isOperatorSession } from './admin-auth.mjs';
 
@@ -18,9 +19,6 @@ import { isOperatorSession } from './admin-auth.mjs';
  *   refusal keeps it; a description refused for itself never gets here)
  * @typedef {(ctx: Ctx) => Promise<void>} Handler
  */
-
-/** @param {string} pattern */
-const split = (pattern) => pattern.split('/');
 
 /**
  * @param {{core: any, directory: ReturnType<typeof import('./directory.mjs').createDirectory>,
@@ -145,10 +143,10 @@ export function createApi(deps) {
     sendJson(ctx.res, 202, { task: { id: task.id, kind: task.kind, name: task.name } });
   }
 
-  /** @type {Array<{pattern: string[], auth: boolean, methods: Record<string, Handler>}>} */
+  /** @type {Array<{pattern: string, auth: boolean, methods: Record<string, Handler>}>} */
   const routes = [
     {
-      pattern: split('login'),
+      pattern: 'login',
       auth: false,
       methods: {
         async POST(ctx) {
@@ -180,7 +178,7 @@ export function createApi(deps) {
       },
     },
     {
-      pattern: split('logout'),
+      pattern: 'logout',
       auth: true,
       methods: {
         async POST(ctx) {
@@ -193,7 +191,7 @@ export function createApi(deps) {
       },
     },
     {
-      pattern: split('session'),
+      pattern: 'session',
       auth: true,
       methods: {
         async GET(ctx) {
@@ -203,7 +201,7 @@ export function createApi(deps) {
       },
     },
     {
-      pattern: split('services'),
+      pattern: 'services',
       auth: true,
       methods: {
         async GET(ctx) {
@@ -214,7 +212,7 @@ export function createApi(deps) {
       },
     },
     {
-      pattern: split('services/:id/snapshots'),
+      pattern: 'services/:id/snapshots',
       auth: true,
       methods: {
         async GET(ctx) {
@@ -241,7 +239,7 @@ export function createApi(deps) {
       },
     },
     {
-      pattern: split('services/:id/snapshots/:name'),
+      pattern: 'services/:id/snapshots/:name',
       auth: true,
       methods: {
         DELETE: audited('remove', async (ctx) => {
@@ -254,7 +252,7 @@ export function createApi(deps) {
       },
     },
     {
-      pattern: split('services/:id/snapshots/:name/rollback'),
+      pattern: 'services/:id/snapshots/:name/rollback',
       auth: true,
       methods: {
         POST: audited('rollback', async (ctx) => {
@@ -268,7 +266,7 @@ export function createApi(deps) {
       },
     },
     {
-      pattern: split('services/:id/history'),
+      pattern: 'services/:id/history',
       auth: true,
       methods: {
         async GET(ctx) {
@@ -281,7 +279,7 @@ export function createApi(deps) {
       },
     },
     {
-      pattern: split('services/:id/tasks/:taskId'),
+      pattern: 'services/:id/tasks/:taskId',
       auth: true,
       methods: {
         async GET(ctx) {
@@ -295,51 +293,10 @@ export function createApi(deps) {
     },
   ];
 
-  /**
-   * @param {string[]} segments
-   * @returns {{route: typeof routes[number], params: Record<string, string>} | null}
-   */
-  function match(segments) {
-    if (segments.some((s) => s === '' || s === '.' || s === '..')) return null;
-    for (const route of routes) {
-      if (route.pattern.length !== segments.length) continue;
-      /** @type {Record<string, string>} */
-      const params = {};
-      const ok = route.pattern.every((p, i) => {
-        if (p.startsWith(':')) {
-          params[p.slice(1)] = segments[i];
-          return segments[i].length <= 256;
-        }
-        return p === segments[i];
-      });
-      if (ok) return { route, params };
-    }
-    return null;
-  }
-
-  /**
-   * Browsers always send Origin on cross-site POSTs; a mismatch is a forged
-   * request even before the CSRF token is looked at (covers login, which
-   * has no token yet).
-   * @param {import('node:http').IncomingMessage} req
-   */
-  function originAllowed(req) {
-    const origin = req.headers.origin;
-    if (origin === undefined) return true;
-    const scheme = deps.isSecure(req) ? 'https' : 'http';
-    return origin === `${scheme}://${req.headers.host}`;
-  }
-
   return async (req, res, segments) => {
-    const found = match(segments);
-    if (!found) throw new ApiError('NOT_FOUND', 'no such API endpoint');
-    const handler = Object.hasOwn(found.route.methods, req.method ?? '') ? found.route.methods[/** @type {string} */ (req.method)] : undefined;
-    if (!handler) {
-      res.setHeader('Allow', Object.keys(found.route.methods).join(', '));
-      throw new ApiError('METHOD_NOT_ALLOWED', `${req.method} is not allowed here`);
-    }
+    const found = resolveRoute(routes, segments, req, res);
     const unsafe = req.method !== 'GET';
-    if (unsafe && !originAllowed(req)) throw new ApiError('CSRF_FAILED', 'cross-origin request refused');
+    if (unsafe && !sameOrigin(req, deps.isSecure(req))) throw new ApiError('CSRF_FAILED', 'cross-origin request refused');
     /** @type {Ctx} */
     const ctx = { req, res, params: found.params, session: null };
     if (found.route.auth) {
@@ -350,6 +307,6 @@ export function createApi(deps) {
         throw new ApiError('CSRF_FAILED', 'missing or wrong X-CSRF-Token header');
       }
     }
-    await handler(ctx);
+    await found.handler(ctx);
   };
 }
