@@ -1,35 +1,19 @@
 // The store queries behind the operator's reports (job runs, audit search,
 // job health), on both engines: SQLite in a temporary directory and a
 // throwaway PostgreSQL cluster. Same calls, same answers.
-import { test, before, after, describe } from 'node:test';
+import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { openStore, DB_FILE } from '../store/index.mjs';
 import { openSqliteEngine } from '../store/sqlite-engine.mjs';
 import { openPostgresEngine } from '../store/postgres-engine.mjs';
 import { MIGRATIONS } from '../store/migrations.mjs';
-import { startPgCluster } from './helpers/pg-cluster.mjs';
+import { useStoreEngines } from './helpers/store-engines.mjs';
 
 /** @typedef {import('../store/index.mjs').Store} Store */
 
-/** @type {import('./helpers/pg-cluster.mjs').PgCluster} */
-let cluster;
-const tmp = mkdtempSync(join(tmpdir(), 'pve-reports-store-'));
-let dirs = 0;
-
-before(async () => { cluster = await startPgCluster(); });
-after(async () => {
-  await cluster?.close();
-  rmSync(tmp, { recursive: true, force: true });
-});
-
-/** @type {{name: string, options(): Promise<import('../store/index.mjs').StoreOptions>}[]} */
-const ENGINES = [
-  { name: 'sqlite', options: async () => ({ dataDir: join(tmp, `d${++dirs}`) }) },
-  { name: 'postgres', options: async () => ({ databaseUrl: await cluster.createDatabase() }) },
-];
+const { engines: ENGINES } = useStoreEngines('pve-reports-store-');
 
 const T0 = 1_800_000_000_000;
 const MIN = 60_000;
@@ -58,7 +42,7 @@ for (const engine of ENGINES) {
   describe(`report queries on ${engine.name}`, () => {
     /** @param {(store: Store) => Promise<void>} fn */
     const withStore = async (fn) => {
-      const store = await openStore(await engine.options());
+      const store = await openStore(await engine.where());
       try { await fn(store); } finally { await store.close(); }
     };
 
@@ -146,7 +130,7 @@ for (const engine of ENGINES) {
     test('the migration fills success and error code of runs recorded before it', async () => {
       const at = MIGRATIONS.findIndex((m) => m.name.startsWith("a job run's success"));
       assert.ok(at > 0);
-      const options = await engine.options();
+      const options = await engine.where();
       // An old database: migrated up to the version before, runs written the old way.
       let raw;
       if (options.databaseUrl) raw = openPostgresEngine({ url: options.databaseUrl });
