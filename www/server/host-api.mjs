@@ -382,21 +382,13 @@ export function createHostApi(deps) {
    * @param {string} token
    */
   async function redeem(req, res, token) {
-    res.setHeader('Cache-Control', 'no-store');
-    if (req.method !== 'GET' && req.method !== 'HEAD') {
-      res.setHeader('Allow', 'GET, HEAD');
-      throw new ApiError('METHOD_NOT_ALLOWED', `${req.method} is not allowed here`);
-    }
+    linkRequest(req, res);
     // HEAD must not spend a link (link checkers and previews send it).
     const link = SSO_TOKEN.test(token) && req.method === 'GET' ? await registry.takeSsoLink(sha256(token).toString('hex')) : null;
     const live = link !== null && link.expiresAt > now() && (await registry.customer(link.customerId)) !== null;
     if (!link || !live) {
       log('sign-in', { actor: 'customer', via: 'sso', outcome: 'refused', code: 'SSO_INVALID', ip: deps.clientIp(req) });
-      const page = '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Link no longer valid</title></head>'
-        + '<body><h1>This sign-in link is no longer valid</h1><p>Links work once and only for a short time. '
-        + 'Go back to your client area and open the snapshots page again.</p></body></html>';
-      res.writeHead(400, { 'Content-Type': 'text/html; charset=utf-8', 'Content-Length': Buffer.byteLength(page) });
-      res.end(req.method === 'HEAD' ? undefined : page);
+      linkRefused(req, res, 'Go back to your client area and open the snapshots page again.');
       return;
     }
     await sessions.destroy(readCookie(req.headers.cookie, 'sid'));
@@ -414,6 +406,36 @@ export function createHostApi(deps) {
   }
 
   /**
+   * A sign-in link is opened by a browser: GET redeems it, HEAD (link
+   * checkers, previews) only looks; nothing else is allowed, and no answer
+   * is cached.
+   * @param {import('node:http').IncomingMessage} req
+   * @param {import('node:http').ServerResponse} res
+   */
+  function linkRequest(req, res) {
+    res.setHeader('Cache-Control', 'no-store');
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      res.setHeader('Allow', 'GET, HEAD');
+      throw new ApiError('METHOD_NOT_ALLOWED', `${req.method} is not allowed here`);
+    }
+  }
+
+  /**
+   * The page a person sees for a spent, expired or unknown link: a browser
+   * shows HTML, not the API's JSON.
+   * @param {import('node:http').IncomingMessage} req
+   * @param {import('node:http').ServerResponse} res
+   * @param {string} advice  where to get a new link
+   */
+  function linkRefused(req, res, advice) {
+    const page = '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Link no longer valid</title></head>'
+      + '<body><h1>This sign-in link is no longer valid</h1><p>Links work once and only for a short time. '
+      + `${advice}</p></body></html>`;
+    res.writeHead(400, { 'Content-Type': 'text/html; charset=utf-8', 'Content-Length': Buffer.byteLength(page) });
+    res.end(req.method === 'HEAD' ? undefined : page);
+  }
+
+  /**
    * GET /admin/sso/<token>: a fresh operator session, then the operator's
    * page. Anything but a live, unused operator link signs nobody in.
    * @param {import('node:http').IncomingMessage} req
@@ -422,21 +444,13 @@ export function createHostApi(deps) {
    * @param {string} basePath
    */
   async function redeemAdmin(req, res, token, basePath) {
-    res.setHeader('Cache-Control', 'no-store');
-    if (req.method !== 'GET' && req.method !== 'HEAD') {
-      res.setHeader('Allow', 'GET, HEAD');
-      throw new ApiError('METHOD_NOT_ALLOWED', `${req.method} is not allowed here`);
-    }
+    linkRequest(req, res);
     const link = SSO_TOKEN.test(token) && req.method === 'GET' ? await registry.takeSsoLink(sha256(token).toString('hex')) : null;
     const operator = link && link.customerId.startsWith(OPERATOR_PREFIX) && link.expiresAt > now()
       ? deps.operators.operator(link.customerId.slice(OPERATOR_PREFIX.length)) : undefined;
     if (!operator) {
       log('sign-in', { actor: 'operator', via: 'sso', outcome: 'refused', code: 'SSO_INVALID', ip: deps.clientIp(req) });
-      const page = '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Link no longer valid</title></head>'
-        + '<body><h1>This sign-in link is no longer valid</h1><p>Links work once and only for a short time. '
-        + 'Open the operator\'s view from your billing panel again, or sign in with your password.</p></body></html>';
-      res.writeHead(400, { 'Content-Type': 'text/html; charset=utf-8', 'Content-Length': Buffer.byteLength(page) });
-      res.end(req.method === 'HEAD' ? undefined : page);
+      linkRefused(req, res, 'Open the operator\'s view from your billing panel again, or sign in with your password.');
       return;
     }
     await sessions.destroy(adminSessionId(req));
